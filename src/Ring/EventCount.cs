@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+
+namespace Ring;
+
+/// <summary>
+/// The slow path's eventcount: a waiter count and a wake sequence (the futex word) in one 128-byte block of
+/// the segment.
+/// <para>
+/// Protocol. A waiter (1) reads the sequence, (2) increments the waiter count, a full fence, (3) re-checks
+/// its condition on the ring and (4) sleeps on the sequence word only while it still holds the value read
+/// in (1), then (5) decrements the count. A signaller (a) publishes its change to the ring with a
+/// full-fence store and (b) reads the waiter count; only if it is non-zero does it bump the sequence and
+/// call FUTEX_WAKE. Steps (2)-(3) and (a)-(b) form a store-buffer pair with a fence on each side, so at
+/// least one side sees the other: either the re-check in (3) sees the change, or the signaller sees the
+/// waiter and bumps the sequence after (1) was read, in which case FUTEX_WAIT returns at once (the word
+/// moved) or is woken. Without the fence in (a) the signaller's load can pass its own store and both
+/// sides miss each other: that is the lost wake-up measured in platform-facts.md.
+/// </para>
+/// A writer with nobody asleep pays one load of a line nobody writes, no syscall.
+/// </summary>
+internal readonly struct EventCount(SharedBuffer buffer, long blockOffset)
+{
+    private long WaitersOffset => blockOffset + SegmentLayout.EventWaitersOffset;
+    private long SequenceOffset => blockOffset + SegmentLayout.EventSequenceOffset;
+
+    /// <summary>Steps (1) and (2): returns the sequence to sleep on.</summary>
+    public int Register()
+    {
+        // Acquire pairs with the signaller's sequence increment; the value only has to be no newer than (2).
+        int sequence = buffer.ReadInt32Acquire(SequenceOffset);
+        buffer.FetchAddInt32(WaitersOffset, 1); // full fence: orders the registration before the caller's re-check
+        return sequence;
+    }
+
+    public void Unregister() => buffer.FetchAddInt32(WaitersOffset, -1);
+
+    /// <summary>Steps (4) and (5). Returns on a wake, a sequence change, a signal or the timeout.</summary>
+    public void Sleep(int sequence, TimeSpan timeout)
+    {
+        buffer.FetchAddInt64(blockOffset + SegmentLayout.EventSleepsOffset, 1);
+        try
+        {
+            buffer.FutexWait(SequenceOffset, sequence, timeout);
+        }
+        finally
+        {
+            Unregister();
+        }
+    }
+
+    /// <summary>Step (b). The caller's publishing store must have been a full fence.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void NotifyAfterFence(int count)
+    {
+        // Plain load: ordered after the caller's publish by that store's fence (step a).
+        if (buffer.ReadInt32(WaitersOffset) != 0) Wake(count);
+    }
+
+    /// <summary>Wakes every sleeper so it re-checks its condition (used by cancellation).</summary>
+    public void WakeAll() => Wake(int.MaxValue);
+
+    /// <summary>A registration left by a process that died while asleep only costs spurious wakes; the sole
+    /// waiter of an SPSC direction clears it when it takes its role.</summary>
+    public void ResetWaiters() => buffer.WriteInt32Release(WaitersOffset, 0);
+
+    public int Waiters => buffer.ReadInt32Acquire(WaitersOffset);
+    public long Sleeps => buffer.ReadInt64Acquire(blockOffset + SegmentLayout.EventSleepsOffset);
+    public long Wakes => buffer.ReadInt64Acquire(blockOffset + SegmentLayout.EventWakesOffset);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Wake(int count)
+    {
+        buffer.FetchAddInt32(SequenceOffset, 1); // full fence: a waiter that read the old sequence cannot sleep on it
+        buffer.FetchAddInt64(blockOffset + SegmentLayout.EventWakesOffset, 1);
+        buffer.FutexWake(SequenceOffset, count);
+    }
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+
+namespace Ring.Platform.Linux;
+
+/// <summary>The file, mapping, lock and process calls Ring makes, with errors turned into exceptions.</summary>
+internal static unsafe class Posix
+{
+    public static uint EffectiveUid => LibC.GetEuid();
+
+    public static FileDescriptorHandle Open(string path, int flags, UnixFileMode mode)
+    {
+        int fd = LibC.Open(path, flags | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, (uint)mode);
+        if (fd < 0)
+        {
+            int errno = Errno.Last;
+            throw errno == LibC.ELOOP
+                ? new UnauthorizedAccessException($"open '{path}' refused: the path is a symbolic link")
+                : Errno.ToException(errno, "open", path);
+        }
+        return new FileDescriptorHandle(fd);
+    }
+
+    /// <summary>
+    /// A new open file description of the same inode as <paramref name="file"/> (not of a path, which may
+    /// have been unlinked and reused since): OFD locks conflict between descriptions, even in one process.
+    /// </summary>
+    public static FileDescriptorHandle Reopen(FileDescriptorHandle file, int flags, string path)
+    {
+        int fd = LibC.Open($"/proc/self/fd/{file.Fd.ToString(CultureInfo.InvariantCulture)}", flags | LibC.O_CLOEXEC, 0);
+        if (fd < 0) throw Errno.FromLast("reopen", path);
+        return new FileDescriptorHandle(fd);
+    }
+
+    public static void SetMode(FileDescriptorHandle file, UnixFileMode mode, string path)
+    {
+        if (LibC.FChmod(file.Fd, (uint)mode) != 0) throw Errno.FromLast("fchmod", path);
+    }
+
+    /// <summary>Sets the length and reserves every page now, so a full tmpfs fails here and not as SIGBUS later.</summary>
+    public static void Allocate(FileDescriptorHandle file, long length, string path)
+    {
+        if (LibC.FTruncate(file.Fd, length) != 0) throw Errno.FromLast("ftruncate", path);
+        int error = LibC.PosixFallocate(file.Fd, 0, length);
+        if (error == LibC.ENOSPC)
+            throw new SegmentSpaceException($"no room for a {length}-byte segment at '{path}': {Errno.Describe(error)}");
+        if (error != 0) throw Errno.ToException(error, "posix_fallocate", path);
+    }
+
+    public readonly record struct FileInfo(uint OwnerUid, UnixFileMode Mode, long Length);
+
+    public static FileInfo Stat(FileDescriptorHandle file, string path)
+    {
+        LibC.Statx statx;
+        if (LibC.StatxCall(file.Fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC_STATS, &statx) != 0)
+            throw Errno.FromLast("statx", path);
+        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size);
+    }
+
+    public static FileInfo StatPath(string path)
+    {
+        const int AT_FDCWD = -100;
+        LibC.Statx statx;
+        if (LibC.StatxCall(AT_FDCWD, path, 0, LibC.STATX_BASIC_STATS, &statx) != 0)
+            throw Errno.FromLast("statx", path);
+        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size);
+    }
+
+    public static MappingHandle Map(FileDescriptorHandle file, long length, bool writable, string path)
+    {
+        int protection = writable ? LibC.PROT_READ | LibC.PROT_WRITE : LibC.PROT_READ;
+        nint address = LibC.Mmap(0, (nuint)length, protection, LibC.MAP_SHARED, file.Fd, 0);
+        if (address == -1) throw Errno.FromLast("mmap", path);
+        return new MappingHandle(address, length);
+    }
+
+    /// <summary>Gives the file a second name; fails with EEXIST rather than replacing anything.</summary>
+    public static bool TryLink(string existing, string created)
+    {
+        if (LibC.Link(existing, created) == 0) return true;
+        int errno = Errno.Last;
+        if (errno == LibC.EEXIST) return false;
+        throw Errno.ToException(errno, "link", created);
+    }
+
+    public static void Unlink(string path)
+    {
+        if (LibC.Unlink(path) != 0) throw Errno.FromLast("unlink", path);
+    }
+
+    /// <summary>
+    /// Takes an exclusive open-file-description lock on one byte. The kernel drops it when the descriptor is
+    /// closed, including when the process dies, which is what makes it a liveness signal pids cannot fake.
+    /// </summary>
+    public static bool TryLockByte(FileDescriptorHandle file, long offset)
+    {
+        LibC.Flock request = new() { l_type = LibC.F_WRLCK, l_whence = LibC.SEEK_SET, l_start = offset, l_len = 1 };
+        if (LibC.Fcntl(file.Fd, LibC.F_OFD_SETLK, &request) == 0) return true;
+        int errno = Errno.Last;
+        if (errno is LibC.EAGAIN or LibC.EACCES) return false;
+        throw Errno.ToException(errno, "fcntl(F_OFD_SETLK)", $"byte {offset}");
+    }
+
+    public static void UnlockByte(FileDescriptorHandle file, long offset)
+    {
+        LibC.Flock request = new() { l_type = LibC.F_UNLCK, l_whence = LibC.SEEK_SET, l_start = offset, l_len = 1 };
+        if (LibC.Fcntl(file.Fd, LibC.F_OFD_SETLK, &request) != 0)
+            throw Errno.FromLast("fcntl(F_OFD_SETLK unlock)", $"byte {offset}");
+    }
+
+    /// <summary>True when some other open file description holds a lock on the byte.</summary>
+    public static bool IsByteLocked(FileDescriptorHandle file, long offset)
+    {
+        LibC.Flock query = new() { l_type = LibC.F_WRLCK, l_whence = LibC.SEEK_SET, l_start = offset, l_len = 1 };
+        if (LibC.Fcntl(file.Fd, LibC.F_OFD_GETLK, &query) != 0)
+            throw Errno.FromLast("fcntl(F_OFD_GETLK)", $"byte {offset}");
+        return query.l_type != LibC.F_UNLCK;
+    }
+
+    /// <summary>
+    /// The process start time in clock ticks since boot (field 22 of /proc/self/stat); with the pid it
+    /// names a process instance, since pids are reused.
+    /// </summary>
+    public static long ProcessStartTicks(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            // The command name (field 2) may hold spaces and parentheses; fields after the last ')' are plain.
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[19], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}

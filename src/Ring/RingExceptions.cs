@@ -1,0 +1,48 @@
+namespace Ring;
+
+/// <summary>Base type of every failure Ring reports about a segment or a ring.</summary>
+public class RingException : IOException
+{
+    /// <summary>Creates the exception with its message.</summary>
+    public RingException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with its message and the failure that caused it.</summary>
+    public RingException(string message, Exception? inner) : base(message, inner) { }
+}
+
+/// <summary><c>Open</c> found no segment of that name.</summary>
+public sealed class SegmentNotFoundException(string message) : RingException(message);
+
+/// <summary><c>Create</c> found a segment of that name already there.</summary>
+public sealed class SegmentExistsException(string message) : RingException(message);
+
+/// <summary>The file system holding segments has no room for the segment being created.</summary>
+public sealed class SegmentSpaceException(string message) : RingException(message);
+
+/// <summary>
+/// The file is not a segment this version of Ring can use: a header field is wrong, the checksum does not
+/// match, or the file is shorter than its header says. <see cref="Field"/> names the first field that failed.
+/// </summary>
+public sealed class SegmentFormatException(string field, string message) : RingException(message)
+{
+    /// <summary>The header field that failed validation, as named in the layout table.</summary>
+    public string Field { get; } = field;
+}
+
+/// <summary>
+/// A live process already holds the role (producer or consumer) that an SPSC ring allows only once.
+/// </summary>
+public sealed class RingRoleTakenException(RingRole role, int holderPid, string message) : RingException(message)
+{
+    /// <summary>The role that was asked for.</summary>
+    public RingRole Role { get; } = role;
+
+    /// <summary>The process id the holder recorded, or 0 when it had not recorded one yet.</summary>
+    public int HolderPid { get; } = holderPid;
+}
+
+/// <summary>
+/// A counter or record read from shared memory breaks the ring's invariants (another process wrote
+/// garbage into the segment). The ring refuses to go on rather than hand out wrong bytes.
+/// </summary>
+public sealed class RingCorruptedException(string message) : RingException(message);

@@ -1,0 +1,88 @@
+namespace Ring;
+
+/// <summary>Receives one message in place; the span is valid only during the call.</summary>
+public delegate void RingMessageHandler(ReadOnlySpan<byte> message);
+
+/// <summary>
+/// The consumer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking and
+/// async calls wait with the endpoint's <see cref="WaitStrategy"/>. An instance is used by one thread at a time.
+/// </summary>
+public abstract class RingReader : IDisposable
+{
+    private protected RingReader() { }
+
+    /// <summary>The largest payload one message may carry.</summary>
+    public abstract int MaxMessageLength { get; }
+
+    /// <summary>
+    /// Copies the next message into <paramref name="destination"/>; false when the ring is empty.
+    /// </summary>
+    /// <exception cref="ArgumentException">The destination is shorter than the next message, which stays in the ring.</exception>
+    public abstract bool TryRead(Span<byte> destination, out int length);
+
+    /// <summary>
+    /// Hands the next message to <paramref name="handler"/> without copying it; false when the ring is empty.
+    /// The message counts as consumed even if the handler throws.
+    /// </summary>
+    public abstract bool TryRead(RingMessageHandler handler);
+
+    /// <summary>
+    /// Hands up to <paramref name="maxMessages"/> messages to <paramref name="handler"/> in place and frees their
+    /// room once, at the end; returns how many were handled.
+    /// </summary>
+    public abstract int ReadBatch(RingMessageHandler handler, int maxMessages);
+
+    /// <summary>Waits until a message is there (true) or the timeout passes (false).</summary>
+    public abstract bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases the consumer role and detaches from the segment's mapping.</summary>
+    public abstract void Dispose();
+
+    /// <summary>Reads the next message, waiting up to <paramref name="timeout"/> for one; false on timeout.</summary>
+    public bool TryRead(Span<byte> destination, out int length, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Waiter.ValidateTimeout(timeout);
+        if (TryRead(destination, out length)) return true;
+        Deadline deadline = new(timeout);
+        while (deadline.TryGetRemaining(out TimeSpan remaining))
+        {
+            if (!WaitToRead(remaining, cancellationToken)) return false;
+            if (TryRead(destination, out length)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Reads the next message, waiting as long as it takes; returns its length.</summary>
+    public int Read(Span<byte> destination, CancellationToken cancellationToken = default)
+    {
+        TryRead(destination, out int length, Timeout.InfiniteTimeSpan, cancellationToken);
+        return length;
+    }
+
+    /// <summary>
+    /// Waits for a message without blocking the caller: completes synchronously when one is there, otherwise
+    /// the kernel wait runs on a thread-pool thread.
+    /// </summary>
+    public ValueTask<bool> WaitToReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (WaitToRead(TimeSpan.Zero, cancellationToken)) return new ValueTask<bool>(true);
+        return new ValueTask<bool>(Task.Run(() => WaitToRead(timeout, cancellationToken), cancellationToken));
+    }
+
+    /// <summary>Reads the next message into <paramref name="destination"/>, waiting asynchronously for one.</summary>
+    public ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        return TryRead(destination.Span, out int length) ? new ValueTask<int>(length) : ReadSlowAsync(destination, cancellationToken);
+    }
+
+    private async ValueTask<int> ReadSlowAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        int length;
+        do
+        {
+            await WaitToReadAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        }
+        while (!TryRead(destination.Span, out length));
+        return length;
+    }
+}

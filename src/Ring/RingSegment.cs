@@ -1,0 +1,391 @@
+using Ring.Platform.Linux;
+using Ring.Spsc;
+
+namespace Ring;
+
+/// <summary>
+/// A named shared-memory segment holding one ring, with the System V lifecycle: <see cref="Create"/> /
+/// <see cref="Open"/> / <see cref="OpenOrCreate"/> attach, <see cref="Dispose"/> detaches,
+/// <see cref="Unlink"/> removes, <see cref="Stat"/> reports. A segment is a file on tmpfs mapped into every
+/// attached process; writers and readers created from it move messages without entering the kernel.
+/// </summary>
+public sealed class RingSegment : IDisposable
+{
+    private readonly FileDescriptorHandle _file;
+    private readonly MappingHandle _mapping;
+    private readonly SegmentHeader _header;
+    private readonly int _participantIndex;
+    private int _disposed;
+
+    private RingSegment(string name, string path, FileDescriptorHandle file, MappingHandle mapping, SegmentHeader header, bool readOnly)
+    {
+        Name = name;
+        Path = path;
+        _file = file;
+        _mapping = mapping;
+        _header = header;
+        IsReadOnly = readOnly;
+        Buffer = new SharedBuffer(mapping.DangerousGetHandle(), mapping.Length);
+        _participantIndex = readOnly ? -1 : RegisterParticipant();
+    }
+
+    /// <summary>The name the segment was created or opened with.</summary>
+    public string Name { get; }
+
+    /// <summary>The segment file.</summary>
+    public string Path { get; }
+
+    /// <summary>True for a monitor's attach: no writer or reader, no entry in the participant table.</summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>The ring implementation the segment holds.</summary>
+    public RingKind Kind => _header.Kind;
+
+    /// <summary>Bytes of record space.</summary>
+    public long Capacity => _header.Capacity;
+
+    /// <summary>The largest payload one message may carry.</summary>
+    public int MaxMessageLength => _header.MaxMessageLength;
+
+    internal SharedBuffer Buffer { get; }
+
+    internal SegmentHeader Header => _header;
+
+    internal FileDescriptorHandle ReopenFile(int flags) => Posix.Reopen(_file, flags, Path);
+
+    /// <summary>Creates a new segment; fails with <see cref="SegmentExistsException"/> if the name is taken.</summary>
+    public static RingSegment Create(string name, RingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        string path = SegmentDirectory.Resolve(name);
+        return TryCreate(name, path, options) ?? throw new SegmentExistsException($"segment '{name}' already exists at '{path}'");
+    }
+
+    /// <summary>Attaches to an existing segment for writing and reading.</summary>
+    public static RingSegment Open(string name) => OpenExisting(name, SegmentDirectory.Resolve(name), readOnly: false);
+
+    /// <summary>Attaches to an existing segment for monitoring only (the mapping is read-only).</summary>
+    public static RingSegment OpenReadOnly(string name) => OpenExisting(name, SegmentDirectory.Resolve(name), readOnly: true);
+
+    /// <summary>
+    /// Opens the segment, creating it if it does not exist. Processes racing here all end up attached to the
+    /// one segment that won. An existing segment must match <paramref name="options"/>.
+    /// </summary>
+    public static RingSegment OpenOrCreate(string name, RingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        string path = SegmentDirectory.Resolve(name);
+        while (true)
+        {
+            try
+            {
+                RingSegment existing = OpenExisting(name, path, readOnly: false);
+                existing.CheckMatches(options);
+                return existing;
+            }
+            catch (SegmentNotFoundException)
+            {
+            }
+            RingSegment? created = TryCreate(name, path, options);
+            if (created is not null) return created;
+            // Another process linked its segment between our open and our link: open that one.
+        }
+    }
+
+    /// <summary>Removes the segment's name; attached processes keep their mapping until they detach.</summary>
+    /// <returns>False when there was no such segment.</returns>
+    public static bool Unlink(string name)
+    {
+        string path = SegmentDirectory.Resolve(name);
+        try
+        {
+            Posix.Unlink(path);
+            return true;
+        }
+        catch (SegmentNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reports on a segment without attaching as a participant.</summary>
+    public static SegmentStatus Stat(string name)
+    {
+        using RingSegment monitor = OpenReadOnly(name);
+        return monitor.GetStatus();
+    }
+
+    /// <summary>The directory unqualified names resolve in (RING_DIR, or /dev/shm/ring-&lt;uid&gt;).</summary>
+    public static string DefaultDirectory => SegmentDirectory.Current;
+
+    /// <summary>Attaches the producer end. An SPSC ring allows one live producer.</summary>
+    /// <exception cref="RingRoleTakenException">A live process already holds the producer role.</exception>
+    public RingWriter CreateWriter(WaitStrategy wait = WaitStrategy.SpinThenBlock)
+    {
+        ThrowIfUnusable();
+        RoleLease lease = RoleLease.Acquire(this, RingRole.Producer);
+        try
+        {
+            return wait switch
+            {
+                WaitStrategy.BusySpin => new SpscWriter<BusySpinPolicy>(this, lease),
+                WaitStrategy.SpinThenYield => new SpscWriter<SpinThenYieldPolicy>(this, lease),
+                WaitStrategy.SpinThenBlock => new SpscWriter<SpinThenBlockPolicy>(this, lease),
+                _ => throw new ArgumentOutOfRangeException(nameof(wait), wait, "Unknown wait strategy."),
+            };
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Attaches the consumer end. An SPSC ring allows one live consumer.</summary>
+    /// <exception cref="RingRoleTakenException">A live process already holds the consumer role.</exception>
+    public RingReader CreateReader(WaitStrategy wait = WaitStrategy.SpinThenBlock)
+    {
+        ThrowIfUnusable();
+        RoleLease lease = RoleLease.Acquire(this, RingRole.Consumer);
+        try
+        {
+            return wait switch
+            {
+                WaitStrategy.BusySpin => new SpscReader<BusySpinPolicy>(this, lease),
+                WaitStrategy.SpinThenYield => new SpscReader<SpinThenYieldPolicy>(this, lease),
+                WaitStrategy.SpinThenBlock => new SpscReader<SpinThenBlockPolicy>(this, lease),
+                _ => throw new ArgumentOutOfRangeException(nameof(wait), wait, "Unknown wait strategy."),
+            };
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A snapshot of the header, counters and participants.</summary>
+    public SegmentStatus GetStatus()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // A fresh descriptor: a lock query through our own would not see our own locks as held.
+        using FileDescriptorHandle probe = ReopenFile(LibC.O_RDONLY);
+        Posix.FileInfo file = Posix.Stat(probe, Path);
+        SharedBuffer b = Buffer;
+        long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
+        long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset);
+        long messagesRead = b.ReadInt64Acquire(SegmentLayout.MessagesReadOffset);
+        long messagesWritten = b.ReadInt64Acquire(SegmentLayout.MessagesWrittenOffset);
+        EventCount readers = new(b, SegmentLayout.ReadersEventOffset);
+        EventCount writers = new(b, SegmentLayout.WritersEventOffset);
+        return new SegmentStatus
+        {
+            Name = Name,
+            Path = Path,
+            Kind = _header.Kind,
+            FileLength = _header.FileLength,
+            Capacity = _header.Capacity,
+            MaxMessageLength = _header.MaxMessageLength,
+            BytesInRing = Math.Clamp(tail - head, 0, _header.Capacity),
+            MessagesInRing = Math.Max(0, messagesWritten - messagesRead),
+            CreatorPid = _header.CreatorPid,
+            OwnerUid = file.OwnerUid,
+            Mode = file.Mode & (UnixFileMode)0x1FF,
+            CreatedAt = FromUnixNs(_header.CreatedNs)!.Value,
+            LastAttachAt = FromUnixNs(b.ReadInt64Acquire(SegmentLayout.LastAttachNsOffset)),
+            LastDetachAt = FromUnixNs(b.ReadInt64Acquire(SegmentLayout.LastDetachNsOffset)),
+            Participants = ReadParticipants(probe),
+            ReadersWaiting = readers.Waiters,
+            WritersWaiting = writers.Waiters,
+            MessagesWritten = messagesWritten,
+            BytesWritten = b.ReadInt64Acquire(SegmentLayout.BytesWrittenOffset),
+            MessagesRead = messagesRead,
+            BytesRead = b.ReadInt64Acquire(SegmentLayout.BytesReadOffset),
+            FullEvents = b.ReadInt64Acquire(SegmentLayout.FullEventsOffset),
+            EmptyEvents = b.ReadInt64Acquire(SegmentLayout.EmptyEventsOffset),
+            Sleeps = readers.Sleeps + writers.Sleeps,
+            Wakes = readers.Wakes + writers.Wakes,
+        };
+    }
+
+    /// <summary>Detaches: leaves the participant table and unmaps once every writer and reader is disposed too.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_participantIndex >= 0)
+        {
+            long entry = SegmentLayout.ParticipantEntryOffset(_participantIndex);
+            Buffer.WriteInt32Release(entry + SegmentLayout.EntryStateOffset, 0);
+            Buffer.WriteInt64(SegmentLayout.LastDetachNsOffset, UnixNsNow());
+        }
+        _file.Dispose(); // drops the participant lock
+        _mapping.Dispose(); // unmaps when the last endpoint releases its reference
+    }
+
+    /// <summary>Takes a reference on the mapping for an endpoint, so detaching the segment cannot unmap under it.</summary>
+    internal void AddMappingReference()
+    {
+        bool added = false;
+        _mapping.DangerousAddRef(ref added);
+    }
+
+    internal void ReleaseMappingReference() => _mapping.DangerousRelease();
+
+    internal void SetParticipantRole(RingRole role, bool held)
+    {
+        if (_participantIndex < 0 || Volatile.Read(ref _disposed) != 0) return; // a detached entry may be someone else's now
+        long roles = SegmentLayout.ParticipantEntryOffset(_participantIndex) + SegmentLayout.EntryRolesOffset;
+        Buffer.FetchAddInt32(roles, held ? (int)role : -(int)role); // only this attachment writes its entry
+    }
+
+    internal static long UnixNsNow() => (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
+
+    private static DateTimeOffset? FromUnixNs(long ns) => ns <= 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (IsReadOnly) throw new InvalidOperationException($"segment '{Name}' is attached read-only: it can be watched, not written or read.");
+    }
+
+    private static RingSegment? TryCreate(string name, string path, RingOptions options)
+    {
+        SegmentDirectory.EnsureExists(path);
+        // Build the segment under a private name and link it into place: the name appears only once the
+        // header is complete, so no opener can see a half-initialised segment, and link fails rather than
+        // replacing a segment another process published first.
+        string staging = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!,
+            $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.creating");
+        FileDescriptorHandle file = Posix.Open(staging, LibC.O_RDWR | LibC.O_CREAT | LibC.O_EXCL, options.Mode);
+        MappingHandle? mapping = null;
+        try
+        {
+            Posix.SetMode(file, options.Mode, staging); // the umask must not narrow what the creator asked for
+            long length = SegmentLayout.FileLengthFor(options.Capacity);
+            Posix.Allocate(file, length, path);
+            mapping = Posix.Map(file, length, writable: true, staging);
+            SegmentHeader header = new(
+                options.Kind,
+                options.Capacity,
+                options.EffectiveMaxMessageLength,
+                length,
+                Environment.ProcessId,
+                Posix.EffectiveUid,
+                UnixNsNow(),
+                options.Mode);
+            header.WriteTo(new SharedBuffer(mapping.DangerousGetHandle(), length));
+            if (!Posix.TryLink(staging, path))
+            {
+                mapping.Dispose();
+                file.Dispose();
+                return null;
+            }
+            return new RingSegment(name, path, file, mapping, header, readOnly: false);
+        }
+        catch
+        {
+            mapping?.Dispose();
+            file.Dispose();
+            throw;
+        }
+        finally
+        {
+            try
+            {
+                Posix.Unlink(staging);
+            }
+            catch (SegmentNotFoundException)
+            {
+            }
+        }
+    }
+
+    private static RingSegment OpenExisting(string name, string path, bool readOnly)
+    {
+        FileDescriptorHandle file;
+        try
+        {
+            file = Posix.Open(path, readOnly ? LibC.O_RDONLY : LibC.O_RDWR, 0);
+        }
+        catch (SegmentNotFoundException)
+        {
+            throw new SegmentNotFoundException($"no segment '{name}' at '{path}'");
+        }
+        MappingHandle? mapping = null;
+        try
+        {
+            Posix.FileInfo info = Posix.Stat(file, path);
+            uint me = Posix.EffectiveUid;
+            if (info.OwnerUid != me && me != 0)
+                throw new UnauthorizedAccessException($"segment '{path}' belongs to uid {info.OwnerUid}, not to this user (uid {me})");
+            if (info.Length < SegmentLayout.HeaderLength)
+                throw new SegmentFormatException("FileLength", $"'{path}' is not a usable Ring segment: FileLength: the file is {info.Length} bytes, shorter than the {SegmentLayout.HeaderLength}-byte header.");
+            // Map exactly the length seen now; the header must then fit inside it. Nothing read later can
+            // index past this mapping.
+            mapping = Posix.Map(file, info.Length, writable: !readOnly, path);
+            SegmentHeader header = SegmentHeader.ReadFrom(new SharedBuffer(mapping.DangerousGetHandle(), info.Length), info.Length, path);
+            return new RingSegment(name, path, file, mapping, header, readOnly);
+        }
+        catch
+        {
+            mapping?.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private void CheckMatches(RingOptions options)
+    {
+        string? field =
+            _header.Kind != options.Kind ? $"Kind: existing {_header.Kind}, asked for {options.Kind}"
+            : _header.Capacity != options.Capacity ? $"Capacity: existing {_header.Capacity}, asked for {options.Capacity}"
+            : _header.MaxMessageLength != options.EffectiveMaxMessageLength ? $"MaxMessageLength: existing {_header.MaxMessageLength}, asked for {options.EffectiveMaxMessageLength}"
+            : null;
+        if (field is null) return;
+        Dispose();
+        throw new SegmentFormatException(field[..field.IndexOf(':')], $"segment '{Path}' exists with other options: {field}.");
+    }
+
+    /// <summary>
+    /// Claims a participant entry by taking the OFD lock on its first byte: whoever holds that lock owns the
+    /// entry, so an entry left by a dead process (lock gone) is simply taken over.
+    /// </summary>
+    private int RegisterParticipant()
+    {
+        for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
+        {
+            long entry = SegmentLayout.ParticipantEntryOffset(index);
+            if (!Posix.TryLockByte(_file, entry)) continue;
+            int pid = Environment.ProcessId;
+            Buffer.WriteInt32(entry + SegmentLayout.EntryPidOffset, pid);
+            Buffer.WriteInt64(entry + SegmentLayout.EntryStartTicksOffset, Posix.ProcessStartTicks(pid));
+            long now = UnixNsNow();
+            Buffer.WriteInt64(entry + SegmentLayout.EntryAttachNsOffset, now);
+            Buffer.WriteInt32(entry + SegmentLayout.EntryRolesOffset, 0);
+            Buffer.WriteInt32Release(entry + SegmentLayout.EntryStateOffset, 1); // pairs with ReadParticipants' acquire
+            Buffer.WriteInt64(SegmentLayout.LastAttachNsOffset, now);
+            return index;
+        }
+        _file.Dispose();
+        _mapping.Dispose();
+        throw new RingException($"segment '{Path}' has {SegmentLayout.ParticipantCapacity} live attachments already; detach one first.");
+    }
+
+    private List<ParticipantStatus> ReadParticipants(FileDescriptorHandle probe)
+    {
+        List<ParticipantStatus> participants = [];
+        for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
+        {
+            long entry = SegmentLayout.ParticipantEntryOffset(index);
+            if (Buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) == 0) continue; // pairs with RegisterParticipant's release
+            participants.Add(new ParticipantStatus(
+                Buffer.ReadInt32(entry + SegmentLayout.EntryPidOffset),
+                (RingRole)(Buffer.ReadInt32(entry + SegmentLayout.EntryRolesOffset) & (int)(RingRole.Producer | RingRole.Consumer)),
+                FromUnixNs(Buffer.ReadInt64(entry + SegmentLayout.EntryAttachNsOffset)) ?? DateTimeOffset.UnixEpoch,
+                Posix.IsByteLocked(probe, entry)));
+        }
+        return participants;
+    }
+}

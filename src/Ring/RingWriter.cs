@@ -1,0 +1,82 @@
+namespace Ring;
+
+/// <summary>
+/// The producer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking and
+/// async calls wait with the endpoint's <see cref="WaitStrategy"/>. An instance is used by one thread at a time.
+/// </summary>
+public abstract class RingWriter : IDisposable
+{
+    private protected RingWriter() { }
+
+    /// <summary>The largest payload one message may carry.</summary>
+    public abstract int MaxMessageLength { get; }
+
+    /// <summary>Copies the message into the ring; false when the ring has no room for it now.</summary>
+    /// <exception cref="ArgumentException">The message is longer than <see cref="MaxMessageLength"/>.</exception>
+    /// <exception cref="InvalidOperationException">A claim is outstanding.</exception>
+    public abstract bool TryWrite(ReadOnlySpan<byte> message);
+
+    /// <summary>
+    /// Reserves room for a message of <paramref name="length"/> bytes and hands out the span inside the segment
+    /// to fill; nothing is visible to readers until <see cref="Commit()"/>. False when the ring is full.
+    /// </summary>
+    public abstract bool TryClaim(int length, out Span<byte> buffer);
+
+    /// <summary>Publishes the claimed message with the length it was claimed with.</summary>
+    public abstract void Commit();
+
+    /// <summary>Publishes the first <paramref name="length"/> bytes of the claimed span (at most the claimed length).</summary>
+    public abstract void Commit(int length);
+
+    /// <summary>Drops the claim; readers never see it.</summary>
+    public abstract void Abort();
+
+    /// <summary>Waits until a message of <paramref name="length"/> bytes fits (true) or the timeout passes (false).</summary>
+    public abstract bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases the producer role and detaches from the segment's mapping.</summary>
+    public abstract void Dispose();
+
+    /// <summary>Writes the message, waiting up to <paramref name="timeout"/> for room; false on timeout.</summary>
+    public bool TryWrite(ReadOnlySpan<byte> message, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Waiter.ValidateTimeout(timeout);
+        if (TryWrite(message)) return true;
+        Deadline deadline = new(timeout);
+        while (deadline.TryGetRemaining(out TimeSpan remaining))
+        {
+            if (!WaitToWrite(message.Length, remaining, cancellationToken)) return false;
+            if (TryWrite(message)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Writes the message, waiting as long as it takes for room.</summary>
+    public void Write(ReadOnlySpan<byte> message, CancellationToken cancellationToken = default) =>
+        TryWrite(message, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Waits for room without blocking the caller: completes synchronously when there is room now, otherwise
+    /// the kernel wait runs on a thread-pool thread.
+    /// </summary>
+    public ValueTask<bool> WaitToWriteAsync(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (WaitToWrite(length, TimeSpan.Zero, cancellationToken)) return new ValueTask<bool>(true);
+        return new ValueTask<bool>(Task.Run(() => WaitToWrite(length, timeout, cancellationToken), cancellationToken));
+    }
+
+    /// <summary>Writes the message, waiting asynchronously for room.</summary>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    {
+        return TryWrite(message.Span) ? ValueTask.CompletedTask : WriteSlowAsync(message, cancellationToken);
+    }
+
+    private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        do
+        {
+            await WaitToWriteAsync(message.Length, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        }
+        while (!TryWrite(message.Span));
+    }
+}

@@ -1,0 +1,101 @@
+using System.IO.Hashing;
+
+namespace Ring;
+
+/// <summary>The identity block of a segment: written once by its creator, validated by every opener.</summary>
+internal readonly record struct SegmentHeader(
+    RingKind Kind,
+    long Capacity,
+    int MaxMessageLength,
+    long FileLength,
+    int CreatorPid,
+    uint CreatorUid,
+    long CreatedNs,
+    UnixFileMode CreateMode)
+{
+    /// <summary>
+    /// Fills the identity block and publishes it by storing the magic last with release semantics, so an
+    /// opener that sees the magic sees every other field.
+    /// </summary>
+    public void WriteTo(SharedBuffer buffer)
+    {
+        buffer.WriteInt32(SegmentLayout.VersionOffset, SegmentLayout.Version);
+        buffer.WriteInt32(SegmentLayout.KindOffset, (int)Kind);
+        buffer.WriteInt32(SegmentLayout.HeaderLengthOffset, SegmentLayout.HeaderLength);
+        buffer.WriteInt32(SegmentLayout.MaxMessageLengthOffset, MaxMessageLength);
+        buffer.WriteInt64(SegmentLayout.CapacityOffset, Capacity);
+        buffer.WriteInt64(SegmentLayout.FileLengthOffset, FileLength);
+        buffer.WriteInt32(SegmentLayout.CreatorPidOffset, CreatorPid);
+        buffer.WriteInt32(SegmentLayout.CreatorUidOffset, (int)CreatorUid);
+        buffer.WriteInt64(SegmentLayout.CreatedNsOffset, CreatedNs);
+        buffer.WriteInt32(SegmentLayout.ParticipantCapacityOffset, SegmentLayout.ParticipantCapacity);
+        buffer.WriteInt32(SegmentLayout.CreateModeOffset, (int)CreateMode);
+        buffer.WriteInt64(SegmentLayout.ChecksumOffset, (long)Checksum(buffer));
+        buffer.WriteInt64Release(SegmentLayout.MagicOffset, (long)SegmentLayout.Magic); // pairs with ReadFrom's acquire of the magic
+    }
+
+    /// <summary>
+    /// Reads every field once and checks it; a mismatch names the field. <paramref name="mappedLength"/> is the
+    /// file length the opener saw and mapped, which bounds everything else.
+    /// </summary>
+    public static SegmentHeader ReadFrom(SharedBuffer buffer, long mappedLength, string path)
+    {
+        if (mappedLength < SegmentLayout.HeaderLength)
+            throw Invalid("FileLength", path, $"the file is {mappedLength} bytes, shorter than the {SegmentLayout.HeaderLength}-byte header");
+
+        ulong magic = (ulong)buffer.ReadInt64Acquire(SegmentLayout.MagicOffset); // pairs with WriteTo's release of the magic
+        if (magic != SegmentLayout.Magic)
+            throw Invalid("Magic", path, magic == 0 ? "the header was never published (creator died while initialising?)" : $"0x{magic:X16} is not a Ring segment");
+
+        int version = buffer.ReadInt32(SegmentLayout.VersionOffset);
+        if (version != SegmentLayout.Version)
+            throw Invalid("Version", path, $"layout version {version}, this build reads {SegmentLayout.Version}");
+
+        ulong storedChecksum = (ulong)buffer.ReadInt64(SegmentLayout.ChecksumOffset);
+        ulong actualChecksum = Checksum(buffer);
+        if (storedChecksum != actualChecksum)
+            throw Invalid("Checksum", path, $"stored 0x{storedChecksum:X16}, fields hash to 0x{actualChecksum:X16}");
+
+        int kind = buffer.ReadInt32(SegmentLayout.KindOffset);
+        if (!Enum.IsDefined((RingKind)kind))
+            throw Invalid("Kind", path, $"unknown ring kind {kind}");
+
+        int headerLength = buffer.ReadInt32(SegmentLayout.HeaderLengthOffset);
+        if (headerLength != SegmentLayout.HeaderLength)
+            throw Invalid("HeaderLength", path, $"{headerLength}, expected {SegmentLayout.HeaderLength}");
+
+        long capacity = buffer.ReadInt64(SegmentLayout.CapacityOffset);
+        if (capacity < SegmentLayout.MinCapacity || capacity > SegmentLayout.MaxCapacity || (capacity & (capacity - 1)) != 0)
+            throw Invalid("Capacity", path, $"{capacity} is not a power of two from {SegmentLayout.MinCapacity} to {SegmentLayout.MaxCapacity}");
+
+        int maxMessage = buffer.ReadInt32(SegmentLayout.MaxMessageLengthOffset);
+        if (maxMessage < 0 || maxMessage > SegmentLayout.MaxMessageLengthFor(capacity))
+            throw Invalid("MaxMessageLength", path, $"{maxMessage} is outside 0..capacity/{SegmentLayout.MaxMessageDivisor}");
+
+        long fileLength = buffer.ReadInt64(SegmentLayout.FileLengthOffset);
+        if (fileLength != SegmentLayout.FileLengthFor(capacity))
+            throw Invalid("FileLength", path, $"header says {fileLength} bytes, capacity {capacity} needs {SegmentLayout.FileLengthFor(capacity)}");
+        if (fileLength > mappedLength)
+            throw Invalid("FileLength", path, $"header says {fileLength} bytes, the file has {mappedLength}");
+
+        int participants = buffer.ReadInt32(SegmentLayout.ParticipantCapacityOffset);
+        if (participants != SegmentLayout.ParticipantCapacity)
+            throw Invalid("ParticipantCapacity", path, $"{participants}, expected {SegmentLayout.ParticipantCapacity}");
+
+        return new SegmentHeader(
+            (RingKind)kind,
+            capacity,
+            maxMessage,
+            fileLength,
+            buffer.ReadInt32(SegmentLayout.CreatorPidOffset),
+            (uint)buffer.ReadInt32(SegmentLayout.CreatorUidOffset),
+            buffer.ReadInt64(SegmentLayout.CreatedNsOffset),
+            (UnixFileMode)(buffer.ReadInt32(SegmentLayout.CreateModeOffset) & 0x1FF));
+    }
+
+    private static ulong Checksum(SharedBuffer buffer) =>
+        XxHash64.HashToUInt64(buffer.Span(SegmentLayout.ChecksummedStart, SegmentLayout.ChecksummedLength));
+
+    private static SegmentFormatException Invalid(string field, string path, string detail) =>
+        new(field, $"'{path}' is not a usable Ring segment: {field}: {detail}.");
+}

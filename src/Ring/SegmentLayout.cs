@@ -1,0 +1,110 @@
+namespace Ring;
+
+/// <summary>
+/// The segment's byte layout: every offset Ring uses in shared memory, in one place. The segment is an ABI
+/// between processes that may run different builds, so any change here bumps <see cref="Version"/>, and
+/// docs/design.md carries the same table.
+/// <code>
+///  0x0000 ┌──────────────── identity (written once by the creator, then read-only) ────────────────┐
+///         │ Magic u64 │ Version u32 │ Kind u32 │ HeaderLength u32 │ MaxMessage u32 │ Capacity u64 │
+///         │ FileLength u64 │ CreatorPid u32 │ CreatorUid u32 │ CreatedNs u64 │ Participants u32 │
+///         │ CreateMode u32 │ Checksum u64 (XxHash64 of bytes 8..63)                               │
+///  0x0080 ├──────────────── lifecycle: LastAttachNs u64 │ LastDetachNs u64 ───────────────────────┤
+///  0x0100 ├──────────────── producer line: Tail │ MessagesWritten │ BytesWritten │ FullEvents ─────┤
+///  0x0180 ├──────────────── consumer line: Head │ MessagesRead │ BytesRead │ EmptyEvents ───────────┤
+///  0x0200 ├──────────────── readers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
+///  0x0280 ├──────────────── writers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
+///  0x0300 ├──────────────── role table: producer entry (64 B) │ consumer entry (64 B) ─────────────┤
+///  0x0380 │ reserved, zero                                                                       │
+///  0x1000 ├──────────────── participant table: 64 entries × 64 B ────────────────────────────────┤
+///  0x2000 ├──────────────── data: Capacity bytes of 8-aligned records ───────────────────────────┤
+///         └──────────────────────────────────────────────────────────────────────────────────────┘
+/// </code>
+/// Each group that one side writes often sits in its own 128-byte block: two 64-byte lines, because the
+/// adjacent-line prefetcher pulls pairs and would otherwise make producer and consumer share a line.
+/// </summary>
+internal static class SegmentLayout
+{
+    public const ulong Magic = 0x0047455347_4E4952; // "RINGSEG\0" read as little-endian bytes
+    public const int Version = 1;
+    public const int BlockSize = 128;
+
+    // Identity block: fixed at creation, covered by the checksum (bytes 8..63; the magic is published last).
+    public const int MagicOffset = 0x00;
+    public const int VersionOffset = 0x08;
+    public const int KindOffset = 0x0C;
+    public const int HeaderLengthOffset = 0x10;
+    public const int MaxMessageLengthOffset = 0x14;
+    public const int CapacityOffset = 0x18;
+    public const int FileLengthOffset = 0x20;
+    public const int CreatorPidOffset = 0x28;
+    public const int CreatorUidOffset = 0x2C;
+    public const int CreatedNsOffset = 0x30;
+    public const int ParticipantCapacityOffset = 0x38;
+    public const int CreateModeOffset = 0x3C;
+    public const int ChecksumOffset = 0x40;
+    public const int ChecksummedStart = VersionOffset;
+    public const int ChecksummedLength = ChecksumOffset - VersionOffset;
+
+    public const int LastAttachNsOffset = 0x80;
+    public const int LastDetachNsOffset = 0x88;
+
+    public const int TailOffset = 0x100;
+    public const int MessagesWrittenOffset = 0x108;
+    public const int BytesWrittenOffset = 0x110;
+    public const int FullEventsOffset = 0x118;
+
+    public const int HeadOffset = 0x180;
+    public const int MessagesReadOffset = 0x188;
+    public const int BytesReadOffset = 0x190;
+    public const int EmptyEventsOffset = 0x198;
+
+    public const int ReadersEventOffset = 0x200;
+    public const int WritersEventOffset = 0x280;
+    // Within an eventcount block:
+    public const int EventWaitersOffset = 0x00;
+    public const int EventSequenceOffset = 0x04;
+    public const int EventSleepsOffset = 0x08;
+    public const int EventWakesOffset = 0x10;
+
+    public const int RoleTableOffset = 0x300;
+    public const int RoleEntrySize = 64;
+    public const int ProducerRoleOffset = RoleTableOffset;
+    public const int ConsumerRoleOffset = RoleTableOffset + RoleEntrySize;
+
+    public const int ParticipantTableOffset = 0x1000;
+    public const int ParticipantEntrySize = 64;
+    public const int ParticipantCapacity = 64;
+    // Within a role or participant entry. The entry's first byte is also the byte its holder keeps an OFD
+    // lock on: lock held = holder alive.
+    public const int EntryStateOffset = 0x00;
+    public const int EntryPidOffset = 0x04;
+    public const int EntryStartTicksOffset = 0x08;
+    public const int EntryAttachNsOffset = 0x10;
+    public const int EntryRolesOffset = 0x18;
+
+    public const int HeaderLength = 0x2000;
+    public const int DataOffset = HeaderLength;
+
+    public const long MinCapacity = 64;
+    public const long MaxCapacity = 1L << 40;
+    public const int MaxMessageDivisor = 8;
+
+    // Record format inside the data region: an 8-byte header, then the payload, padded to 8 bytes.
+    public const int RecordAlignment = 8;
+    public const int RecordHeaderLength = 8;
+    public const int RecordLengthOffset = 0;
+    public const int RecordTypeOffset = 4;
+    public const int RecordTypeMessage = 1;
+    public const int RecordTypePadding = 2;
+
+    public static long ParticipantEntryOffset(int index) => ParticipantTableOffset + (long)index * ParticipantEntrySize;
+
+    public static long FileLengthFor(long capacity) => HeaderLength + capacity;
+
+    public static int AlignedRecordLength(int payloadLength) =>
+        (RecordHeaderLength + payloadLength + RecordAlignment - 1) & ~(RecordAlignment - 1);
+
+    public static int MaxMessageLengthFor(long capacity) =>
+        (int)Math.Min(capacity / MaxMessageDivisor, int.MaxValue - RecordHeaderLength - RecordAlignment);
+}

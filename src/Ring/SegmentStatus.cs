@@ -1,0 +1,68 @@
+namespace Ring;
+
+/// <summary>
+/// A snapshot of a segment, like IPC_STAT for a System V segment. Counters are read without stopping the
+/// ring, so under traffic they are each a moment apart.
+/// </summary>
+public sealed record SegmentStatus
+{
+    /// <summary>The name given at create or open.</summary>
+    public required string Name { get; init; }
+    /// <summary>The segment file.</summary>
+    public required string Path { get; init; }
+    /// <summary>The ring implementation.</summary>
+    public required RingKind Kind { get; init; }
+    /// <summary>Bytes of the segment file: header plus ring.</summary>
+    public required long FileLength { get; init; }
+    /// <summary>Bytes of record space.</summary>
+    public required long Capacity { get; init; }
+    /// <summary>Largest payload of one message.</summary>
+    public required int MaxMessageLength { get; init; }
+    /// <summary>Bytes between the consumer's head and the producer's tail, record headers and padding included.</summary>
+    public required long BytesInRing { get; init; }
+    /// <summary>Messages written and not yet read.</summary>
+    public required long MessagesInRing { get; init; }
+    /// <summary>Process id of the creator.</summary>
+    public required int CreatorPid { get; init; }
+    /// <summary>Owner of the segment file.</summary>
+    public required uint OwnerUid { get; init; }
+    /// <summary>Permission bits of the segment file now.</summary>
+    public required UnixFileMode Mode { get; init; }
+    /// <summary>When the creator initialised the segment.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Last attach by any process, if any.</summary>
+    public DateTimeOffset? LastAttachAt { get; init; }
+    /// <summary>Last detach by any process, if any.</summary>
+    public DateTimeOffset? LastDetachAt { get; init; }
+    /// <summary>Attachments recorded in the participant table, live or dead.</summary>
+    public required IReadOnlyList<ParticipantStatus> Participants { get; init; }
+    /// <summary>Live attachments (like shm_nattch).</summary>
+    public int AttachedProcesses => Participants.Count(p => p.IsAlive);
+    /// <summary>Readers asleep (or about to sleep) waiting for a message.</summary>
+    public required int ReadersWaiting { get; init; }
+    /// <summary>Writers asleep (or about to sleep) waiting for room.</summary>
+    public required int WritersWaiting { get; init; }
+    /// <summary>Messages committed since creation.</summary>
+    public required long MessagesWritten { get; init; }
+    /// <summary>Payload bytes committed since creation.</summary>
+    public required long BytesWritten { get; init; }
+    /// <summary>Messages consumed since creation.</summary>
+    public required long MessagesRead { get; init; }
+    /// <summary>Payload bytes consumed since creation.</summary>
+    public required long BytesRead { get; init; }
+    /// <summary>Writes refused because the ring was full.</summary>
+    public required long FullEvents { get; init; }
+    /// <summary>Reads that found the ring empty.</summary>
+    public required long EmptyEvents { get; init; }
+    /// <summary>Times an endpoint went to sleep in the kernel.</summary>
+    public required long Sleeps { get; init; }
+    /// <summary>FUTEX_WAKE calls made because someone was asleep.</summary>
+    public required long Wakes { get; init; }
+}
+
+/// <summary>One attachment in the participant table.</summary>
+/// <param name="Pid">Process id the attachment recorded.</param>
+/// <param name="Roles">Roles it holds.</param>
+/// <param name="AttachedAt">When it attached.</param>
+/// <param name="IsAlive">Whether its kernel-held lock is still held, i.e. its process still runs.</param>
+public sealed record ParticipantStatus(int Pid, RingRole Roles, DateTimeOffset AttachedAt, bool IsAlive);

@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+
+namespace Ring.Spsc;
+
+/// <summary>
+/// The single-producer / single-consumer protocol, stated once.
+/// <para>
+/// The data region holds 8-aligned records: an 8-byte header (payload length, type) and the payload. Head
+/// and tail are byte positions that only grow; a position's index is <c>position &amp; (capacity - 1)</c>. The
+/// consumer owns head, the producer owns tail, and the bytes in [head, tail) are committed records. A record
+/// never wraps: when one does not fit before the end, the producer writes a padding record up to the end
+/// and the record at index 0, and publishes both with one tail store.
+/// </para>
+/// <para>
+/// Ordering. The producer writes a record with plain stores and then stores the new tail with release
+/// semantics; the consumer loads tail with acquire semantics before it reads any record below it, so it
+/// sees every byte of every record it can reach. Symmetrically the consumer stores head with release after
+/// it has finished reading, and the producer loads head with acquire before it overwrites that space.
+/// Both stores are full-fence exchanges so that the following load of the other direction's waiter count
+/// cannot move before them (the eventcount protocol, <see cref="EventCount"/>).
+/// </para>
+/// <para>
+/// Trust. Head and tail written by the other process, and every record header, are read once and checked
+/// (0 ≤ tail − head ≤ capacity, 8-aligned, length within the maximum, record within [head, tail)) before
+/// they index anything; a violation is a <see cref="RingCorruptedException"/>, never an out-of-bounds access.
+/// </para>
+/// Because the tail moves only on commit, a producer that dies before committing leaves nothing a reader
+/// can see: its successor starts again from the committed tail.
+/// </summary>
+internal readonly struct SpscProtocol
+{
+    public readonly SharedBuffer Buffer;
+    public readonly long Capacity;
+    public readonly long Mask;
+    public readonly int MaxMessageLength;
+    public readonly string SegmentName;
+
+    public SpscProtocol(RingSegment segment)
+    {
+        Buffer = segment.Buffer;
+        Capacity = segment.Capacity;
+        Mask = Capacity - 1;
+        MaxMessageLength = segment.MaxMessageLength;
+        SegmentName = segment.Name;
+    }
+
+    public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset);
+
+    public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long PackHeader(int type, int payloadLength) => ((long)type << 32) | (uint)payloadLength;
+
+    /// <summary>Checks a head/tail pair read from shared memory; one of the two came from the other process.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CheckPositions(long head, long tail)
+    {
+        if ((ulong)(tail - head) > (ulong)Capacity || ((head | tail) & (SegmentLayout.RecordAlignment - 1)) != 0 || head < 0)
+            ThrowCorrupted($"head {head} and tail {tail} are not 0..{Capacity} bytes apart on 8-byte boundaries");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void ThrowCorrupted(string detail) =>
+        throw new RingCorruptedException($"ring in segment '{SegmentName}' is corrupted: {detail}.");
+
+    /// <summary>Reads the committed head and tail at attach time, checked.</summary>
+    public (long Head, long Tail) ReadPositions()
+    {
+        long head = Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the consumer's fenced head store
+        long tail = Buffer.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the producer's fenced tail store
+        CheckPositions(head, tail);
+        return (head, tail);
+    }
+}

@@ -1,0 +1,181 @@
+using System.Runtime.CompilerServices;
+
+namespace Ring.Spsc;
+
+/// <summary>The consumer end of an SPSC ring; see <see cref="SpscProtocol"/> for the protocol.</summary>
+internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, IWaitPolicy
+{
+    private readonly RingSegment _segment;
+    private readonly RoleLease _lease;
+    private readonly SpscProtocol _ring;
+    private readonly EventCount _readers;
+    private readonly EventCount _writers;
+
+    private long _head; // next record to read; ahead of the published head inside a batch
+    private long _publishedHead;
+    private long _cachedTail;
+    private long _messagesRead;
+    private long _bytesRead;
+    private long _emptyEvents;
+    private bool _disposed;
+
+    public SpscReader(RingSegment segment, RoleLease lease)
+    {
+        _segment = segment;
+        _lease = lease;
+        _ring = new SpscProtocol(segment);
+        _readers = _ring.Readers;
+        _writers = _ring.Writers;
+        _readers.ResetWaiters(); // the consumer is the only reader that sleeps; see SpscWriter
+        (_head, _cachedTail) = _ring.ReadPositions(); // a successor continues from the committed head
+        _publishedHead = _head;
+        SharedBuffer b = _ring.Buffer;
+        _messagesRead = b.ReadInt64(SegmentLayout.MessagesReadOffset);
+        _bytesRead = b.ReadInt64(SegmentLayout.BytesReadOffset);
+        _emptyEvents = b.ReadInt64(SegmentLayout.EmptyEventsOffset);
+        segment.AddMappingReference();
+    }
+
+    public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    public override bool TryRead(Span<byte> destination, out int length)
+    {
+        ThrowIfDisposed();
+        if (!TryPeek(out long payloadOffset, out length))
+        {
+            CountEmpty();
+            return false;
+        }
+        if (destination.Length < length) ThrowDestinationTooShort(destination.Length, length);
+        _ring.Buffer.Span(payloadOffset, length).CopyTo(destination);
+        _head += SegmentLayout.AlignedRecordLength(length);
+        Release(1, length);
+        return true;
+    }
+
+    public override bool TryRead(RingMessageHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return ReadBatch(handler, 1) == 1;
+    }
+
+    public override int ReadBatch(RingMessageHandler handler, int maxMessages)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
+        int count = 0;
+        long bytes = 0;
+        try
+        {
+            while (count < maxMessages && TryPeek(out long payloadOffset, out int length))
+            {
+                // Advance first: a message whose handler throws still counts as delivered, not redelivered forever.
+                _head += SegmentLayout.AlignedRecordLength(length);
+                count++;
+                bytes += length;
+                handler(_ring.Buffer.Span(payloadOffset, length));
+            }
+        }
+        finally
+        {
+            // The handlers read in place, so the room is given back only after the last one returned.
+            if (_head != _publishedHead) Release(count, bytes);
+        }
+        if (count == 0) CountEmpty();
+        return count;
+    }
+
+    public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Waiter.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), _readers, timeout, cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _lease.Dispose();
+        _segment.ReleaseMappingReference();
+    }
+
+    /// <summary>
+    /// Finds the next message at or after <see cref="_head"/>, stepping over padding; every header field is
+    /// read once and checked against the tail before it is used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryPeek(out long payloadOffset, out int length)
+    {
+        while (true)
+        {
+            if (_head == _cachedTail && !RefreshTail())
+            {
+                payloadOffset = 0;
+                length = 0;
+                return false;
+            }
+            long index = _head & _ring.Mask;
+            long available = _cachedTail - _head;
+            long header = _ring.Buffer.ReadInt64(SegmentLayout.DataOffset + index); // below the acquired tail: complete
+            int type = (int)(header >> 32);
+            length = (int)header;
+            if (type == SegmentLayout.RecordTypeMessage)
+            {
+                if ((uint)length > (uint)_ring.MaxMessageLength
+                    || SegmentLayout.AlignedRecordLength(length) > Math.Min(available, _ring.Capacity - index))
+                {
+                    _ring.ThrowCorrupted($"record at position {_head} claims {length} payload bytes; max {_ring.MaxMessageLength}, {available} committed");
+                }
+                payloadOffset = SegmentLayout.DataOffset + index + SegmentLayout.RecordHeaderLength;
+                return true;
+            }
+            long toEnd = _ring.Capacity - index;
+            if (type != SegmentLayout.RecordTypePadding || toEnd > available)
+                _ring.ThrowCorrupted($"record at position {_head} has type {type}, or padding past the {available} committed bytes");
+            _head += toEnd;
+        }
+    }
+
+    private bool RefreshTail()
+    {
+        long tail = _ring.Buffer.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the writer's fenced tail store: records below it are complete
+        _ring.CheckPositions(_publishedHead, tail);
+        if ((ulong)(tail - _head) > (ulong)_ring.Capacity) _ring.ThrowCorrupted($"tail {tail} moved behind the read position {_head}");
+        _cachedTail = tail;
+        return tail != _head;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Release(int messages, long bytes)
+    {
+        SharedBuffer b = _ring.Buffer;
+        _messagesRead += messages;
+        _bytesRead += bytes;
+        b.WriteInt64(SegmentLayout.MessagesReadOffset, _messagesRead);
+        b.WriteInt64(SegmentLayout.BytesReadOffset, _bytesRead);
+        b.WriteInt64Fenced(SegmentLayout.HeadOffset, _head); // release pairs with the writer's acquire of head; the fence orders it before the waiter check
+        _publishedHead = _head;
+        _writers.NotifyAfterFence(1);
+    }
+
+    private void CountEmpty() => _ring.Buffer.WriteInt64(SegmentLayout.EmptyEventsOffset, ++_emptyEvents);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) ThrowDisposed();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(RingReader));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDestinationTooShort(int destination, int length) =>
+        throw new ArgumentException($"The destination holds {destination} bytes but the next message has {length}; it stays in the ring.", "destination");
+
+    private readonly struct DataCondition(SpscReader<TPolicy> reader) : IWaitCondition
+    {
+        public bool IsSatisfied() => reader._head != reader._cachedTail || reader.RefreshTail();
+    }
+}

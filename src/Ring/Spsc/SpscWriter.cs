@@ -1,0 +1,197 @@
+using System.Runtime.CompilerServices;
+
+namespace Ring.Spsc;
+
+/// <summary>The producer end of an SPSC ring; see <see cref="SpscProtocol"/> for the protocol.</summary>
+internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, IWaitPolicy
+{
+    private readonly RingSegment _segment;
+    private readonly RoleLease _lease;
+    private readonly SpscProtocol _ring;
+    private readonly EventCount _readers;
+    private readonly EventCount _writers;
+
+    private long _tail;
+    private long _cachedHead;
+    private long _messagesWritten;
+    private long _bytesWritten;
+    private long _fullEvents;
+
+    // An outstanding claim: nonzero _claimAdvance means one is open.
+    private long _claimAdvance;
+    private long _claimRecordOffset;
+    private int _claimLength;
+
+    private bool _disposed;
+
+    public SpscWriter(RingSegment segment, RoleLease lease)
+    {
+        _segment = segment;
+        _lease = lease;
+        _ring = new SpscProtocol(segment);
+        _readers = _ring.Readers;
+        _writers = _ring.Writers;
+        // The producer is the only writer waiting for room; a predecessor killed while asleep left its
+        // registration behind, which would cost every reader's commit a futex call.
+        _writers.ResetWaiters();
+        (_cachedHead, _tail) = _ring.ReadPositions(); // a successor continues from the committed tail
+        SharedBuffer b = _ring.Buffer;
+        _messagesWritten = b.ReadInt64(SegmentLayout.MessagesWrittenOffset);
+        _bytesWritten = b.ReadInt64(SegmentLayout.BytesWrittenOffset);
+        _fullEvents = b.ReadInt64(SegmentLayout.FullEventsOffset);
+        segment.AddMappingReference();
+    }
+
+    public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    public override bool TryWrite(ReadOnlySpan<byte> message)
+    {
+        int recordLength = CheckedRecordLength(message.Length);
+        if (!TryReserve(recordLength, out long recordOffset, out long advance)) return false;
+        SharedBuffer b = _ring.Buffer;
+        b.WriteInt64(recordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, message.Length));
+        message.CopyTo(b.Span(recordOffset + SegmentLayout.RecordHeaderLength, message.Length));
+        Publish(advance, message.Length);
+        return true;
+    }
+
+    public override bool TryClaim(int length, out Span<byte> buffer)
+    {
+        int recordLength = CheckedRecordLength(length);
+        if (!TryReserve(recordLength, out long recordOffset, out long advance))
+        {
+            buffer = default;
+            return false;
+        }
+        _claimAdvance = advance;
+        _claimRecordOffset = recordOffset;
+        _claimLength = length;
+        buffer = _ring.Buffer.Span(recordOffset + SegmentLayout.RecordHeaderLength, length);
+        return true;
+    }
+
+    public override void Commit() => Commit(_claimLength);
+
+    public override void Commit(int length)
+    {
+        ThrowIfDisposed();
+        if (_claimAdvance == 0) throw new InvalidOperationException("There is no claim to commit.");
+        if ((uint)length > (uint)_claimLength)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"The commit length must be from 0 to the claimed {_claimLength} bytes.");
+        long advance = _claimAdvance - (SegmentLayout.AlignedRecordLength(_claimLength) - SegmentLayout.AlignedRecordLength(length));
+        _ring.Buffer.WriteInt64(_claimRecordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, length));
+        _claimAdvance = 0;
+        Publish(advance, length);
+    }
+
+    public override void Abort()
+    {
+        ThrowIfDisposed();
+        if (_claimAdvance == 0) throw new InvalidOperationException("There is no claim to abort.");
+        _claimAdvance = 0; // the tail never moved, so readers never saw the claimed bytes
+    }
+
+    public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        int recordLength = CheckedRecordLength(length);
+        return Waiter.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), _writers, timeout, cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _claimAdvance = 0;
+        _lease.Dispose();
+        _segment.ReleaseMappingReference();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int CheckedRecordLength(int length)
+    {
+        ThrowIfDisposed();
+        if ((uint)length > (uint)_ring.MaxMessageLength) ThrowTooLong(length);
+        if (_claimAdvance != 0) ThrowClaimOutstanding();
+        return SegmentLayout.AlignedRecordLength(length);
+    }
+
+    /// <summary>How far the tail moves for a record of this length: the record, plus padding if it would wrap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long AdvanceFor(int recordLength)
+    {
+        long toEnd = _ring.Capacity - (_tail & _ring.Mask);
+        return recordLength <= toEnd ? recordLength : toEnd + recordLength;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReserve(int recordLength, out long recordOffset, out long advance)
+    {
+        advance = AdvanceFor(recordLength);
+        if (advance > _ring.Capacity - (_tail - _cachedHead) && !HasRoom(advance))
+        {
+            _ring.Buffer.WriteInt64(SegmentLayout.FullEventsOffset, ++_fullEvents);
+            recordOffset = 0;
+            return false;
+        }
+        long index = _tail & _ring.Mask;
+        if (advance != recordLength)
+        {
+            // Padding to the end of the data region; published together with the record by one tail store.
+            long padding = _ring.Capacity - index;
+            _ring.Buffer.WriteInt64(SegmentLayout.DataOffset + index,
+                SpscProtocol.PackHeader(SegmentLayout.RecordTypePadding, (int)(padding - SegmentLayout.RecordHeaderLength)));
+            index = 0;
+        }
+        recordOffset = SegmentLayout.DataOffset + index;
+        return true;
+    }
+
+    /// <summary>Re-reads the consumer's head (only when the cached one says full) and checks it.</summary>
+    private bool HasRoom(long advance)
+    {
+        long head = _ring.Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the reader's fenced head store: it has finished with the bytes below
+        _ring.CheckPositions(head, _tail);
+        _cachedHead = head;
+        return advance <= _ring.Capacity - (_tail - head);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Publish(long advance, int payloadLength)
+    {
+        SharedBuffer b = _ring.Buffer;
+        _tail += advance;
+        b.WriteInt64(SegmentLayout.MessagesWrittenOffset, ++_messagesWritten);
+        b.WriteInt64(SegmentLayout.BytesWrittenOffset, _bytesWritten += payloadLength);
+        b.WriteInt64Fenced(SegmentLayout.TailOffset, _tail); // release pairs with the reader's acquire of tail; the fence orders it before the waiter check
+        _readers.NotifyAfterFence(1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) ThrowDisposed();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(RingWriter));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowTooLong(int length) =>
+        throw new ArgumentException(
+            length < 0 ? $"The message length must not be negative (got {length})."
+                       : $"The message is {length} bytes; segment '{_ring.SegmentName}' allows at most {_ring.MaxMessageLength}.",
+            "message");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowClaimOutstanding() =>
+        throw new InvalidOperationException("A claim is outstanding: commit or abort it first.");
+
+    private readonly struct RoomCondition(SpscWriter<TPolicy> writer, int recordLength) : IWaitCondition
+    {
+        public bool IsSatisfied()
+        {
+            long advance = writer.AdvanceFor(recordLength);
+            return advance <= writer._ring.Capacity - (writer._tail - writer._cachedHead) || writer.HasRoom(advance);
+        }
+    }
+}

@@ -82,6 +82,10 @@ internal readonly record struct SegmentHeader(
         if (participants != SegmentLayout.ParticipantCapacity)
             throw Invalid("ParticipantCapacity", path, $"{participants}, expected {SegmentLayout.ParticipantCapacity}");
 
+        long createdNs = buffer.ReadInt64(SegmentLayout.CreatedNsOffset);
+        if (createdNs <= 0)
+            throw Invalid("CreatedNs", path, $"{createdNs} is not a time after 1970");
+
         return new SegmentHeader(
             (RingKind)kind,
             capacity,
@@ -89,7 +93,7 @@ internal readonly record struct SegmentHeader(
             fileLength,
             buffer.ReadInt32(SegmentLayout.CreatorPidOffset),
             (uint)buffer.ReadInt32(SegmentLayout.CreatorUidOffset),
-            buffer.ReadInt64(SegmentLayout.CreatedNsOffset),
+            createdNs,
             (UnixFileMode)(buffer.ReadInt32(SegmentLayout.CreateModeOffset) & 0x1FF));
     }
 

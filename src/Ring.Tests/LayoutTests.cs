@@ -1,0 +1,285 @@
+namespace Ring.Tests;
+
+/// <summary>
+/// The segment is an ABI between processes that may run different builds: every offset is pinned to its
+/// literal value here, so moving a field fails a test instead of silently breaking a mixed deployment.
+/// </summary>
+public sealed class LayoutTests
+{
+    public static TheoryData<string, long, long> Offsets => new()
+    {
+        // Identity block.
+        { nameof(SegmentLayout.MagicOffset), SegmentLayout.MagicOffset, 0x00 },
+        { nameof(SegmentLayout.VersionOffset), SegmentLayout.VersionOffset, 0x08 },
+        { nameof(SegmentLayout.KindOffset), SegmentLayout.KindOffset, 0x0C },
+        { nameof(SegmentLayout.HeaderLengthOffset), SegmentLayout.HeaderLengthOffset, 0x10 },
+        { nameof(SegmentLayout.MaxMessageLengthOffset), SegmentLayout.MaxMessageLengthOffset, 0x14 },
+        { nameof(SegmentLayout.CapacityOffset), SegmentLayout.CapacityOffset, 0x18 },
+        { nameof(SegmentLayout.FileLengthOffset), SegmentLayout.FileLengthOffset, 0x20 },
+        { nameof(SegmentLayout.CreatorPidOffset), SegmentLayout.CreatorPidOffset, 0x28 },
+        { nameof(SegmentLayout.CreatorUidOffset), SegmentLayout.CreatorUidOffset, 0x2C },
+        { nameof(SegmentLayout.CreatedNsOffset), SegmentLayout.CreatedNsOffset, 0x30 },
+        { nameof(SegmentLayout.ParticipantCapacityOffset), SegmentLayout.ParticipantCapacityOffset, 0x38 },
+        { nameof(SegmentLayout.CreateModeOffset), SegmentLayout.CreateModeOffset, 0x3C },
+        { nameof(SegmentLayout.ChecksumOffset), SegmentLayout.ChecksumOffset, 0x40 },
+        { nameof(SegmentLayout.ChecksummedStart), SegmentLayout.ChecksummedStart, 0x08 },
+        { nameof(SegmentLayout.ChecksummedLength), SegmentLayout.ChecksummedLength, 56 },
+        // Lifecycle.
+        { nameof(SegmentLayout.LastAttachNsOffset), SegmentLayout.LastAttachNsOffset, 0x80 },
+        { nameof(SegmentLayout.LastDetachNsOffset), SegmentLayout.LastDetachNsOffset, 0x88 },
+        // Producer line.
+        { nameof(SegmentLayout.TailOffset), SegmentLayout.TailOffset, 0x100 },
+        { nameof(SegmentLayout.MessagesWrittenOffset), SegmentLayout.MessagesWrittenOffset, 0x108 },
+        { nameof(SegmentLayout.BytesWrittenOffset), SegmentLayout.BytesWrittenOffset, 0x110 },
+        { nameof(SegmentLayout.FullEventsOffset), SegmentLayout.FullEventsOffset, 0x118 },
+        // Consumer line.
+        { nameof(SegmentLayout.HeadOffset), SegmentLayout.HeadOffset, 0x180 },
+        { nameof(SegmentLayout.MessagesReadOffset), SegmentLayout.MessagesReadOffset, 0x188 },
+        { nameof(SegmentLayout.BytesReadOffset), SegmentLayout.BytesReadOffset, 0x190 },
+        { nameof(SegmentLayout.EmptyEventsOffset), SegmentLayout.EmptyEventsOffset, 0x198 },
+        // Eventcounts.
+        { nameof(SegmentLayout.ReadersEventOffset), SegmentLayout.ReadersEventOffset, 0x200 },
+        { nameof(SegmentLayout.WritersEventOffset), SegmentLayout.WritersEventOffset, 0x280 },
+        { nameof(SegmentLayout.EventWaitersOffset), SegmentLayout.EventWaitersOffset, 0x00 },
+        { nameof(SegmentLayout.EventSequenceOffset), SegmentLayout.EventSequenceOffset, 0x04 },
+        { nameof(SegmentLayout.EventSleepsOffset), SegmentLayout.EventSleepsOffset, 0x08 },
+        { nameof(SegmentLayout.EventWakesOffset), SegmentLayout.EventWakesOffset, 0x10 },
+        // Role table.
+        { nameof(SegmentLayout.RoleTableOffset), SegmentLayout.RoleTableOffset, 0x300 },
+        { nameof(SegmentLayout.RoleEntrySize), SegmentLayout.RoleEntrySize, 64 },
+        { nameof(SegmentLayout.ProducerRoleOffset), SegmentLayout.ProducerRoleOffset, 0x300 },
+        { nameof(SegmentLayout.ConsumerRoleOffset), SegmentLayout.ConsumerRoleOffset, 0x340 },
+        // Participant table and entries.
+        { nameof(SegmentLayout.ParticipantTableOffset), SegmentLayout.ParticipantTableOffset, 0x1000 },
+        { nameof(SegmentLayout.ParticipantEntrySize), SegmentLayout.ParticipantEntrySize, 64 },
+        { nameof(SegmentLayout.ParticipantCapacity), SegmentLayout.ParticipantCapacity, 64 },
+        { nameof(SegmentLayout.EntryStateOffset), SegmentLayout.EntryStateOffset, 0x00 },
+        { nameof(SegmentLayout.EntryPidOffset), SegmentLayout.EntryPidOffset, 0x04 },
+        { nameof(SegmentLayout.EntryStartTicksOffset), SegmentLayout.EntryStartTicksOffset, 0x08 },
+        { nameof(SegmentLayout.EntryAttachNsOffset), SegmentLayout.EntryAttachNsOffset, 0x10 },
+        { nameof(SegmentLayout.EntryRolesOffset), SegmentLayout.EntryRolesOffset, 0x18 },
+        // Data region.
+        { nameof(SegmentLayout.HeaderLength), SegmentLayout.HeaderLength, 0x2000 },
+        { nameof(SegmentLayout.DataOffset), SegmentLayout.DataOffset, 0x2000 },
+        { nameof(SegmentLayout.BlockSize), SegmentLayout.BlockSize, 128 },
+        { nameof(SegmentLayout.MinCapacity), SegmentLayout.MinCapacity, 64 },
+        { nameof(SegmentLayout.MaxCapacity), SegmentLayout.MaxCapacity, 1L << 40 },
+        { nameof(SegmentLayout.MaxMessageDivisor), SegmentLayout.MaxMessageDivisor, 8 },
+        // Record format.
+        { nameof(SegmentLayout.RecordAlignment), SegmentLayout.RecordAlignment, 8 },
+        { nameof(SegmentLayout.RecordHeaderLength), SegmentLayout.RecordHeaderLength, 8 },
+        { nameof(SegmentLayout.RecordLengthOffset), SegmentLayout.RecordLengthOffset, 0 },
+        { nameof(SegmentLayout.RecordTypeOffset), SegmentLayout.RecordTypeOffset, 4 },
+        { nameof(SegmentLayout.RecordTypeMessage), SegmentLayout.RecordTypeMessage, 1 },
+        { nameof(SegmentLayout.RecordTypePadding), SegmentLayout.RecordTypePadding, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Offsets))]
+    public void Constant_Always_HasItsAbiValue(string name, long actual, long expected)
+    {
+        Assert.True(expected == actual, $"SegmentLayout.{name} is 0x{actual:X}, the ABI says 0x{expected:X}");
+    }
+
+    [Fact]
+    public void Magic_Always_IsRingsegInLittleEndian()
+    {
+        Assert.Equal(0x0047455347_4E4952UL, SegmentLayout.Magic);
+        byte[] bytes = BitConverter.GetBytes(SegmentLayout.Magic);
+        Assert.Equal("RINGSEG\0"u8.ToArray(), bytes);
+    }
+
+    [Fact]
+    public void Version_Always_IsOne()
+    {
+        Assert.Equal(1, SegmentLayout.Version);
+    }
+
+    [Theory]
+    [InlineData(SegmentLayout.TailOffset, SegmentLayout.HeadOffset)]
+    [InlineData(SegmentLayout.HeadOffset, SegmentLayout.ReadersEventOffset)]
+    [InlineData(SegmentLayout.ReadersEventOffset, SegmentLayout.WritersEventOffset)]
+    [InlineData(SegmentLayout.WritersEventOffset, SegmentLayout.RoleTableOffset)]
+    public void HotBlocks_Consecutive_Are128BytesApart(int first, int next)
+    {
+        Assert.Equal(128, next - first);
+    }
+
+    [Theory]
+    [InlineData(SegmentLayout.LastAttachNsOffset)]
+    [InlineData(SegmentLayout.TailOffset)]
+    [InlineData(SegmentLayout.HeadOffset)]
+    [InlineData(SegmentLayout.ReadersEventOffset)]
+    [InlineData(SegmentLayout.WritersEventOffset)]
+    [InlineData(SegmentLayout.RoleTableOffset)]
+    public void HotBlock_Start_Is128Aligned(int offset)
+    {
+        Assert.Equal(0, offset % SegmentLayout.BlockSize);
+    }
+
+    [Fact]
+    public void ProducerLine_Fields_StayInsideTheProducerBlock()
+    {
+        int[] fields = [SegmentLayout.TailOffset, SegmentLayout.MessagesWrittenOffset, SegmentLayout.BytesWrittenOffset, SegmentLayout.FullEventsOffset];
+        Assert.All(fields, f => Assert.InRange(f, SegmentLayout.TailOffset, SegmentLayout.TailOffset + SegmentLayout.BlockSize - 8));
+        Assert.All(fields, f => Assert.Equal(0, f % 8));
+    }
+
+    [Fact]
+    public void ConsumerLine_Fields_StayInsideTheConsumerBlock()
+    {
+        int[] fields = [SegmentLayout.HeadOffset, SegmentLayout.MessagesReadOffset, SegmentLayout.BytesReadOffset, SegmentLayout.EmptyEventsOffset];
+        Assert.All(fields, f => Assert.InRange(f, SegmentLayout.HeadOffset, SegmentLayout.HeadOffset + SegmentLayout.BlockSize - 8));
+        Assert.All(fields, f => Assert.Equal(0, f % 8));
+    }
+
+    [Fact]
+    public void EventCountFields_WithinBlock_FitAndAreAligned()
+    {
+        Assert.Equal(0, SegmentLayout.EventWaitersOffset % 4);
+        Assert.Equal(0, SegmentLayout.EventSequenceOffset % 4);
+        Assert.Equal(0, SegmentLayout.EventSleepsOffset % 8);
+        Assert.Equal(0, SegmentLayout.EventWakesOffset % 8);
+        Assert.True(SegmentLayout.EventWakesOffset + 8 <= SegmentLayout.BlockSize);
+    }
+
+    [Fact]
+    public void Header_Length_IsPageAligned()
+    {
+        Assert.Equal(0, SegmentLayout.HeaderLength % Environment.SystemPageSize);
+        Assert.Equal(0, SegmentLayout.HeaderLength % 4096);
+        Assert.Equal(0, SegmentLayout.DataOffset % 4096);
+    }
+
+    [Fact]
+    public void ParticipantTable_AllEntries_FitBeforeTheData()
+    {
+        Assert.Equal(0, SegmentLayout.ParticipantTableOffset % 4096);
+        long end = SegmentLayout.ParticipantEntryOffset(SegmentLayout.ParticipantCapacity - 1) + SegmentLayout.ParticipantEntrySize;
+        Assert.True(end <= SegmentLayout.DataOffset, $"participant table ends at 0x{end:X}, past the data at 0x{SegmentLayout.DataOffset:X}");
+        Assert.Equal(0x1040, SegmentLayout.ParticipantEntryOffset(1));
+        Assert.Equal(0x1FC0, SegmentLayout.ParticipantEntryOffset(63));
+    }
+
+    [Fact]
+    public void RoleTable_Entries_EndBeforeTheParticipantTable()
+    {
+        Assert.True(SegmentLayout.ConsumerRoleOffset + SegmentLayout.RoleEntrySize <= SegmentLayout.ParticipantTableOffset);
+        Assert.True(SegmentLayout.EntryRolesOffset + 4 <= SegmentLayout.RoleEntrySize);
+    }
+
+    [Fact]
+    public void IdentityBlock_ChecksumCoversVersionThroughCreateMode()
+    {
+        Assert.Equal(SegmentLayout.VersionOffset, SegmentLayout.ChecksummedStart);
+        Assert.Equal(SegmentLayout.ChecksumOffset, SegmentLayout.ChecksummedStart + SegmentLayout.ChecksummedLength);
+        Assert.True(SegmentLayout.ChecksumOffset + 8 <= SegmentLayout.LastAttachNsOffset);
+    }
+
+    [Theory]
+    [InlineData(0, 8)]
+    [InlineData(1, 16)]
+    [InlineData(7, 16)]
+    [InlineData(8, 16)]
+    [InlineData(9, 24)]
+    [InlineData(100, 112)]
+    public void AlignedRecordLength_Payload_AddsHeaderAndRoundsToEight(int payload, int expected)
+    {
+        Assert.Equal(expected, SegmentLayout.AlignedRecordLength(payload));
+    }
+
+    [Theory]
+    [InlineData(64L, 8)]
+    [InlineData(1L << 20, 1 << 17)]
+    [InlineData(1L << 40, int.MaxValue - 16)]
+    public void MaxMessageLengthFor_Capacity_IsAnEighthCappedBelowIntMax(long capacity, int expected)
+    {
+        Assert.Equal(expected, SegmentLayout.MaxMessageLengthFor(capacity));
+    }
+
+    [Fact]
+    public void FileLengthFor_Capacity_IsHeaderPlusCapacity()
+    {
+        Assert.Equal(0x2000 + 4096, SegmentLayout.FileLengthFor(4096));
+    }
+
+    [Fact]
+    public void TryWrite_Message_WritesLengthTypeAndPayloadAtTheRecordOffsets()
+    {
+        using TempSegmentDirectory dir = new();
+        string name = dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Capacity = 4096 });
+        using RingWriter writer = segment.CreateWriter();
+
+        Assert.True(writer.TryWrite("abcde"u8));
+        Assert.True(writer.TryWrite("xyz"u8));
+
+        long first = SegmentLayout.DataOffset;
+        Assert.Equal(5, SegmentFile.ReadInt32(name, first + SegmentLayout.RecordLengthOffset));
+        Assert.Equal(SegmentLayout.RecordTypeMessage, SegmentFile.ReadInt32(name, first + SegmentLayout.RecordTypeOffset));
+        Assert.Equal(BitConverter.ToInt64("abcde\0\0\0"u8) & 0xFF_FFFF_FFFF, SegmentFile.ReadInt64(name, first + 8) & 0xFF_FFFF_FFFF);
+        long second = first + 16; // 8-byte header + 5 bytes, rounded up to 8
+        Assert.Equal(3, SegmentFile.ReadInt32(name, second + SegmentLayout.RecordLengthOffset));
+        Assert.Equal(SegmentLayout.RecordTypeMessage, SegmentFile.ReadInt32(name, second + SegmentLayout.RecordTypeOffset));
+        Assert.Equal(32L, SegmentFile.ReadInt64(name, SegmentLayout.TailOffset));
+        Assert.Equal(0L, SegmentFile.ReadInt64(name, SegmentLayout.HeadOffset));
+        Assert.Equal(2L, SegmentFile.ReadInt64(name, SegmentLayout.MessagesWrittenOffset));
+        Assert.Equal(8L, SegmentFile.ReadInt64(name, SegmentLayout.BytesWrittenOffset));
+    }
+
+    [Fact]
+    public void TryWrite_RecordNotFittingBeforeTheEnd_WritesAPaddingRecordAndWrapsToZero()
+    {
+        using TempSegmentDirectory dir = new();
+        string name = dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Capacity = 64 });
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader reader = segment.CreateReader();
+        for (int i = 0; i < 7; i++) // seven empty records: the tail sits 8 bytes before the end
+        {
+            Assert.True(writer.TryWrite(ReadOnlySpan<byte>.Empty));
+            Assert.True(reader.TryRead(Span<byte>.Empty, out _));
+        }
+
+        Assert.True(writer.TryWrite("12345678"u8)); // a 16-byte record: padding to the end, the record at 0
+
+        Assert.Equal(0, SegmentFile.ReadInt32(name, SegmentLayout.DataOffset + 56 + SegmentLayout.RecordLengthOffset));
+        Assert.Equal(SegmentLayout.RecordTypePadding, SegmentFile.ReadInt32(name, SegmentLayout.DataOffset + 56 + SegmentLayout.RecordTypeOffset));
+        Assert.Equal(8, SegmentFile.ReadInt32(name, SegmentLayout.DataOffset + SegmentLayout.RecordLengthOffset));
+        Assert.Equal(SegmentLayout.RecordTypeMessage, SegmentFile.ReadInt32(name, SegmentLayout.DataOffset + SegmentLayout.RecordTypeOffset));
+        Assert.Equal(BitConverter.ToInt64("12345678"u8), SegmentFile.ReadInt64(name, SegmentLayout.DataOffset + 8));
+        Assert.Equal(56L + 8 + 16, SegmentFile.ReadInt64(name, SegmentLayout.TailOffset));
+        Assert.Equal(56L, SegmentFile.ReadInt64(name, SegmentLayout.HeadOffset));
+        byte[] buffer = new byte[8];
+        Assert.True(reader.TryRead(buffer, out int length));
+        Assert.Equal("12345678"u8.ToArray(), buffer[..length]);
+        Assert.Equal(80L, SegmentFile.ReadInt64(name, SegmentLayout.HeadOffset));
+    }
+
+    [Fact]
+    public void Create_NewSegment_WritesHeaderFieldsAtTheirOffsets()
+    {
+        using TempSegmentDirectory dir = new();
+        string name = dir.NewName();
+        RingOptions options = new() { Capacity = 4096, MaxMessageLength = 300, Mode = (UnixFileMode)0x1A0 /* 0640 */ };
+        long before = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
+        using (RingSegment.Create(name, options))
+        {
+        }
+        long after = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
+        Assert.Equal(unchecked((long)SegmentLayout.Magic), SegmentFile.ReadInt64(name, 0x00));
+        Assert.Equal(1, SegmentFile.ReadInt32(name, 0x08));
+        Assert.Equal((int)RingKind.Spsc, SegmentFile.ReadInt32(name, 0x0C));
+        Assert.Equal(0x2000, SegmentFile.ReadInt32(name, 0x10));
+        Assert.Equal(300, SegmentFile.ReadInt32(name, 0x14));
+        Assert.Equal(4096L, SegmentFile.ReadInt64(name, 0x18));
+        Assert.Equal(0x2000L + 4096, SegmentFile.ReadInt64(name, 0x20));
+        Assert.Equal(Environment.ProcessId, SegmentFile.ReadInt32(name, 0x28));
+        Assert.Equal((int)RingSegment.Stat(name).OwnerUid, SegmentFile.ReadInt32(name, 0x2C));
+        Assert.InRange(SegmentFile.ReadInt64(name, 0x30), before, after);
+        Assert.Equal(64, SegmentFile.ReadInt32(name, 0x38));
+        Assert.Equal(0x1A0, SegmentFile.ReadInt32(name, 0x3C));
+        Assert.Equal(unchecked((long)SegmentFile.ComputeChecksum(name)), SegmentFile.ReadInt64(name, 0x40));
+        Assert.Equal(0x2000L + 4096, new FileInfo(name).Length);
+    }
+}

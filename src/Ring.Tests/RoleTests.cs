@@ -1,0 +1,275 @@
+namespace Ring.Tests;
+
+/// <summary>An SPSC ring has one producer role and one consumer role, each held by at most one live endpoint.</summary>
+public sealed class RoleTests : IDisposable
+{
+    private static readonly RingOptions Options = new() { Capacity = 4096, MaxMessageLength = 64 };
+
+    private readonly TempSegmentDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void CreateWriter_SecondOnSameAttachment_ThrowsRoleTakenWithRoleAndHolder()
+    {
+        using RingSegment segment = RingSegment.Create(_dir.NewName(), Options);
+        using RingWriter first = segment.CreateWriter();
+
+        RingRoleTakenException error = Assert.Throws<RingRoleTakenException>(() => segment.CreateWriter());
+
+        Assert.Equal(RingRole.Producer, error.Role);
+        Assert.Equal(Environment.ProcessId, error.HolderPid);
+    }
+
+    [Fact]
+    public void CreateWriter_SecondThroughAnotherOpen_ThrowsRoleTakenWithRoleAndHolder()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+        using RingSegment other = RingSegment.Open(name);
+        using RingWriter first = segment.CreateWriter();
+
+        RingRoleTakenException error = Assert.Throws<RingRoleTakenException>(() => other.CreateWriter(WaitStrategy.BusySpin));
+
+        Assert.Equal(RingRole.Producer, error.Role);
+        Assert.Equal(Environment.ProcessId, error.HolderPid);
+    }
+
+    [Fact]
+    public void CreateReader_SecondOnSameAttachment_ThrowsRoleTakenWithRoleAndHolder()
+    {
+        using RingSegment segment = RingSegment.Create(_dir.NewName(), Options);
+        using RingReader first = segment.CreateReader();
+
+        RingRoleTakenException error = Assert.Throws<RingRoleTakenException>(() => segment.CreateReader());
+
+        Assert.Equal(RingRole.Consumer, error.Role);
+        Assert.Equal(Environment.ProcessId, error.HolderPid);
+    }
+
+    [Fact]
+    public void CreateReader_SecondThroughAnotherOpen_ThrowsRoleTakenWithRoleAndHolder()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+        using RingSegment other = RingSegment.Open(name);
+        using RingReader first = segment.CreateReader();
+
+        RingRoleTakenException error = Assert.Throws<RingRoleTakenException>(() => other.CreateReader(WaitStrategy.SpinThenYield));
+
+        Assert.Equal(RingRole.Consumer, error.Role);
+        Assert.Equal(Environment.ProcessId, error.HolderPid);
+    }
+
+    [Fact]
+    public void CreateWriterAndReader_OnOneAttachment_BothSucceed()
+    {
+        using RingSegment segment = RingSegment.Create(_dir.NewName(), Options);
+
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader reader = segment.CreateReader();
+
+        Assert.True(writer.TryWrite([42]));
+        Assert.True(reader.TryRead(new byte[1], out int length));
+        Assert.Equal(1, length);
+    }
+
+    [Fact]
+    public void CreateWriter_RoleTaken_DoesNotDisturbTheHolder()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader reader = segment.CreateReader();
+
+        Assert.Throws<RingRoleTakenException>(() => segment.CreateWriter());
+        Assert.Throws<RingRoleTakenException>(() => segment.CreateReader());
+
+        Assert.True(writer.TryWrite([7]));
+        byte[] buffer = new byte[1];
+        Assert.True(reader.TryRead(buffer, out _));
+        Assert.Equal(7, buffer[0]);
+        Assert.Equal(RingRole.Producer | RingRole.Consumer, Assert.Single(RingSegment.Stat(name).Participants).Roles);
+    }
+
+    [Fact]
+    public void CreateWriterOrReader_UnknownWaitStrategy_ThrowsAndLeavesTheRoleFree()
+    {
+        using RingSegment segment = RingSegment.Create(_dir.NewName(), Options);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => segment.CreateWriter((WaitStrategy)42));
+        Assert.Throws<ArgumentOutOfRangeException>(() => segment.CreateReader((WaitStrategy)42));
+
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader reader = segment.CreateReader();
+    }
+
+    [Fact]
+    public void CreateWriter_AfterFirstDisposed_Succeeds()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+        using RingSegment other = RingSegment.Open(name);
+        RingWriter first = segment.CreateWriter();
+        first.Dispose();
+
+        using RingWriter second = other.CreateWriter();
+
+        Assert.Throws<RingRoleTakenException>(() => segment.CreateWriter());
+    }
+
+    [Fact]
+    public void CreateReader_AfterFirstDisposed_Succeeds()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+        using RingSegment other = RingSegment.Open(name);
+        RingReader first = segment.CreateReader();
+        first.Dispose();
+
+        using RingReader second = other.CreateReader();
+
+        Assert.Throws<RingRoleTakenException>(() => segment.CreateReader());
+    }
+
+    [Fact]
+    public void CreateWriter_AfterHoldingAttachmentDisposed_StillTakenUntilWriterDisposed()
+    {
+        // The role belongs to the endpoint, not to the attachment it was created from.
+        string name = _dir.NewName();
+        RingSegment holderSegment = RingSegment.Create(name, Options);
+        RingWriter holder = holderSegment.CreateWriter();
+        holderSegment.Dispose();
+        using RingSegment other = RingSegment.Open(name);
+
+        Assert.Throws<RingRoleTakenException>(() => other.CreateWriter());
+        holder.Dispose();
+        using RingWriter successor = other.CreateWriter();
+    }
+
+    [Fact]
+    public void CreateWriter_RepeatedCreateAndDispose_NeverLeaksTheRole()
+    {
+        using RingSegment segment = RingSegment.Create(_dir.NewName(), Options);
+        for (int i = 0; i < 200; i++)
+        {
+            using RingWriter writer = segment.CreateWriter();
+            using RingReader reader = segment.CreateReader();
+        }
+        using RingWriter last = segment.CreateWriter();
+    }
+
+    [Fact]
+    public void CreateWriter_Successor_ContinuesFromTheCommittedTail()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+        using RingSegment other = RingSegment.Open(name);
+        using RingReader reader = segment.CreateReader();
+        using (RingWriter first = segment.CreateWriter())
+        {
+            for (int i = 0; i < 3; i++) Assert.True(first.TryWrite(Payload.Make(i, 10 + i)));
+        }
+
+        using (RingWriter second = other.CreateWriter())
+        {
+            for (int i = 3; i < 6; i++) Assert.True(second.TryWrite(Payload.Make(i, 10 + i)));
+        }
+
+        byte[] buffer = new byte[64];
+        for (int i = 0; i < 6; i++)
+        {
+            Assert.True(reader.TryRead(buffer, out int length), $"message {i} missing");
+            Assert.Equal(Payload.Make(i, 10 + i), buffer[..length]);
+        }
+        Assert.False(reader.TryRead(buffer, out _));
+        SegmentStatus status = segment.GetStatus();
+        Assert.Equal(6, status.MessagesWritten);
+        Assert.Equal(6, status.MessagesRead);
+        Assert.Equal(Enumerable.Range(10, 6).Sum(), status.BytesWritten);
+    }
+
+    [Fact]
+    public void CreateWriter_SuccessorOfWriterWithOpenClaim_DropsTheClaim()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+        using RingReader reader = segment.CreateReader();
+        using (RingWriter first = segment.CreateWriter())
+        {
+            Assert.True(first.TryWrite("committed"u8));
+            Assert.True(first.TryClaim(20, out Span<byte> claim));
+            "never committed-----"u8.CopyTo(claim);
+        }
+
+        using (RingWriter second = segment.CreateWriter())
+        {
+            Assert.True(second.TryWrite("after"u8));
+        }
+
+        byte[] buffer = new byte[64];
+        Assert.True(reader.TryRead(buffer, out int length));
+        Assert.Equal("committed"u8.ToArray(), buffer[..length]);
+        Assert.True(reader.TryRead(buffer, out length));
+        Assert.Equal("after"u8.ToArray(), buffer[..length]);
+        Assert.False(reader.TryRead(buffer, out _));
+    }
+
+    [Fact]
+    public void CreateReader_Successor_ContinuesFromTheCommittedHead()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+        using RingSegment other = RingSegment.Open(name);
+        using RingWriter writer = segment.CreateWriter();
+        for (int i = 0; i < 6; i++) Assert.True(writer.TryWrite(Payload.Make(i, i * 3)));
+        byte[] buffer = new byte[64];
+        using (RingReader first = segment.CreateReader())
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                Assert.True(first.TryRead(buffer, out int length));
+                Assert.Equal(Payload.Make(i, i * 3), buffer[..length]);
+            }
+            Assert.Equal(1, first.ReadBatch(m => Assert.Equal(Payload.Make(2, 6), m.ToArray()), 1));
+        }
+
+        using RingReader second = other.CreateReader();
+
+        for (int i = 3; i < 6; i++)
+        {
+            Assert.True(second.TryRead(buffer, out int length), $"message {i} missing");
+            Assert.Equal(Payload.Make(i, i * 3), buffer[..length]);
+        }
+        Assert.False(second.TryRead(buffer, out _));
+        Assert.Equal(6, segment.GetStatus().MessagesRead);
+    }
+
+    [Fact]
+    public void Successors_ManyGenerationsAcrossWrap_KeepOrderAndCounters()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Capacity = 256 });
+        byte[] buffer = new byte[32];
+        int written = 0, read = 0;
+        for (int generation = 0; generation < 50; generation++)
+        {
+            using (RingWriter writer = segment.CreateWriter())
+            {
+                for (int i = 0; i < 5; i++, written++) Assert.True(writer.TryWrite(Payload.Make(written, written % 33)));
+            }
+            using (RingReader reader = segment.CreateReader())
+            {
+                for (int i = 0; i < 5; i++, read++)
+                {
+                    Assert.True(reader.TryRead(buffer, out int length));
+                    Assert.Equal(Payload.Make(read, read % 33), buffer[..length]);
+                }
+            }
+        }
+        SegmentStatus status = segment.GetStatus();
+        Assert.Equal(250, status.MessagesWritten);
+        Assert.Equal(250, status.MessagesRead);
+        Assert.Equal(0, status.MessagesInRing);
+    }
+}

@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace Ring.Stress;
+
+/// <summary>The <c>worker</c> subcommand: one producer or consumer process of a stress run.</summary>
+public static class WorkerCommand
+{
+    private const int DefaultMinSize = StressMessage.PrefixLength;
+    private const int DefaultMaxSize = 256;
+
+    /// <summary>Builds the subcommand; its action runs <see cref="Worker.Run"/>.</summary>
+    public static Command Create()
+    {
+        Option<string> segment = new("--segment")
+        {
+            Description = "Segment to attach to: a name (in RING_DIR or /dev/shm/ring-<uid>) or an absolute path. It must exist.",
+            HelpName = "PATH",
+            Required = true,
+        };
+        Option<string> role = new("--role")
+        {
+            Description = "The end of the ring to play.",
+            Required = true,
+        };
+        role.AcceptOnlyFromAmong("producer", "consumer");
+        Option<long> messages = new("--messages")
+        {
+            Description = "Messages to write (producer) or to read and check (consumer).",
+            HelpName = "N",
+            Required = true,
+        };
+        messages.Validators.Add(r => Positive(r, r.GetValueOrDefault<long>()));
+        Option<int> minSize = new("--min-size")
+        {
+            Description = $"Smallest message in bytes (at least the {StressMessage.PrefixLength}-byte prefix).",
+            HelpName = "B",
+            DefaultValueFactory = _ => DefaultMinSize,
+        };
+        Option<int> maxSize = new("--max-size")
+        {
+            Description = "Largest message in bytes (at most the segment's largest message).",
+            HelpName = "B",
+            DefaultValueFactory = _ => DefaultMaxSize,
+        };
+        Option<string> wait = new("--wait")
+        {
+            Description = "How the endpoint waits: busy spin, spin then yield, or spin then block in the kernel.",
+            DefaultValueFactory = _ => "block",
+        };
+        wait.AcceptOnlyFromAmong("spin", "yield", "block");
+        Option<IntRange?> burst = new("--burst")
+        {
+            Description = "Messages per burst, N or A..B (drawn per burst); a pause follows each burst. Needs --pause-ms.",
+            HelpName = "N|A..B",
+            CustomParser = ParseRange,
+        };
+        Option<IntRange?> pauseMs = new("--pause-ms")
+        {
+            Description = "Pause after each burst in milliseconds, M or A..B (0 only yields the CPU). Needs --burst.",
+            HelpName = "M|A..B",
+            CustomParser = ParseRange,
+        };
+        Option<ulong> seed = new("--seed")
+        {
+            Description = "Seed of message sizes, contents and pacing; producer and consumer must use the same.",
+            HelpName = "S",
+            DefaultValueFactory = _ => 1,
+        };
+        Option<int> readTimeoutMs = new("--read-timeout-ms")
+        {
+            Description = "Consumer: how long one blocking read waits before the producer counts as stopped.",
+            HelpName = "T",
+            DefaultValueFactory = _ => 10_000,
+        };
+        readTimeoutMs.Validators.Add(r => Positive(r, r.GetValueOrDefault<int>()));
+        Option<int> writeTimeoutMs = new("--write-timeout-ms")
+        {
+            Description = "Producer: how long one blocking write waits for room before the consumer counts as stopped.",
+            HelpName = "T",
+            DefaultValueFactory = _ => 10_000,
+        };
+        writeTimeoutMs.Validators.Add(r => Positive(r, r.GetValueOrDefault<int>()));
+
+        Command command = new("worker",
+            "Play one end of an existing ring and print one JSON result line: role, messages, bytes, lost, duplicated, " +
+            "reordered, corrupted, lost_wakeups, max_latency_us, elapsed_s. Exit 0: no violation; 1: violations; " +
+            "2: usage error; 3: could not attach (no such segment, or the role is taken). A consumer waits --read-timeout-ms and a " +
+            "producer --write-timeout-ms for its peer before it counts the peer as stopped (exit 1).")
+        {
+            segment, role, messages, minSize, maxSize, wait, burst, pauseMs, seed, readTimeoutMs, writeTimeoutMs,
+        };
+        command.Validators.Add(r =>
+        {
+            // Options left out have no OptionResult here, so their defaults are spelled out.
+            int min = r.GetResult(minSize)?.GetValueOrDefault<int>() ?? DefaultMinSize;
+            int max = r.GetResult(maxSize)?.GetValueOrDefault<int>() ?? DefaultMaxSize;
+            if (min < StressMessage.PrefixLength)
+                r.AddError($"--min-size must be at least {StressMessage.PrefixLength} (the sequence, timestamp and checksum prefix).");
+            else if (max < min)
+                r.AddError("--max-size must be at least --min-size.");
+            if ((r.GetResult(burst) is null) != (r.GetResult(pauseMs) is null))
+                r.AddError("--burst and --pause-ms go together.");
+        });
+        command.SetAction(parsed => Worker.Run(
+            new WorkerSettings
+            {
+                Segment = parsed.GetRequiredValue(segment),
+                Role = parsed.GetRequiredValue(role) == "producer" ? WorkerRole.Producer : WorkerRole.Consumer,
+                Messages = parsed.GetValue(messages),
+                MinSize = parsed.GetValue(minSize),
+                MaxSize = parsed.GetValue(maxSize),
+                Wait = parsed.GetValue(wait) switch
+                {
+                    "spin" => WaitStrategy.BusySpin,
+                    "yield" => WaitStrategy.SpinThenYield,
+                    _ => WaitStrategy.SpinThenBlock,
+                },
+                Burst = parsed.GetValue(burst),
+                PauseMs = parsed.GetValue(pauseMs) ?? IntRange.Exactly(0),
+                Seed = parsed.GetValue(seed),
+                ReadTimeout = TimeSpan.FromMilliseconds(parsed.GetValue(readTimeoutMs)),
+                WriteTimeout = TimeSpan.FromMilliseconds(parsed.GetValue(writeTimeoutMs)),
+            },
+            Console.Out,
+            Console.Error));
+        return command;
+    }
+
+    private static IntRange? ParseRange(ArgumentResult result)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (IntRange.TryParse(text, out IntRange range, out string? error)) return range;
+        result.AddError(error!);
+        return null;
+    }
+
+    private static void Positive(OptionResult result, long value)
+    {
+        if (value <= 0) result.AddError($"{result.Option.Name} must be positive.");
+    }
+}

@@ -1,0 +1,60 @@
+namespace Ring.Stress;
+
+/// <summary>Which end of the ring a worker plays.</summary>
+public enum WorkerRole
+{
+    /// <summary>Writes messages 0..N-1.</summary>
+    Producer,
+
+    /// <summary>Reads N messages and checks them.</summary>
+    Consumer,
+}
+
+/// <summary>What one worker does: the parsed <c>worker</c> command line, or what a test sets up in-process.</summary>
+public sealed record WorkerSettings
+{
+    /// <summary>Segment name or absolute path.</summary>
+    public required string Segment { get; init; }
+
+    /// <summary>The end of the ring to play.</summary>
+    public required WorkerRole Role { get; init; }
+
+    /// <summary>N: messages to write or to read.</summary>
+    public required long Messages { get; init; }
+
+    /// <summary>Smallest message, at least <see cref="StressMessage.PrefixLength"/>.</summary>
+    public int MinSize { get; init; } = StressMessage.PrefixLength;
+
+    /// <summary>Largest message, at most the segment's MaxMessageLength.</summary>
+    public int MaxSize { get; init; } = 256;
+
+    /// <summary>How the endpoint waits.</summary>
+    public WaitStrategy Wait { get; init; } = WaitStrategy.SpinThenBlock;
+
+    /// <summary>Messages per burst; null for one unpaced stream.</summary>
+    public IntRange? Burst { get; init; }
+
+    /// <summary>Pause after each burst, in milliseconds.</summary>
+    public IntRange PauseMs { get; init; } = IntRange.Exactly(0);
+
+    /// <summary>Seed of the message contents and sizes; producer and consumer must agree on it.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>How long a consumer waits for one message before it decides the producer has stopped.</summary>
+    public TimeSpan ReadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a producer waits for room for one message before it decides the consumer has stopped (so an
+    /// orphaned producer ends instead of blocking forever).
+    /// </summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a consumer waits for the first message (the producer may still be starting up); null means
+    /// <see cref="ReadTimeout"/>.
+    /// </summary>
+    public TimeSpan? FirstReadTimeout { get; init; }
+
+    /// <summary>The pacer for these settings, or null when unpaced.</summary>
+    public BurstPacer? CreatePacer() => Burst is { } burst ? new BurstPacer(burst, PauseMs, Seed ^ (ulong)Role) : null;
+}

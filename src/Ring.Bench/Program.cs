@@ -1,2 +1,9 @@
-Console.Error.WriteLine("Ring.Bench: not wired up yet.");
-return 2;
+using System.CommandLine;
+using Ring.Bench.Demo;
+
+RootCommand root = new("Ring's demo and benchmarks: two processes exchanging messages through shared memory.")
+{
+    DemoCommands.CreateDemo(),
+    DemoCommands.CreateChild(),
+};
+return root.Parse(args).Invoke();

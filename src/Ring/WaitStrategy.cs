@@ -77,6 +77,20 @@ internal struct SpinThenBlockPolicy : IWaitPolicy
 internal interface IWaitCondition
 {
     bool IsSatisfied();
+
+    /// <summary>Longest single sleep; shorter while the condition is waiting out a stuck peer.</summary>
+    TimeSpan SleepLimit { get; }
+}
+
+/// <summary>
+/// An endpoint's handle on one eventcount for cancellation: a token that fires wakes every sleeper so the
+/// cancelled one notices. One per endpoint, so a cancellable wait allocates nothing of its own.
+/// </summary>
+internal sealed class EventWaker(EventCount events)
+{
+    public EventCount Events { get; } = events;
+
+    public static readonly Action<object?> WakeAllCallback = static state => ((EventWaker)state!).Events.WakeAll();
 }
 
 internal static class Waiter
@@ -84,13 +98,17 @@ internal static class Waiter
     /// <summary>Longest single sleep: a sleeper wakes at least this often to notice a dead peer.</summary>
     public static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
+    // Reading the clock costs about as much as a spin step: while spinning, look at it every so many steps.
+    private const int DeadlineCheckInterval = 32;
+
     /// <summary>Waits until the condition holds (true) or the timeout passes (false).</summary>
-    public static bool WaitUntil<TPolicy, TCondition>(TCondition condition, EventCount events, TimeSpan timeout, CancellationToken cancellationToken)
+    public static bool WaitUntil<TPolicy, TCondition>(TCondition condition, EventWaker waker, TimeSpan timeout, CancellationToken cancellationToken)
         where TPolicy : struct, IWaitPolicy
         where TCondition : struct, IWaitCondition
     {
         Deadline deadline = new(timeout);
         int iteration = 0;
+        int spins = 0;
         CancellationTokenRegistration registration = default;
         try
         {
@@ -98,20 +116,27 @@ internal static class Waiter
             {
                 if (condition.IsSatisfied()) return true;
                 cancellationToken.ThrowIfCancellationRequested();
-                if (!deadline.TryGetRemaining(out TimeSpan remaining)) return false;
-                if (!TPolicy.Idle(ref iteration)) continue;
+                TimeSpan remaining;
+                if (!TPolicy.Idle(ref iteration))
+                {
+                    if (++spins % DeadlineCheckInterval == 0 && !deadline.TryGetRemaining(out _)) return false;
+                    continue;
+                }
+                if (!deadline.TryGetRemaining(out remaining)) return false;
 
                 if (cancellationToken.CanBeCanceled && registration == default)
                 {
-                    registration = cancellationToken.UnsafeRegister(static state => ((EventCountBox)state!).Events.WakeAll(), new EventCountBox(events));
+                    registration = cancellationToken.UnsafeRegister(EventWaker.WakeAllCallback, waker);
                 }
+                EventCount events = waker.Events;
                 int sequence = events.Register();
                 if (condition.IsSatisfied() || cancellationToken.IsCancellationRequested)
                 {
                     events.Unregister();
                     continue;
                 }
-                events.Sleep(sequence, deadline.IsInfinite || remaining > MaxSleep ? MaxSleep : remaining);
+                TimeSpan limit = condition.SleepLimit;
+                events.Sleep(sequence, deadline.IsInfinite || remaining > limit ? limit : remaining);
             }
         }
         finally
@@ -124,10 +149,5 @@ internal static class Waiter
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be non-negative or Timeout.InfiniteTimeSpan.");
-    }
-
-    private sealed class EventCountBox(EventCount events)
-    {
-        public EventCount Events { get; } = events;
     }
 }

@@ -10,6 +10,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
     private readonly SpscProtocol _ring;
     private readonly EventCount _readers;
     private readonly EventCount _writers;
+    private readonly EventWaker _waker;
 
     private long _head; // next record to read; ahead of the published head inside a batch
     private long _publishedHead;
@@ -26,6 +27,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
         _ring = new SpscProtocol(segment);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
+        _waker = new EventWaker(_readers);
         _readers.ResetWaiters(); // the consumer is the only reader that sleeps; see SpscWriter
         (_head, _cachedTail) = _ring.ReadPositions(); // a successor continues from the committed head
         _publishedHead = _head;
@@ -89,7 +91,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Waiter.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), _readers, timeout, cancellationToken);
+        return Waiter.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), _waker, timeout, cancellationToken);
     }
 
     public override void Dispose()
@@ -177,5 +179,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
     private readonly struct DataCondition(SpscReader<TPolicy> reader) : IWaitCondition
     {
         public bool IsSatisfied() => reader._head != reader._cachedTail || reader.RefreshTail();
+
+        public TimeSpan SleepLimit => Waiter.MaxSleep;
     }
 }

@@ -10,6 +10,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     private readonly SpscProtocol _ring;
     private readonly EventCount _readers;
     private readonly EventCount _writers;
+    private readonly EventWaker _waker;
 
     private long _tail;
     private long _cachedHead;
@@ -31,6 +32,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
         _ring = new SpscProtocol(segment);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
+        _waker = new EventWaker(_writers);
         // The producer is the only writer waiting for room; a predecessor killed while asleep left its
         // registration behind, which would cost every reader's commit a futex call.
         _writers.ResetWaiters();
@@ -94,7 +96,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         int recordLength = CheckedRecordLength(length);
-        return Waiter.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), _writers, timeout, cancellationToken);
+        return Waiter.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), _waker, timeout, cancellationToken);
     }
 
     public override void Dispose()
@@ -193,5 +195,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
             long advance = writer.AdvanceFor(recordLength);
             return advance <= writer._ring.Capacity - (writer._tail - writer._cachedHead) || writer.HasRoom(advance);
         }
+
+        public TimeSpan SleepLimit => Waiter.MaxSleep;
     }
 }

@@ -3,15 +3,18 @@ namespace Ring;
 /// <summary>The ring implementation a segment holds.</summary>
 public enum RingKind
 {
-    /// <summary>One producer process, one consumer process, variable-length records.</summary>
+    /// <summary>One producer, one consumer, variable-length records packed into a byte ring.</summary>
     Spsc = 1,
+
+    /// <summary>Any number of producers and consumers, one message per fixed-size slot.</summary>
+    Mpmc = 2,
 }
 
-/// <summary>The roles a process can hold on a ring; an attachment may hold both.</summary>
+/// <summary>The roles an endpoint holds on a ring.</summary>
 [Flags]
 public enum RingRole
 {
-    /// <summary>Attached, neither writing nor reading.</summary>
+    /// <summary>An attachment that neither writes nor reads.</summary>
     None = 0,
 
     /// <summary>Writes messages.</summary>
@@ -24,30 +27,87 @@ public enum RingRole
 /// <summary>What a new segment holds; validated by <c>Create</c> and compared by <c>OpenOrCreate</c>.</summary>
 public sealed record RingOptions
 {
+    /// <summary>Default record space of an SPSC ring: 1 MiB.</summary>
+    public const long DefaultSpscCapacity = 1 << 20;
+
+    /// <summary>Default slot count of an MPMC ring.</summary>
+    public const int DefaultSlotCount = 1024;
+
+    /// <summary>Default slot payload of an MPMC ring: 240 bytes, so a slot with its header is 256.</summary>
+    public const int DefaultSlotPayload = 240;
+
     /// <summary>The ring implementation. Default: <see cref="RingKind.Spsc"/>.</summary>
     public RingKind Kind { get; init; } = RingKind.Spsc;
 
-    /// <summary>Bytes of record space: a power of two from 64 B to 1 TiB. Default: 1 MiB.</summary>
-    public long Capacity { get; init; } = 1 << 20;
+    /// <summary>
+    /// SPSC only: bytes of record space, a power of two from 64 B to 1 TiB; 0 picks
+    /// <see cref="DefaultSpscCapacity"/>. An MPMC ring is sized by <see cref="SlotCount"/> instead.
+    /// </summary>
+    public long Capacity { get; init; }
 
-    /// <summary>Largest payload a message may carry, at most <see cref="Capacity"/>/8; 0 means exactly that.</summary>
+    /// <summary>
+    /// MPMC only: number of slots, a power of two from 2 to 2^24; 0 picks <see cref="DefaultSlotCount"/>.
+    /// </summary>
+    public int SlotCount { get; init; }
+
+    /// <summary>
+    /// Largest payload of one message; 0 picks the default: capacity/8 for SPSC (also the upper bound),
+    /// <see cref="DefaultSlotPayload"/> for MPMC, where it is the slot's payload size (at most 1 MiB).
+    /// </summary>
     public int MaxMessageLength { get; init; }
 
     /// <summary>Permission bits of the segment file. Default: 0600.</summary>
     public UnixFileMode Mode { get; init; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    internal int EffectiveMaxMessageLength => MaxMessageLength == 0 ? SegmentLayout.MaxMessageLengthFor(Capacity) : MaxMessageLength;
+    /// <summary>
+    /// <c>OpenOrCreate</c> only: replace an existing segment whose every participant is dead (stale) with a
+    /// new empty one. Off by default: a stale segment may still hold messages someone wants.
+    /// </summary>
+    public bool ResetStale { get; init; }
+
+    internal long EffectiveSlotCount => Kind == RingKind.Mpmc ? (SlotCount == 0 ? DefaultSlotCount : SlotCount) : 0;
+
+    internal int EffectiveMaxMessageLength => MaxMessageLength != 0 ? MaxMessageLength
+        : Kind == RingKind.Mpmc ? DefaultSlotPayload
+        : SegmentLayout.MaxMessageLengthFor(EffectiveSpscCapacity);
+
+    internal int SlotStride => Kind == RingKind.Mpmc ? SegmentLayout.SlotStrideFor(EffectiveMaxMessageLength) : 0;
+
+    /// <summary>Bytes of the data region: the SPSC record space, or slots × stride.</summary>
+    internal long EffectiveCapacity => Kind == RingKind.Mpmc ? EffectiveSlotCount * SlotStride : EffectiveSpscCapacity;
+
+    private long EffectiveSpscCapacity => Capacity == 0 ? DefaultSpscCapacity : Capacity;
 
     internal void Validate()
     {
         if (!Enum.IsDefined(Kind))
             throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown ring kind.");
-        if (Capacity < SegmentLayout.MinCapacity || Capacity > SegmentLayout.MaxCapacity || (Capacity & (Capacity - 1)) != 0)
-            throw new ArgumentOutOfRangeException(nameof(Capacity), Capacity,
-                $"The capacity must be a power of two from {SegmentLayout.MinCapacity} to {SegmentLayout.MaxCapacity} bytes.");
-        if (MaxMessageLength < 0 || MaxMessageLength > SegmentLayout.MaxMessageLengthFor(Capacity))
-            throw new ArgumentOutOfRangeException(nameof(MaxMessageLength), MaxMessageLength,
-                $"The largest message must be from 0 to capacity/{SegmentLayout.MaxMessageDivisor} = {SegmentLayout.MaxMessageLengthFor(Capacity)} bytes (0 picks that).");
+        if (Kind == RingKind.Spsc)
+        {
+            if (SlotCount != 0)
+                throw new ArgumentOutOfRangeException(nameof(SlotCount), SlotCount, "An SPSC ring has no slots: size it with Capacity.");
+            long capacity = EffectiveSpscCapacity;
+            if (capacity < SegmentLayout.MinCapacity || capacity > SegmentLayout.MaxCapacity || (capacity & (capacity - 1)) != 0)
+                throw new ArgumentOutOfRangeException(nameof(Capacity), Capacity,
+                    $"The capacity must be a power of two from {SegmentLayout.MinCapacity} to {SegmentLayout.MaxCapacity} bytes.");
+            if (MaxMessageLength < 0 || MaxMessageLength > SegmentLayout.MaxMessageLengthFor(capacity))
+                throw new ArgumentOutOfRangeException(nameof(MaxMessageLength), MaxMessageLength,
+                    $"The largest message must be from 0 to capacity/{SegmentLayout.MaxMessageDivisor} = {SegmentLayout.MaxMessageLengthFor(capacity)} bytes (0 picks that).");
+        }
+        else
+        {
+            if (Capacity != 0)
+                throw new ArgumentOutOfRangeException(nameof(Capacity), Capacity, "An MPMC ring is sized by SlotCount and MaxMessageLength, not Capacity.");
+            long slots = EffectiveSlotCount;
+            if (slots < SegmentLayout.MinSlotCount || slots > SegmentLayout.MaxSlotCount || (slots & (slots - 1)) != 0)
+                throw new ArgumentOutOfRangeException(nameof(SlotCount), SlotCount,
+                    $"The slot count must be a power of two from {SegmentLayout.MinSlotCount} to {SegmentLayout.MaxSlotCount}.");
+            if (MaxMessageLength < 0 || MaxMessageLength > SegmentLayout.MaxSlotPayload)
+                throw new ArgumentOutOfRangeException(nameof(MaxMessageLength), MaxMessageLength,
+                    $"The slot payload must be from 1 to {SegmentLayout.MaxSlotPayload} bytes (0 picks {DefaultSlotPayload}).");
+            if (EffectiveCapacity > SegmentLayout.MaxCapacity)
+                throw new ArgumentOutOfRangeException(nameof(SlotCount), SlotCount, $"Slots × slot size exceeds {SegmentLayout.MaxCapacity} bytes.");
+        }
         if (((int)Mode & ~0x1FF) != 0)
             throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Only permission bits (0777) are allowed.");
         if ((Mode & (UnixFileMode.UserRead | UnixFileMode.UserWrite)) != (UnixFileMode.UserRead | UnixFileMode.UserWrite))

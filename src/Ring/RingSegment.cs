@@ -1,4 +1,5 @@
 using Ring.Platform.Linux;
+using Ring.Mpmc;
 using Ring.Spsc;
 
 namespace Ring;
@@ -14,7 +15,7 @@ public sealed class RingSegment : IDisposable
     private readonly FileDescriptorHandle _file;
     private readonly MappingHandle _mapping;
     private readonly SegmentHeader _header;
-    private readonly int _participantIndex;
+    private readonly ParticipantLease? _attachment;
     private int _disposed;
 
     private RingSegment(string name, string path, FileDescriptorHandle file, MappingHandle mapping, SegmentHeader header, bool readOnly)
@@ -26,7 +27,8 @@ public sealed class RingSegment : IDisposable
         _header = header;
         IsReadOnly = readOnly;
         Buffer = new SharedBuffer(mapping.DangerousGetHandle(), mapping.Length);
-        _participantIndex = readOnly ? -1 : RegisterParticipant();
+        WasStale = IsStale(ReadParticipants());
+        _attachment = readOnly ? null : ParticipantLease.Register(this, RingRole.None, exclusiveRole: false);
     }
 
     /// <summary>The name the segment was created or opened with.</summary>
@@ -41,11 +43,22 @@ public sealed class RingSegment : IDisposable
     /// <summary>The ring implementation the segment holds.</summary>
     public RingKind Kind => _header.Kind;
 
-    /// <summary>Bytes of record space.</summary>
+    /// <summary>Bytes of the data region: SPSC record space, or MPMC slots × slot size.</summary>
     public long Capacity => _header.Capacity;
 
-    /// <summary>The largest payload one message may carry.</summary>
+    /// <summary>MPMC: the number of slots; 0 for SPSC.</summary>
+    public int SlotCount => _header.SlotCount;
+
+    /// <summary>The largest payload one message may carry (for MPMC, the slot's payload size).</summary>
     public int MaxMessageLength => _header.MaxMessageLength;
+
+    /// <summary>
+    /// True when, at open, the segment had participants recorded and none of them alive: every process
+    /// that used it died without detaching. Its messages are still there for a new consumer.
+    /// </summary>
+    public bool WasStale { get; }
+
+    internal int SlotStride => _header.SlotStride;
 
     internal SharedBuffer Buffer { get; }
 
@@ -82,6 +95,12 @@ public sealed class RingSegment : IDisposable
             try
             {
                 RingSegment existing = OpenExisting(name, path, readOnly: false);
+                if (existing.WasStale && options.ResetStale && existing.IsOnlyParticipant())
+                {
+                    existing.Dispose();
+                    Unlink(name);
+                    continue;
+                }
                 existing.CheckMatches(options);
                 return existing;
             }
@@ -120,20 +139,23 @@ public sealed class RingSegment : IDisposable
     /// <summary>The directory unqualified names resolve in (RING_DIR, or /dev/shm/ring-&lt;uid&gt;).</summary>
     public static string DefaultDirectory => SegmentDirectory.Current;
 
-    /// <summary>Attaches the producer end. An SPSC ring allows one live producer.</summary>
-    /// <exception cref="RingRoleTakenException">A live process already holds the producer role.</exception>
+    /// <summary>Attaches a producer end. An SPSC ring allows one live producer, an MPMC ring any number.</summary>
+    /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the producer role.</exception>
     public RingWriter CreateWriter(WaitStrategy wait = WaitStrategy.SpinThenBlock)
     {
         ThrowIfUnusable();
-        RoleLease lease = RoleLease.Acquire(this, RingRole.Producer);
+        ValidateWait(wait);
+        ParticipantLease lease = ParticipantLease.Register(this, RingRole.Producer, exclusiveRole: Kind == RingKind.Spsc);
         try
         {
-            return wait switch
+            return (Kind, wait) switch
             {
-                WaitStrategy.BusySpin => new SpscWriter<BusySpinPolicy>(this, lease),
-                WaitStrategy.SpinThenYield => new SpscWriter<SpinThenYieldPolicy>(this, lease),
-                WaitStrategy.SpinThenBlock => new SpscWriter<SpinThenBlockPolicy>(this, lease),
-                _ => throw new ArgumentOutOfRangeException(nameof(wait), wait, "Unknown wait strategy."),
+                (RingKind.Spsc, WaitStrategy.BusySpin) => new SpscWriter<BusySpinPolicy>(this, lease),
+                (RingKind.Spsc, WaitStrategy.SpinThenYield) => new SpscWriter<SpinThenYieldPolicy>(this, lease),
+                (RingKind.Spsc, _) => new SpscWriter<SpinThenBlockPolicy>(this, lease),
+                (_, WaitStrategy.BusySpin) => new MpmcWriter<BusySpinPolicy>(this, lease),
+                (_, WaitStrategy.SpinThenYield) => new MpmcWriter<SpinThenYieldPolicy>(this, lease),
+                _ => new MpmcWriter<SpinThenBlockPolicy>(this, lease),
             };
         }
         catch
@@ -143,20 +165,23 @@ public sealed class RingSegment : IDisposable
         }
     }
 
-    /// <summary>Attaches the consumer end. An SPSC ring allows one live consumer.</summary>
-    /// <exception cref="RingRoleTakenException">A live process already holds the consumer role.</exception>
+    /// <summary>Attaches a consumer end. An SPSC ring allows one live consumer, an MPMC ring any number.</summary>
+    /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the consumer role.</exception>
     public RingReader CreateReader(WaitStrategy wait = WaitStrategy.SpinThenBlock)
     {
         ThrowIfUnusable();
-        RoleLease lease = RoleLease.Acquire(this, RingRole.Consumer);
+        ValidateWait(wait);
+        ParticipantLease lease = ParticipantLease.Register(this, RingRole.Consumer, exclusiveRole: Kind == RingKind.Spsc);
         try
         {
-            return wait switch
+            return (Kind, wait) switch
             {
-                WaitStrategy.BusySpin => new SpscReader<BusySpinPolicy>(this, lease),
-                WaitStrategy.SpinThenYield => new SpscReader<SpinThenYieldPolicy>(this, lease),
-                WaitStrategy.SpinThenBlock => new SpscReader<SpinThenBlockPolicy>(this, lease),
-                _ => throw new ArgumentOutOfRangeException(nameof(wait), wait, "Unknown wait strategy."),
+                (RingKind.Spsc, WaitStrategy.BusySpin) => new SpscReader<BusySpinPolicy>(this, lease),
+                (RingKind.Spsc, WaitStrategy.SpinThenYield) => new SpscReader<SpinThenYieldPolicy>(this, lease),
+                (RingKind.Spsc, _) => new SpscReader<SpinThenBlockPolicy>(this, lease),
+                (_, WaitStrategy.BusySpin) => new MpmcReader<BusySpinPolicy>(this, lease),
+                (_, WaitStrategy.SpinThenYield) => new MpmcReader<SpinThenYieldPolicy>(this, lease),
+                _ => new MpmcReader<SpinThenBlockPolicy>(this, lease),
             };
         }
         catch
@@ -170,14 +195,22 @@ public sealed class RingSegment : IDisposable
     public SegmentStatus GetStatus()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        // A fresh descriptor: a lock query through our own would not see our own locks as held.
-        using FileDescriptorHandle probe = ReopenFile(LibC.O_RDONLY);
-        Posix.FileInfo file = Posix.Stat(probe, Path);
+        Posix.FileInfo file = Posix.Stat(_file, Path);
         SharedBuffer b = Buffer;
         long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
         long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset);
-        long messagesRead = b.ReadInt64Acquire(SegmentLayout.MessagesReadOffset);
-        long messagesWritten = b.ReadInt64Acquire(SegmentLayout.MessagesWrittenOffset);
+        List<ParticipantStatus> participants = ReadParticipants();
+        long Total(int headerOffset, int entryOffset)
+        {
+            long sum = b.ReadInt64Acquire(headerOffset);
+            foreach (ParticipantStatus p in participants) sum += b.ReadInt64Acquire(SegmentLayout.ParticipantEntryOffset(p.Index) + entryOffset);
+            return sum;
+        }
+        long messagesWritten = Total(SegmentLayout.MessagesWrittenOffset, SegmentLayout.EntryMessagesWrittenOffset);
+        long messagesRead = Total(SegmentLayout.MessagesReadOffset, SegmentLayout.EntryMessagesReadOffset);
+        bool mpmc = _header.Kind == RingKind.Mpmc;
+        // Positions count bytes in an SPSC ring and slots in an MPMC ring.
+        long inRing = Math.Clamp(tail - head, 0, mpmc ? _header.SlotCount : _header.Capacity);
         EventCount readers = new(b, SegmentLayout.ReadersEventOffset);
         EventCount writers = new(b, SegmentLayout.WritersEventOffset);
         return new SegmentStatus
@@ -187,26 +220,30 @@ public sealed class RingSegment : IDisposable
             Kind = _header.Kind,
             FileLength = _header.FileLength,
             Capacity = _header.Capacity,
+            SlotCount = _header.SlotCount,
             MaxMessageLength = _header.MaxMessageLength,
-            BytesInRing = Math.Clamp(tail - head, 0, _header.Capacity),
-            MessagesInRing = Math.Max(0, messagesWritten - messagesRead),
+            BytesInRing = mpmc ? inRing * _header.SlotStride : inRing,
+            MessagesInRing = mpmc ? inRing : Math.Max(0, messagesWritten - messagesRead),
             CreatorPid = _header.CreatorPid,
             OwnerUid = file.OwnerUid,
             Mode = file.Mode & (UnixFileMode)0x1FF,
-            CreatedAt = FromUnixNs(_header.CreatedNs)!.Value,
+            CreatedAt = FromUnixNs(_header.CreatedNs) ?? DateTimeOffset.UnixEpoch,
             LastAttachAt = FromUnixNs(b.ReadInt64Acquire(SegmentLayout.LastAttachNsOffset)),
             LastDetachAt = FromUnixNs(b.ReadInt64Acquire(SegmentLayout.LastDetachNsOffset)),
-            Participants = ReadParticipants(probe),
+            Participants = participants,
+            IsStale = IsStale(participants),
             ReadersWaiting = readers.Waiters,
             WritersWaiting = writers.Waiters,
             MessagesWritten = messagesWritten,
-            BytesWritten = b.ReadInt64Acquire(SegmentLayout.BytesWrittenOffset),
+            BytesWritten = Total(SegmentLayout.BytesWrittenOffset, SegmentLayout.EntryBytesWrittenOffset),
             MessagesRead = messagesRead,
-            BytesRead = b.ReadInt64Acquire(SegmentLayout.BytesReadOffset),
-            FullEvents = b.ReadInt64Acquire(SegmentLayout.FullEventsOffset),
-            EmptyEvents = b.ReadInt64Acquire(SegmentLayout.EmptyEventsOffset),
+            BytesRead = Total(SegmentLayout.BytesReadOffset, SegmentLayout.EntryBytesReadOffset),
+            FullEvents = Total(SegmentLayout.FullEventsOffset, SegmentLayout.EntryFullEventsOffset),
+            EmptyEvents = Total(SegmentLayout.EmptyEventsOffset, SegmentLayout.EntryEmptyEventsOffset),
             Sleeps = readers.Sleeps + writers.Sleeps,
             Wakes = readers.Wakes + writers.Wakes,
+            Recoveries = b.ReadInt64Acquire(SegmentLayout.RecoveriesOffset),
+            LostInDelivery = b.ReadInt64Acquire(SegmentLayout.LostInDeliveryOffset),
         };
     }
 
@@ -214,13 +251,8 @@ public sealed class RingSegment : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (_participantIndex >= 0)
-        {
-            long entry = SegmentLayout.ParticipantEntryOffset(_participantIndex);
-            Buffer.WriteInt32Release(entry + SegmentLayout.EntryStateOffset, 0);
-            Buffer.WriteInt64(SegmentLayout.LastDetachNsOffset, UnixNsNow());
-        }
-        _file.Dispose(); // drops the participant lock
+        _attachment?.Dispose();
+        _file.Dispose();
         _mapping.Dispose(); // unmaps when the last endpoint releases its reference
     }
 
@@ -233,16 +265,21 @@ public sealed class RingSegment : IDisposable
 
     internal void ReleaseMappingReference() => _mapping.DangerousRelease();
 
-    internal void SetParticipantRole(RingRole role, bool held)
+    /// <summary>Counts a recovery from a dead participant; one that dropped a message in delivery counts twice.</summary>
+    internal void CountRecovery(bool lostInDelivery)
     {
-        if (_participantIndex < 0 || Volatile.Read(ref _disposed) != 0) return; // a detached entry may be someone else's now
-        long roles = SegmentLayout.ParticipantEntryOffset(_participantIndex) + SegmentLayout.EntryRolesOffset;
-        Buffer.FetchAddInt32(roles, held ? (int)role : -(int)role); // only this attachment writes its entry
+        Buffer.FetchAddInt64(SegmentLayout.RecoveriesOffset, 1);
+        if (lostInDelivery) Buffer.FetchAddInt64(SegmentLayout.LostInDeliveryOffset, 1);
     }
 
     internal static long UnixNsNow() => (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
 
     private static DateTimeOffset? FromUnixNs(long ns) => ns <= 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
+
+    private static void ValidateWait(WaitStrategy wait)
+    {
+        if (!Enum.IsDefined(wait)) throw new ArgumentOutOfRangeException(nameof(wait), wait, "Unknown wait strategy.");
+    }
 
     private void ThrowIfUnusable()
     {
@@ -263,19 +300,23 @@ public sealed class RingSegment : IDisposable
         try
         {
             Posix.SetMode(file, options.Mode, staging); // the umask must not narrow what the creator asked for
-            long length = SegmentLayout.FileLengthFor(options.Capacity);
+            long length = SegmentLayout.FileLengthFor(options.EffectiveCapacity);
             Posix.Allocate(file, length, path);
             mapping = Posix.Map(file, length, writable: true, staging);
             SegmentHeader header = new(
                 options.Kind,
-                options.Capacity,
+                options.EffectiveCapacity,
                 options.EffectiveMaxMessageLength,
                 length,
                 Environment.ProcessId,
                 Posix.EffectiveUid,
                 UnixNsNow(),
-                options.Mode);
-            header.WriteTo(new SharedBuffer(mapping.DangerousGetHandle(), length));
+                options.Mode,
+                (int)options.EffectiveSlotCount,
+                options.SlotStride);
+            SharedBuffer buffer = new(mapping.DangerousGetHandle(), length);
+            if (options.Kind == RingKind.Mpmc) MpmcProtocol.InitialiseSlots(buffer, (int)options.EffectiveSlotCount, options.SlotStride);
+            header.WriteTo(buffer); // publishes: last
             if (!Posix.TryLink(staging, path))
             {
                 mapping.Dispose();
@@ -340,7 +381,8 @@ public sealed class RingSegment : IDisposable
     {
         string? field =
             _header.Kind != options.Kind ? $"Kind: existing {_header.Kind}, asked for {options.Kind}"
-            : _header.Capacity != options.Capacity ? $"Capacity: existing {_header.Capacity}, asked for {options.Capacity}"
+            : _header.Capacity != options.EffectiveCapacity ? $"Capacity: existing {_header.Capacity}, asked for {options.EffectiveCapacity}"
+            : _header.SlotCount != options.EffectiveSlotCount ? $"SlotCount: existing {_header.SlotCount}, asked for {options.EffectiveSlotCount}"
             : _header.MaxMessageLength != options.EffectiveMaxMessageLength ? $"MaxMessageLength: existing {_header.MaxMessageLength}, asked for {options.EffectiveMaxMessageLength}"
             : null;
         if (field is null) return;
@@ -349,43 +391,33 @@ public sealed class RingSegment : IDisposable
     }
 
     /// <summary>
-    /// Claims a participant entry by taking the OFD lock on its first byte: whoever holds that lock owns the
-    /// entry, so an entry left by a dead process (lock gone) is simply taken over.
+    /// Every entry in use, with liveness from the kernel: a query through a fresh descriptor (one of our own
+    /// would not report our own locks as held).
     /// </summary>
-    private int RegisterParticipant()
+    private List<ParticipantStatus> ReadParticipants()
     {
-        for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
-        {
-            long entry = SegmentLayout.ParticipantEntryOffset(index);
-            if (!Posix.TryLockByte(_file, entry)) continue;
-            int pid = Environment.ProcessId;
-            Buffer.WriteInt32(entry + SegmentLayout.EntryPidOffset, pid);
-            Buffer.WriteInt64(entry + SegmentLayout.EntryStartTicksOffset, Posix.ProcessStartTicks(pid));
-            long now = UnixNsNow();
-            Buffer.WriteInt64(entry + SegmentLayout.EntryAttachNsOffset, now);
-            Buffer.WriteInt32(entry + SegmentLayout.EntryRolesOffset, 0);
-            Buffer.WriteInt32Release(entry + SegmentLayout.EntryStateOffset, 1); // pairs with ReadParticipants' acquire
-            Buffer.WriteInt64(SegmentLayout.LastAttachNsOffset, now);
-            return index;
-        }
-        _file.Dispose();
-        _mapping.Dispose();
-        throw new RingException($"segment '{Path}' has {SegmentLayout.ParticipantCapacity} live attachments already; detach one first.");
-    }
-
-    private List<ParticipantStatus> ReadParticipants(FileDescriptorHandle probe)
-    {
+        using FileDescriptorHandle probe = ReopenFile(LibC.O_RDONLY);
         List<ParticipantStatus> participants = [];
         for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
         {
             long entry = SegmentLayout.ParticipantEntryOffset(index);
-            if (Buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) == 0) continue; // pairs with RegisterParticipant's release
+            if (Buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) == 0) continue; // pairs with ParticipantLease.Register's release
             participants.Add(new ParticipantStatus(
                 Buffer.ReadInt32(entry + SegmentLayout.EntryPidOffset),
                 (RingRole)(Buffer.ReadInt32(entry + SegmentLayout.EntryRolesOffset) & (int)(RingRole.Producer | RingRole.Consumer)),
                 FromUnixNs(Buffer.ReadInt64(entry + SegmentLayout.EntryAttachNsOffset)) ?? DateTimeOffset.UnixEpoch,
-                Posix.IsByteLocked(probe, entry)));
+                Posix.IsByteLocked(probe, entry))
+            {
+                Index = index,
+            });
         }
         return participants;
     }
+
+    private static bool IsStale(List<ParticipantStatus> participants) =>
+        participants.Count > 0 && participants.TrueForAll(p => !p.IsAlive);
+
+    /// <summary>True when this attachment is the only live participant (a reset must not pull the file from under anyone).</summary>
+    private bool IsOnlyParticipant() =>
+        ReadParticipants().TrueForAll(p => !p.IsAlive || p.Index == _attachment?.Index);
 }

@@ -11,7 +11,9 @@ internal readonly record struct SegmentHeader(
     int CreatorPid,
     uint CreatorUid,
     long CreatedNs,
-    UnixFileMode CreateMode)
+    UnixFileMode CreateMode,
+    int SlotCount,
+    int SlotStride)
 {
     /// <summary>
     /// Fills the identity block and publishes it by storing the magic last with release semantics, so an
@@ -30,6 +32,8 @@ internal readonly record struct SegmentHeader(
         buffer.WriteInt64(SegmentLayout.CreatedNsOffset, CreatedNs);
         buffer.WriteInt32(SegmentLayout.ParticipantCapacityOffset, SegmentLayout.ParticipantCapacity);
         buffer.WriteInt32(SegmentLayout.CreateModeOffset, (int)CreateMode);
+        buffer.WriteInt32(SegmentLayout.SlotCountOffset, SlotCount);
+        buffer.WriteInt32(SegmentLayout.SlotStrideOffset, SlotStride);
         buffer.WriteInt64(SegmentLayout.ChecksumOffset, (long)Checksum(buffer));
         buffer.WriteInt64Release(SegmentLayout.MagicOffset, (long)SegmentLayout.Magic); // pairs with ReadFrom's acquire of the magic
     }
@@ -65,12 +69,29 @@ internal readonly record struct SegmentHeader(
             throw Invalid("HeaderLength", path, $"{headerLength}, expected {SegmentLayout.HeaderLength}");
 
         long capacity = buffer.ReadInt64(SegmentLayout.CapacityOffset);
-        if (capacity < SegmentLayout.MinCapacity || capacity > SegmentLayout.MaxCapacity || (capacity & (capacity - 1)) != 0)
-            throw Invalid("Capacity", path, $"{capacity} is not a power of two from {SegmentLayout.MinCapacity} to {SegmentLayout.MaxCapacity}");
-
         int maxMessage = buffer.ReadInt32(SegmentLayout.MaxMessageLengthOffset);
-        if (maxMessage < 0 || maxMessage > SegmentLayout.MaxMessageLengthFor(capacity))
-            throw Invalid("MaxMessageLength", path, $"{maxMessage} is outside 0..capacity/{SegmentLayout.MaxMessageDivisor}");
+        int slotCount = buffer.ReadInt32(SegmentLayout.SlotCountOffset);
+        int slotStride = buffer.ReadInt32(SegmentLayout.SlotStrideOffset);
+        if ((RingKind)kind == RingKind.Spsc)
+        {
+            if (capacity < SegmentLayout.MinCapacity || capacity > SegmentLayout.MaxCapacity || (capacity & (capacity - 1)) != 0)
+                throw Invalid("Capacity", path, $"{capacity} is not a power of two from {SegmentLayout.MinCapacity} to {SegmentLayout.MaxCapacity}");
+            if (maxMessage < 0 || maxMessage > SegmentLayout.MaxMessageLengthFor(capacity))
+                throw Invalid("MaxMessageLength", path, $"{maxMessage} is outside 0..capacity/{SegmentLayout.MaxMessageDivisor}");
+            if (slotCount != 0) throw Invalid("SlotCount", path, $"{slotCount}, an SPSC ring has none");
+            if (slotStride != 0) throw Invalid("SlotStride", path, $"{slotStride}, an SPSC ring has none");
+        }
+        else
+        {
+            if (slotCount < SegmentLayout.MinSlotCount || slotCount > SegmentLayout.MaxSlotCount || (slotCount & (slotCount - 1)) != 0)
+                throw Invalid("SlotCount", path, $"{slotCount} is not a power of two from {SegmentLayout.MinSlotCount} to {SegmentLayout.MaxSlotCount}");
+            if (maxMessage < 0 || maxMessage > SegmentLayout.MaxSlotPayload)
+                throw Invalid("MaxMessageLength", path, $"{maxMessage} is outside 0..{SegmentLayout.MaxSlotPayload}");
+            if (slotStride != SegmentLayout.SlotStrideFor(maxMessage))
+                throw Invalid("SlotStride", path, $"{slotStride}, a {maxMessage}-byte payload needs {SegmentLayout.SlotStrideFor(maxMessage)}");
+            if (capacity != (long)slotCount * slotStride)
+                throw Invalid("Capacity", path, $"{capacity}, {slotCount} slots of {slotStride} bytes need {(long)slotCount * slotStride}");
+        }
 
         long fileLength = buffer.ReadInt64(SegmentLayout.FileLengthOffset);
         if (fileLength != SegmentLayout.FileLengthFor(capacity))
@@ -94,7 +115,9 @@ internal readonly record struct SegmentHeader(
             buffer.ReadInt32(SegmentLayout.CreatorPidOffset),
             (uint)buffer.ReadInt32(SegmentLayout.CreatorUidOffset),
             createdNs,
-            (UnixFileMode)(buffer.ReadInt32(SegmentLayout.CreateModeOffset) & 0x1FF));
+            (UnixFileMode)(buffer.ReadInt32(SegmentLayout.CreateModeOffset) & 0x1FF),
+            slotCount,
+            slotStride);
     }
 
     private static ulong Checksum(SharedBuffer buffer) =>

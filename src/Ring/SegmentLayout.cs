@@ -8,20 +8,22 @@ namespace Ring;
 ///  0x0000 ┌──────────────── identity (written once by the creator, then read-only) ────────────────┐
 ///         │ Magic u64 │ Version u32 │ Kind u32 │ HeaderLength u32 │ MaxMessage u32 │ Capacity u64 │
 ///         │ FileLength u64 │ CreatorPid u32 │ CreatorUid u32 │ CreatedNs u64 │ Participants u32 │
-///         │ CreateMode u32 │ Checksum u64 (XxHash64 of bytes 8..63)                               │
-///  0x0080 ├──────────────── lifecycle: LastAttachNs u64 │ LastDetachNs u64 ───────────────────────┤
+///         │ CreateMode u32 │ SlotCount u32 │ SlotStride u32 │ reserved │ Checksum u64 @0x78       │
+///  0x0080 ├──────────────── lifecycle: LastAttachNs │ LastDetachNs │ Recoveries │ LostInDelivery ───┤
 ///  0x0100 ├──────────────── producer line: Tail │ MessagesWritten │ BytesWritten │ FullEvents ─────┤
 ///  0x0180 ├──────────────── consumer line: Head │ MessagesRead │ BytesRead │ EmptyEvents ───────────┤
 ///  0x0200 ├──────────────── readers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
 ///  0x0280 ├──────────────── writers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
-///  0x0300 ├──────────────── role table: producer entry (64 B) │ consumer entry (64 B) ─────────────┤
+///  0x0300 ├──────────────── SPSC role table: producer entry (64 B) │ consumer entry (64 B) ────────┤
 ///  0x0380 │ reserved, zero                                                                       │
-///  0x1000 ├──────────────── participant table: 64 entries × 64 B ────────────────────────────────┤
-///  0x2000 ├──────────────── data: Capacity bytes of 8-aligned records ───────────────────────────┤
+///  0x1000 ├──────────────── participant table: 64 entries × 128 B ───────────────────────────────┤
+///  0x3000 ├──────────────── data: SPSC records, or MPMC slots ───────────────────────────────────┤
 ///         └──────────────────────────────────────────────────────────────────────────────────────┘
 /// </code>
 /// Each group that one side writes often sits in its own 128-byte block: two 64-byte lines, because the
-/// adjacent-line prefetcher pulls pairs and would otherwise make producer and consumer share a line.
+/// adjacent-line prefetcher pulls pairs and would otherwise make producer and consumer share a line. For
+/// the same reason participant entries, which each endpoint writes on every message in an MPMC ring,
+/// are 128 bytes.
 /// </summary>
 internal static class SegmentLayout
 {
@@ -29,7 +31,7 @@ internal static class SegmentLayout
     public const int Version = 1;
     public const int BlockSize = 128;
 
-    // Identity block: fixed at creation, covered by the checksum (bytes 8..63; the magic is published last).
+    // Identity block: fixed at creation, covered by the checksum (bytes 0x08..0x77; the magic is published last).
     public const int MagicOffset = 0x00;
     public const int VersionOffset = 0x08;
     public const int KindOffset = 0x0C;
@@ -42,12 +44,16 @@ internal static class SegmentLayout
     public const int CreatedNsOffset = 0x30;
     public const int ParticipantCapacityOffset = 0x38;
     public const int CreateModeOffset = 0x3C;
-    public const int ChecksumOffset = 0x40;
+    public const int SlotCountOffset = 0x40;
+    public const int SlotStrideOffset = 0x44;
+    public const int ChecksumOffset = 0x78;
     public const int ChecksummedStart = VersionOffset;
     public const int ChecksummedLength = ChecksumOffset - VersionOffset;
 
     public const int LastAttachNsOffset = 0x80;
     public const int LastDetachNsOffset = 0x88;
+    public const int RecoveriesOffset = 0x90;
+    public const int LostInDeliveryOffset = 0x98;
 
     public const int TailOffset = 0x100;
     public const int MessagesWrittenOffset = 0x108;
@@ -61,6 +67,9 @@ internal static class SegmentLayout
 
     public const int ReadersEventOffset = 0x200;
     public const int WritersEventOffset = 0x280;
+    // In an MPMC ring the producer and consumer lines hold the totals of endpoints that have left; live
+    // endpoints count in their own participant entries, so no two processes write one counter per message.
+
     // Within an eventcount block:
     public const int EventWaitersOffset = 0x00;
     public const int EventSequenceOffset = 0x04;
@@ -73,17 +82,25 @@ internal static class SegmentLayout
     public const int ConsumerRoleOffset = RoleTableOffset + RoleEntrySize;
 
     public const int ParticipantTableOffset = 0x1000;
-    public const int ParticipantEntrySize = 64;
+    public const int ParticipantEntrySize = 128;
     public const int ParticipantCapacity = 64;
     // Within a role or participant entry. The entry's first byte is also the byte its holder keeps an OFD
-    // lock on: lock held = holder alive.
+    // lock on: lock held = holder alive. Role entries use the first four fields only.
     public const int EntryStateOffset = 0x00;
     public const int EntryPidOffset = 0x04;
     public const int EntryStartTicksOffset = 0x08;
     public const int EntryAttachNsOffset = 0x10;
     public const int EntryRolesOffset = 0x18;
+    public const int EntryWriteIntentOffset = 0x20;
+    public const int EntryReadIntentOffset = 0x28;
+    public const int EntryMessagesWrittenOffset = 0x30;
+    public const int EntryBytesWrittenOffset = 0x38;
+    public const int EntryMessagesReadOffset = 0x40;
+    public const int EntryBytesReadOffset = 0x48;
+    public const int EntryFullEventsOffset = 0x50;
+    public const int EntryEmptyEventsOffset = 0x58;
 
-    public const int HeaderLength = 0x2000;
+    public const int HeaderLength = 0x3000;
     public const int DataOffset = HeaderLength;
 
     public const long MinCapacity = 64;
@@ -98,9 +115,20 @@ internal static class SegmentLayout
     public const int RecordTypeMessage = 1;
     public const int RecordTypePadding = 2;
 
+    // MPMC slots: a 16-byte header (sequence i64, length i32, reserved i32), then the payload.
+    public const int SlotHeaderLength = 16;
+    public const int SlotSequenceOffset = 0;
+    public const int SlotLengthOffset = 8;
+    public const int MinSlotCount = 2;
+    public const int MaxSlotCount = 1 << 24;
+    public const int MaxSlotPayload = 1 << 20;
+
     public static long ParticipantEntryOffset(int index) => ParticipantTableOffset + (long)index * ParticipantEntrySize;
 
     public static long FileLengthFor(long capacity) => HeaderLength + capacity;
+
+    public static int SlotStrideFor(int maxMessageLength) =>
+        (SlotHeaderLength + maxMessageLength + RecordAlignment - 1) & ~(RecordAlignment - 1);
 
     public static int AlignedRecordLength(int payloadLength) =>
         (RecordHeaderLength + payloadLength + RecordAlignment - 1) & ~(RecordAlignment - 1);

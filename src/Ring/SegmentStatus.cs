@@ -14,13 +14,15 @@ public sealed record SegmentStatus
     public required RingKind Kind { get; init; }
     /// <summary>Bytes of the segment file: header plus ring.</summary>
     public required long FileLength { get; init; }
-    /// <summary>Bytes of record space.</summary>
+    /// <summary>Bytes of the data region: SPSC record space, or MPMC slots × slot size.</summary>
     public required long Capacity { get; init; }
+    /// <summary>MPMC: the number of slots; 0 for SPSC.</summary>
+    public required int SlotCount { get; init; }
     /// <summary>Largest payload of one message.</summary>
     public required int MaxMessageLength { get; init; }
-    /// <summary>Bytes between the consumer's head and the producer's tail, record headers and padding included.</summary>
+    /// <summary>Bytes between the consumer's head and the producer's tail, record headers and padding (or whole slots) included.</summary>
     public required long BytesInRing { get; init; }
-    /// <summary>Messages written and not yet read.</summary>
+    /// <summary>Messages written and not yet read (MPMC: slots claimed and not yet freed).</summary>
     public required long MessagesInRing { get; init; }
     /// <summary>Process id of the creator.</summary>
     public required int CreatorPid { get; init; }
@@ -36,8 +38,10 @@ public sealed record SegmentStatus
     public DateTimeOffset? LastDetachAt { get; init; }
     /// <summary>Attachments recorded in the participant table, live or dead.</summary>
     public required IReadOnlyList<ParticipantStatus> Participants { get; init; }
-    /// <summary>Live attachments (like shm_nattch).</summary>
-    public int AttachedProcesses => Participants.Count(p => p.IsAlive);
+    /// <summary>Distinct live processes attached (like shm_nattch).</summary>
+    public int AttachedProcesses => Participants.Where(p => p.IsAlive).Select(p => p.Pid).Distinct().Count();
+    /// <summary>Participants are recorded and none is alive: everyone died without detaching.</summary>
+    public required bool IsStale { get; init; }
     /// <summary>Readers asleep (or about to sleep) waiting for a message.</summary>
     public required int ReadersWaiting { get; init; }
     /// <summary>Writers asleep (or about to sleep) waiting for room.</summary>
@@ -58,11 +62,19 @@ public sealed record SegmentStatus
     public required long Sleeps { get; init; }
     /// <summary>FUTEX_WAKE calls made because someone was asleep.</summary>
     public required long Wakes { get; init; }
+    /// <summary>Positions a dead participant had claimed and another one completed (skipped or freed).</summary>
+    public required long Recoveries { get; init; }
+    /// <summary>Messages a consumer claimed and died before finishing with: taken, never delivered twice.</summary>
+    public required long LostInDelivery { get; init; }
 }
 
-/// <summary>One attachment in the participant table.</summary>
-/// <param name="Pid">Process id the attachment recorded.</param>
-/// <param name="Roles">Roles it holds.</param>
+/// <summary>One attachment or endpoint in the participant table.</summary>
+/// <param name="Pid">Process id the participant recorded.</param>
+/// <param name="Roles">Its role: none for a plain attachment, producer or consumer for an endpoint.</param>
 /// <param name="AttachedAt">When it attached.</param>
 /// <param name="IsAlive">Whether its kernel-held lock is still held, i.e. its process still runs.</param>
-public sealed record ParticipantStatus(int Pid, RingRole Roles, DateTimeOffset AttachedAt, bool IsAlive);
+public sealed record ParticipantStatus(int Pid, RingRole Roles, DateTimeOffset AttachedAt, bool IsAlive)
+{
+    /// <summary>Its entry in the participant table.</summary>
+    public int Index { get; init; }
+}

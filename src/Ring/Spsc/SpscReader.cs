@@ -6,7 +6,7 @@ namespace Ring.Spsc;
 internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, IWaitPolicy
 {
     private readonly RingSegment _segment;
-    private readonly RoleLease _lease;
+    private readonly ParticipantLease _lease;
     private readonly SpscProtocol _ring;
     private readonly EventCount _readers;
     private readonly EventCount _writers;
@@ -20,7 +20,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
     private long _emptyEvents;
     private bool _disposed;
 
-    public SpscReader(RingSegment segment, RoleLease lease)
+    public SpscReader(RingSegment segment, ParticipantLease lease)
     {
         _segment = segment;
         _lease = lease;

@@ -6,7 +6,7 @@ namespace Ring.Spsc;
 internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, IWaitPolicy
 {
     private readonly RingSegment _segment;
-    private readonly RoleLease _lease;
+    private readonly ParticipantLease _lease;
     private readonly SpscProtocol _ring;
     private readonly EventCount _readers;
     private readonly EventCount _writers;
@@ -25,7 +25,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
 
     private bool _disposed;
 
-    public SpscWriter(RingSegment segment, RoleLease lease)
+    public SpscWriter(RingSegment segment, ParticipantLease lease)
     {
         _segment = segment;
         _lease = lease;

@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+
+namespace Ring.Mpmc;
+
+/// <summary>
+/// The multi-producer / multi-consumer protocol (Vyukov's bounded queue over slots in the segment), stated once.
+/// <para>
+/// The data region is <c>SlotCount</c> slots of <c>SlotStride</c> bytes: a 16-byte slot header (sequence i64,
+/// length i32, reserved i32) and up to <c>MaxMessageLength</c> payload bytes. <c>Tail</c> and <c>Head</c> are
+/// positions (counts of slots, only growing); position p lives in slot <c>p &amp; (SlotCount − 1)</c>. A slot's
+/// sequence says whose turn it is: <c>seq == p</c> means free for the producer of position p;
+/// <c>seq == p + 1</c> means published for the consumer of position p; the consumer frees it for the next
+/// lap by storing <c>p + SlotCount</c>.
+/// </para>
+/// <para>
+/// Claiming. A producer at position p whose slot says <c>seq == p</c> records p as its write intent in its
+/// participant entry and moves <c>Tail</c> from p to p + 1 with a compare-exchange; the winner alone owns the
+/// slot until it publishes. Consumers claim <c>Head</c> the same way once <c>seq == p + 1</c>. The
+/// compare-exchange is a full fence, so the intent is visible before the claim is.
+/// </para>
+/// <para>
+/// Ordering. The producer writes length and payload with plain stores and then stores <c>seq = p + 1</c>
+/// with release semantics; a consumer loads seq with acquire before it reads length or payload. The
+/// consumer's release store of <c>p + SlotCount</c> after it has read the payload pairs with the next
+/// producer's acquire load of seq before it overwrites. Both publishing stores are full-fence exchanges so
+/// that the following waiter-count load of the eventcount cannot move before them.
+/// </para>
+/// <para>
+/// Recovery. A position claimed by a process that then died stays unpublished (or unfreed) forever. Whoever
+/// finds the same position stuck past <see cref="StuckThreshold"/> looks for a live participant whose
+/// intent is that position (liveness = its kernel-held lock); if there is none, it finishes the dead
+/// process's step: an unpublished slot is published as a skip record (length −1), a slot a dead consumer
+/// claimed is freed and counted as lost in delivery. A live but slow claimer is never overtaken.
+/// </para>
+/// Sequences and lengths are read once and checked; a value no valid history can produce is a
+/// <see cref="RingCorruptedException"/>.
+/// </summary>
+internal readonly struct MpmcProtocol
+{
+    public const int SkipLength = -1;
+
+    /// <summary>How long a position may stay stuck before its claimer's liveness is checked.</summary>
+    public static readonly TimeSpan StuckThreshold = TimeSpan.FromMilliseconds(50);
+
+    public readonly SharedBuffer Buffer;
+    public readonly long SlotCount;
+    public readonly long Mask;
+    public readonly int SlotStride;
+    public readonly int MaxMessageLength;
+    public readonly string SegmentName;
+
+    public MpmcProtocol(RingSegment segment)
+    {
+        Buffer = segment.Buffer;
+        SlotCount = segment.SlotCount;
+        Mask = SlotCount - 1;
+        SlotStride = segment.SlotStride;
+        MaxMessageLength = segment.MaxMessageLength;
+        SegmentName = segment.Name;
+    }
+
+    /// <summary>Gives slot i the sequence i (free for the producer of position i); the creator does this before publishing.</summary>
+    public static void InitialiseSlots(SharedBuffer buffer, int slotCount, int slotStride)
+    {
+        for (long index = 0; index < slotCount; index++)
+        {
+            buffer.WriteInt64(SegmentLayout.DataOffset + index * slotStride + SegmentLayout.SlotSequenceOffset, index);
+        }
+    }
+
+    public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset);
+
+    public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long SlotOffset(long position) => SegmentLayout.DataOffset + (position & Mask) * SlotStride;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void ThrowCorrupted(string detail) =>
+        throw new RingCorruptedException($"ring in segment '{SegmentName}' is corrupted: {detail}.");
+}

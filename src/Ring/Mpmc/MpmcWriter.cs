@@ -1,0 +1,224 @@
+using System.Runtime.CompilerServices;
+
+namespace Ring.Mpmc;
+
+/// <summary>A producer end of an MPMC ring; see <see cref="MpmcProtocol"/> for the protocol.</summary>
+internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, IWaitPolicy
+{
+    private readonly RingSegment _segment;
+    private readonly ParticipantLease _lease;
+    private readonly MpmcProtocol _ring;
+    private readonly EventCount _readers;
+    private readonly EventCount _writers;
+    private readonly EventWaker _waker;
+
+    private long _claimPosition = -1;
+    private int _claimLength;
+    private StuckPosition _stuck;
+    private bool _disposed;
+
+    public MpmcWriter(RingSegment segment, ParticipantLease lease)
+    {
+        _segment = segment;
+        _lease = lease;
+        _ring = new MpmcProtocol(segment);
+        _readers = _ring.Readers;
+        _writers = _ring.Writers;
+        _waker = new EventWaker(_writers);
+        _stuck = StuckPosition.None;
+        segment.AddMappingReference();
+    }
+
+    public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    public override bool TryWrite(ReadOnlySpan<byte> message)
+    {
+        CheckLength(message.Length);
+        if (!TryClaimPosition(out long position)) return false;
+        long slot = _ring.SlotOffset(position);
+        SharedBuffer b = _ring.Buffer;
+        b.WriteInt32(slot + SegmentLayout.SlotLengthOffset, message.Length);
+        message.CopyTo(b.Span(slot + SegmentLayout.SlotHeaderLength, message.Length));
+        Publish(position, slot, message.Length);
+        return true;
+    }
+
+    public override bool TryClaim(int length, out Span<byte> buffer)
+    {
+        CheckLength(length);
+        if (!TryClaimPosition(out long position))
+        {
+            buffer = default;
+            return false;
+        }
+        _claimPosition = position;
+        _claimLength = length;
+        buffer = _ring.Buffer.Span(_ring.SlotOffset(position) + SegmentLayout.SlotHeaderLength, length);
+        return true;
+    }
+
+    public override void Commit() => Commit(_claimLength);
+
+    public override void Commit(int length)
+    {
+        ThrowIfDisposed();
+        if (_claimPosition < 0) throw new InvalidOperationException("There is no claim to commit.");
+        if ((uint)length > (uint)_claimLength)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"The commit length must be from 0 to the claimed {_claimLength} bytes.");
+        long position = _claimPosition;
+        long slot = _ring.SlotOffset(position);
+        _ring.Buffer.WriteInt32(slot + SegmentLayout.SlotLengthOffset, length);
+        _claimPosition = -1;
+        Publish(position, slot, length);
+    }
+
+    public override void Abort()
+    {
+        ThrowIfDisposed();
+        if (_claimPosition < 0) throw new InvalidOperationException("There is no claim to abort.");
+        PublishSkip();
+    }
+
+    public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        CheckLength(length);
+        return Waiter.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this), _waker, timeout, cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        if (_disposed) return;
+        // The position is claimed and other producers have moved past it: publish it as a skip, or every
+        // reader would stall on it until the recovery threshold.
+        if (_claimPosition >= 0) PublishSkip();
+        _disposed = true;
+        _lease.Dispose();
+        _segment.ReleaseMappingReference();
+    }
+
+    /// <summary>
+    /// Claims the position at the tail once its slot is free: Vyukov's enqueue, plus the write intent that
+    /// lets others tell a dead claimer from a slow one.
+    /// </summary>
+    private bool TryClaimPosition(out long position)
+    {
+        SharedBuffer b = _ring.Buffer;
+        long pos = b.ReadInt64Acquire(SegmentLayout.TailOffset); // any recent value: the compare-exchange decides
+        while (true)
+        {
+            long slot = _ring.SlotOffset(pos);
+            long sequence = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free: it has finished reading the slot
+            long lag = sequence - pos;
+            if (lag == 0)
+            {
+                _lease.SetWriteIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
+                long witnessed = b.CompareExchangeInt64(SegmentLayout.TailOffset, pos + 1, pos);
+                if (witnessed == pos)
+                {
+                    _stuck.Clear();
+                    position = pos;
+                    return true;
+                }
+                pos = witnessed;
+            }
+            else if (lag < 0)
+            {
+                // The slot still belongs to position pos − SlotCount: published and not yet freed (the ring is
+                // full, or a consumer is reading it or died doing so), or still being written a lap behind.
+                if (lag == 1 - _ring.SlotCount)
+                {
+                    if (TryFreeAfterDeadConsumer(pos - _ring.SlotCount)) continue;
+                }
+                else if (lag != -_ring.SlotCount)
+                {
+                    _ring.ThrowCorrupted($"slot for position {pos} has sequence {sequence}");
+                }
+                _lease.CountFull();
+                position = 0;
+                return false;
+            }
+            else
+            {
+                long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset); // someone claimed pos already; the tail has moved on
+                if (tail <= pos) _ring.ThrowCorrupted($"slot for position {pos} has sequence {sequence} but the tail is {tail}");
+                pos = tail;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Frees the slot of <paramref name="position"/> if a consumer claimed it and died before freeing it.
+    /// Cheap until the same position has been stuck past the threshold: then one scan of the participant table.
+    /// </summary>
+    private bool TryFreeAfterDeadConsumer(long position)
+    {
+        SharedBuffer b = _ring.Buffer;
+        if (b.ReadInt64Acquire(SegmentLayout.HeadOffset) <= position) return false; // unread, not in delivery: really full
+        if (!_stuck.HasBeenStuck(position, MpmcProtocol.StuckThreshold)) return false;
+        if (_lease.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) return false;
+        long slot = _ring.SlotOffset(position);
+        long freed = position + _ring.SlotCount;
+        if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, freed, position + 1) != position + 1) return true; // someone else freed it
+        _segment.CountRecovery(lostInDelivery: true);
+        _writers.NotifyAfterFence(int.MaxValue); // the compare-exchange was the fence
+        return true;
+    }
+
+    private void Publish(long position, long slot, int length)
+    {
+        _lease.CountWrite(length);
+        _ring.Buffer.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + 1); // release pairs with the reader's acquire of the sequence; the fence orders it before the waiter check
+        _readers.NotifyAfterFence(1);
+    }
+
+    private void PublishSkip()
+    {
+        long position = _claimPosition;
+        long slot = _ring.SlotOffset(position);
+        _ring.Buffer.WriteInt32(slot + SegmentLayout.SlotLengthOffset, MpmcProtocol.SkipLength);
+        _claimPosition = -1;
+        _ring.Buffer.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + 1); // as in Publish
+        _readers.NotifyAfterFence(1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckLength(int length)
+    {
+        if (_disposed) ThrowDisposed();
+        if ((uint)length > (uint)_ring.MaxMessageLength) ThrowTooLong(length);
+        if (_claimPosition >= 0) ThrowClaimOutstanding();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) ThrowDisposed();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(RingWriter));
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowTooLong(int length) =>
+        throw new ArgumentException(
+            length < 0 ? $"The message length must not be negative (got {length})."
+                       : $"The message is {length} bytes; segment '{_ring.SegmentName}' allows at most {_ring.MaxMessageLength}.",
+            "message");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowClaimOutstanding() =>
+        throw new InvalidOperationException("A claim is outstanding: commit or abort it first.");
+
+    private readonly struct RoomCondition(MpmcWriter<TPolicy> writer) : IWaitCondition
+    {
+        public bool IsSatisfied()
+        {
+            MpmcProtocol ring = writer._ring;
+            long pos = ring.Buffer.ReadInt64Acquire(SegmentLayout.TailOffset);
+            long sequence = ring.Buffer.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
+            return sequence - pos >= 0 || writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount);
+        }
+
+        public TimeSpan SleepLimit => writer._stuck.IsWatching ? MpmcProtocol.StuckThreshold : Waiter.MaxSleep;
+    }
+}

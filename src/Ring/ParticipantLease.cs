@@ -1,0 +1,177 @@
+using System.Runtime.CompilerServices;
+using Ring.Platform.Linux;
+
+namespace Ring;
+
+/// <summary>
+/// One entry of the participant table, held by an attachment or an endpoint through an OFD lock on the
+/// entry's first byte, taken on a descriptor of its own. Whoever holds the lock owns the entry; the kernel
+/// drops it when the descriptor closes, including when the process dies, so liveness is the lock and never
+/// a pid (pids are reused). An SPSC endpoint also holds its role's entry the same way.
+/// <para>
+/// The entry carries the endpoint's claim intents and its counters. Only the owner writes them, with plain
+/// stores to a 128-byte entry no one else writes, so counting costs no shared cache line.
+/// </para>
+/// </summary>
+internal sealed class ParticipantLease : IDisposable
+{
+    public const int WriteIntent = SegmentLayout.EntryWriteIntentOffset;
+    public const int ReadIntent = SegmentLayout.EntryReadIntentOffset;
+
+    private readonly SharedBuffer _buffer;
+    private readonly FileDescriptorHandle _lockFile;
+    private readonly long _entry;
+    private readonly long _roleEntry;
+    private long _messagesWritten;
+    private long _bytesWritten;
+    private long _messagesRead;
+    private long _bytesRead;
+    private long _fullEvents;
+    private long _emptyEvents;
+    private int _disposed;
+
+    private ParticipantLease(SharedBuffer buffer, FileDescriptorHandle lockFile, long entry, long roleEntry)
+    {
+        _buffer = buffer;
+        _lockFile = lockFile;
+        _entry = entry;
+        _roleEntry = roleEntry;
+    }
+
+    public int Index => (int)((_entry - SegmentLayout.ParticipantTableOffset) / SegmentLayout.ParticipantEntrySize);
+
+    /// <summary>
+    /// Takes a free (or dead) participant entry, and for an exclusive role the role entry too.
+    /// </summary>
+    /// <exception cref="RingRoleTakenException">An exclusive role is held by a live endpoint.</exception>
+    public static ParticipantLease Register(RingSegment segment, RingRole role, bool exclusiveRole)
+    {
+        SharedBuffer buffer = segment.Buffer;
+        FileDescriptorHandle lockFile = segment.ReopenFile(LibC.O_RDWR);
+        long roleEntry = -1;
+        bool roleHeld = false;
+        try
+        {
+            int pid = Environment.ProcessId;
+            long startTicks = Posix.ProcessStartTicks(pid);
+            long now = RingSegment.UnixNsNow();
+            if (exclusiveRole)
+            {
+                roleEntry = role == RingRole.Producer ? SegmentLayout.ProducerRoleOffset : SegmentLayout.ConsumerRoleOffset;
+                if (!Posix.TryLockByte(lockFile, roleEntry))
+                {
+                    int holder = buffer.ReadInt32Acquire(roleEntry + SegmentLayout.EntryPidOffset);
+                    throw new RingRoleTakenException(role, holder,
+                        $"segment '{segment.Name}' already has a live {role.ToString().ToLowerInvariant()} (pid {holder}); an SPSC ring allows one.");
+                }
+                roleHeld = true;
+                WriteIdentity(buffer, roleEntry, pid, startTicks, now);
+                buffer.WriteInt32Release(roleEntry + SegmentLayout.EntryStateOffset, 1); // pairs with Stat's acquire of the state
+            }
+            for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
+            {
+                long entry = SegmentLayout.ParticipantEntryOffset(index);
+                if (!Posix.TryLockByte(lockFile, entry)) continue;
+                if (buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) != 0) RetireCounters(buffer, entry); // left by a dead process
+                WriteIdentity(buffer, entry, pid, startTicks, now);
+                buffer.WriteInt32(entry + SegmentLayout.EntryRolesOffset, (int)role);
+                buffer.WriteInt64(entry + WriteIntent, -1);
+                buffer.WriteInt64(entry + ReadIntent, -1);
+                for (int counter = SegmentLayout.EntryMessagesWrittenOffset; counter <= SegmentLayout.EntryEmptyEventsOffset; counter += sizeof(long))
+                {
+                    buffer.WriteInt64(entry + counter, 0);
+                }
+                buffer.WriteInt32Release(entry + SegmentLayout.EntryStateOffset, 1); // pairs with the acquire of readers of the table
+                buffer.WriteInt64(SegmentLayout.LastAttachNsOffset, now);
+                return new ParticipantLease(buffer, lockFile, entry, roleEntry);
+            }
+            throw new RingException($"segment '{segment.Path}' has {SegmentLayout.ParticipantCapacity} live participants already; detach one first.");
+        }
+        catch
+        {
+            if (roleHeld) buffer.WriteInt32Release(roleEntry + SegmentLayout.EntryStateOffset, 0);
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Plain store: the claiming compare-exchange that follows is a full fence and publishes it first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetWriteIntent(long position) => _buffer.WriteInt64(_entry + WriteIntent, position);
+
+    /// <summary>Plain store: the claiming compare-exchange that follows is a full fence and publishes it first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetReadIntent(long position) => _buffer.WriteInt64(_entry + ReadIntent, position);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CountWrite(int bytes)
+    {
+        _buffer.WriteInt64(_entry + SegmentLayout.EntryMessagesWrittenOffset, ++_messagesWritten);
+        _buffer.WriteInt64(_entry + SegmentLayout.EntryBytesWrittenOffset, _bytesWritten += bytes);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CountRead(int bytes)
+    {
+        _buffer.WriteInt64(_entry + SegmentLayout.EntryMessagesReadOffset, ++_messagesRead);
+        _buffer.WriteInt64(_entry + SegmentLayout.EntryBytesReadOffset, _bytesRead += bytes);
+    }
+
+    public void CountFull() => _buffer.WriteInt64(_entry + SegmentLayout.EntryFullEventsOffset, ++_fullEvents);
+
+    public void CountEmpty() => _buffer.WriteInt64(_entry + SegmentLayout.EntryEmptyEventsOffset, ++_emptyEvents);
+
+    /// <summary>
+    /// True when a live participant (its lock held) has <paramref name="position"/> as its intent of the given
+    /// kind. One scan of the table and a lock query per match: used only for a position stuck past the
+    /// recovery threshold. The query goes through this lease's descriptor, which sees every other holder's lock.
+    /// </summary>
+    public bool AnyLiveParticipantIntends(int intentOffset, long position)
+    {
+        for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
+        {
+            long entry = SegmentLayout.ParticipantEntryOffset(index);
+            if (entry == _entry) continue;
+            if (_buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) == 0) continue; // pairs with Register's release
+            if (_buffer.ReadInt64Acquire(entry + intentOffset) != position) continue;
+            if (Posix.IsByteLocked(_lockFile, entry)) return true;
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        RetireCounters(_buffer, _entry);
+        _buffer.WriteInt32Release(_entry + SegmentLayout.EntryStateOffset, 0);
+        if (_roleEntry >= 0) _buffer.WriteInt32Release(_roleEntry + SegmentLayout.EntryStateOffset, 0);
+        _buffer.WriteInt64(SegmentLayout.LastDetachNsOffset, RingSegment.UnixNsNow());
+        _lockFile.Dispose(); // drops the locks: the entries are free
+    }
+
+    /// <summary>Moves an entry's counters into the header's totals, so they outlive the entry.</summary>
+    private static void RetireCounters(SharedBuffer buffer, long entry)
+    {
+        Retire(buffer, entry + SegmentLayout.EntryMessagesWrittenOffset, SegmentLayout.MessagesWrittenOffset);
+        Retire(buffer, entry + SegmentLayout.EntryBytesWrittenOffset, SegmentLayout.BytesWrittenOffset);
+        Retire(buffer, entry + SegmentLayout.EntryMessagesReadOffset, SegmentLayout.MessagesReadOffset);
+        Retire(buffer, entry + SegmentLayout.EntryBytesReadOffset, SegmentLayout.BytesReadOffset);
+        Retire(buffer, entry + SegmentLayout.EntryFullEventsOffset, SegmentLayout.FullEventsOffset);
+        Retire(buffer, entry + SegmentLayout.EntryEmptyEventsOffset, SegmentLayout.EmptyEventsOffset);
+    }
+
+    private static void Retire(SharedBuffer buffer, long from, long to)
+    {
+        long value = buffer.ReadInt64Acquire(from);
+        if (value <= 0) return; // a negative count is garbage from another process: not worth corrupting the total with
+        buffer.FetchAddInt64(to, value);
+        buffer.WriteInt64(from, 0);
+    }
+
+    private static void WriteIdentity(SharedBuffer buffer, long entry, int pid, long startTicks, long now)
+    {
+        buffer.WriteInt32(entry + SegmentLayout.EntryPidOffset, pid);
+        buffer.WriteInt64(entry + SegmentLayout.EntryStartTicksOffset, startTicks);
+        buffer.WriteInt64(entry + SegmentLayout.EntryAttachNsOffset, now);
+    }
+}

@@ -97,8 +97,10 @@ public sealed class RingSegment : IDisposable
                 RingSegment existing = OpenExisting(name, path, readOnly: false);
                 if (existing.WasStale && options.ResetStale && existing.IsOnlyParticipant())
                 {
+                    ulong staleInode = Posix.Stat(existing._file, path).Inode;
                     existing.Dispose();
-                    Unlink(name);
+                    // Another process may have reset it first: only unlink the name while it still means the stale file.
+                    if (Posix.StatPath(path).Inode == staleInode) Unlink(name);
                     continue;
                 }
                 existing.CheckMatches(options);

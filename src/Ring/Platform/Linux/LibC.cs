@@ -76,6 +76,7 @@ internal static unsafe partial class LibC
         [FieldOffset(20)] public uint stx_uid;
         [FieldOffset(24)] public uint stx_gid;
         [FieldOffset(28)] public ushort stx_mode;
+        [FieldOffset(32)] public ulong stx_ino;
         [FieldOffset(40)] public ulong stx_size;
     }
 

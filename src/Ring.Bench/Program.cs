@@ -1,9 +1,22 @@
 using System.CommandLine;
+using BenchmarkDotNet.Running;
 using Ring.Bench.Demo;
+
+Command bdn = new("bdn", "Runs the BenchmarkDotNet suites (in-process operation costs and MPMC throughput against Channels); "
+    + "every other argument goes to BenchmarkDotNet, e.g. --filter '*MpmcThroughput*'.")
+{
+    TreatUnmatchedTokensAsErrors = false,
+};
+bdn.SetAction(parse =>
+{
+    BenchmarkSwitcher.FromAssembly(typeof(Ring.Bench.Operations.SingleThreadOperations).Assembly).Run([.. parse.UnmatchedTokens]);
+    return 0;
+});
 
 RootCommand root = new("Ring's demo and benchmarks: two processes exchanging messages through shared memory.")
 {
     DemoCommands.CreateDemo(),
     DemoCommands.CreateChild(),
+    bdn,
 };
 return root.Parse(args).Invoke();

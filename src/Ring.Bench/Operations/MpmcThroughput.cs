@@ -1,0 +1,118 @@
+using System.Threading.Channels;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+
+namespace Ring.Bench.Operations;
+
+/// <summary>
+/// Messages per second through one in-process MPMC queue with P producer and C consumer threads, against a
+/// bounded channel of the same capacity in the same run. Both sides poll with the same back-off
+/// (SpinWait without sleeps), so the comparison is the queue and not the waiting: on a 2-core machine
+/// 2P/2C and 4P/4C oversubscribe the CPUs, which is part of what is being measured.
+/// </summary>
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public class MpmcThroughput
+{
+    private const int Capacity = 1024;
+    private const int Messages = 1 << 20;
+
+    [Params(2, 4)]
+    public int Threads { get; set; }
+
+    private BenchmarkRing _ring = null!;
+    private Channel<Payload> _channel = null!;
+
+    private readonly record struct Payload(long Producer, long Sequence);
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _ring = new BenchmarkRing(new RingOptions { Kind = RingKind.Mpmc, SlotCount = Capacity, MaxMessageLength = 16 });
+        _channel = Channel.CreateBounded<Payload>(new BoundedChannelOptions(Capacity));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _ring.Dispose();
+
+    [BenchmarkCategory("MPMC-throughput"), Benchmark(Baseline = true, OperationsPerInvoke = Messages)]
+    public long BoundedChannel() => Run(
+        producer => () =>
+        {
+            ChannelWriter<Payload> writer = _channel.Writer;
+            for (long i = 0; i < Messages / Threads; i++)
+            {
+                SpinWait spin = default;
+                while (!writer.TryWrite(new Payload(producer, i))) spin.SpinOnce(sleep1Threshold: -1);
+            }
+        },
+        () =>
+        {
+            ChannelReader<Payload> reader = _channel.Reader;
+            long sum = 0;
+            while (true)
+            {
+                SpinWait spin = default;
+                Payload payload;
+                while (!reader.TryRead(out payload))
+                {
+                    if (Volatile.Read(ref _remaining) <= 0) return sum;
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+                sum += payload.Sequence;
+                Interlocked.Decrement(ref _remaining);
+            }
+        });
+
+    [BenchmarkCategory("MPMC-throughput"), Benchmark(OperationsPerInvoke = Messages)]
+    public long RingMpmc() => Run(
+        producer => () =>
+        {
+            using RingWriter writer = _ring.Segment.CreateWriter(WaitStrategy.BusySpin);
+            Span<byte> message = stackalloc byte[16];
+            BitConverter.TryWriteBytes(message, producer);
+            for (long i = 0; i < Messages / Threads; i++)
+            {
+                BitConverter.TryWriteBytes(message[8..], i);
+                SpinWait spin = default;
+                while (!writer.TryWrite(message)) spin.SpinOnce(sleep1Threshold: -1);
+            }
+        },
+        () =>
+        {
+            using RingReader reader = _ring.Segment.CreateReader(WaitStrategy.BusySpin);
+            Span<byte> destination = stackalloc byte[16];
+            long sum = 0;
+            while (true)
+            {
+                SpinWait spin = default;
+                while (!reader.TryRead(destination, out _))
+                {
+                    if (Volatile.Read(ref _remaining) <= 0) return sum;
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+                sum += BitConverter.ToInt64(destination[8..]);
+                Interlocked.Decrement(ref _remaining);
+            }
+        });
+
+    private long _remaining;
+
+    /// <summary>Starts Threads producers and Threads consumers behind a barrier and waits for every message to be read.</summary>
+    private long Run(Func<long, Action> producer, Func<long> consumer)
+    {
+        _remaining = Messages / Threads * Threads;
+        using Barrier start = new(2 * Threads);
+        long total = 0;
+        Thread[] threads = new Thread[2 * Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            Action produce = producer(t);
+            threads[t] = new Thread(() => { start.SignalAndWait(); produce(); });
+            threads[Threads + t] = new Thread(() => { start.SignalAndWait(); Interlocked.Add(ref total, consumer()); });
+        }
+        foreach (Thread thread in threads) thread.Start();
+        foreach (Thread thread in threads) thread.Join();
+        return total;
+    }
+}

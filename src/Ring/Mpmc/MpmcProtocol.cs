@@ -42,6 +42,18 @@ internal readonly struct MpmcProtocol
     /// <summary>How long a position may stay stuck before its claimer's liveness is checked.</summary>
     public static readonly TimeSpan StuckThreshold = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// Longest sleep of a blocked MPMC endpoint. A claimer can die without waking anyone, so a sleeper must
+    /// look again soon enough to recover its position within a second of the death: at most this long
+    /// before it sees the position stuck, then <see cref="WatchingSleep"/> per sighting while it watches.
+    /// An idle sleeper wakes ten times a second, a few microseconds of CPU each.
+    /// </summary>
+    public static readonly TimeSpan IdleSleep = TimeSpan.FromMilliseconds(100);
+
+    public static readonly TimeSpan WatchingSleep = TimeSpan.FromMilliseconds(10);
+
+    public static TimeSpan SleepLimit(in StuckPosition stuck) => stuck.IsWatching ? WatchingSleep : IdleSleep;
+
     public readonly SharedBuffer Buffer;
     public readonly long SlotCount;
     public readonly long Mask;

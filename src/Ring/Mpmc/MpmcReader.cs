@@ -201,6 +201,6 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
             return lag >= 0 || (lag == -1 && reader.TryPublishSkipAfterDeadProducer(pos));
         }
 
-        public TimeSpan SleepLimit => reader._stuck.IsWatching ? MpmcProtocol.StuckThreshold : Waiter.MaxSleep;
+        public TimeSpan SleepLimit => MpmcProtocol.SleepLimit(reader._stuck);
     }
 }

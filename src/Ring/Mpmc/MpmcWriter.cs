@@ -219,6 +219,6 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
             return sequence - pos >= 0 || writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount);
         }
 
-        public TimeSpan SleepLimit => writer._stuck.IsWatching ? MpmcProtocol.StuckThreshold : Waiter.MaxSleep;
+        public TimeSpan SleepLimit => MpmcProtocol.SleepLimit(writer._stuck);
     }
 }

@@ -2,10 +2,17 @@ using System.Diagnostics;
 
 namespace Ring.Mpmc;
 
-/// <summary>Remembers since when one position has been seen stuck, so liveness is checked only past a threshold.</summary>
+/// <summary>
+/// Remembers since when one position has been seen stuck, so liveness is checked only past a threshold.
+/// Under contention positions are briefly in flight all the time: the clock is read only once the same
+/// position has been seen stuck a number of times in a row, so a passing claim costs a compare, not a clock read.
+/// </summary>
 internal struct StuckPosition
 {
+    private const int SightingsBeforeTiming = 16;
+
     private long _position;
+    private int _sightings;
     private long _since;
 
     public static StuckPosition None => new() { _position = -1 };
@@ -14,10 +21,21 @@ internal struct StuckPosition
 
     public bool HasBeenStuck(long position, TimeSpan threshold)
     {
-        long now = Stopwatch.GetTimestamp();
         if (position != _position)
         {
             _position = position;
+            _sightings = 0;
+            _since = 0;
+            return false;
+        }
+        if (_sightings < SightingsBeforeTiming)
+        {
+            _sightings++;
+            return false;
+        }
+        long now = Stopwatch.GetTimestamp();
+        if (_since == 0)
+        {
             _since = now;
             return false;
         }

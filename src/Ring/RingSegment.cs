@@ -99,8 +99,7 @@ public sealed class RingSegment : IDisposable
                 {
                     ulong staleInode = Posix.Stat(existing._file, path).Inode;
                     existing.Dispose();
-                    // Another process may have reset it first: only unlink the name while it still means the stale file.
-                    if (Posix.StatPath(path).Inode == staleInode) Unlink(name);
+                    UnlinkIfSameFile(path, staleInode);
                     continue;
                 }
                 existing.CheckMatches(options);
@@ -129,6 +128,29 @@ public sealed class RingSegment : IDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Removes the segment only if it is stale (participants recorded, none alive), judged without attaching;
+    /// the name is unlinked only while it still refers to the file that was judged, so a segment created
+    /// under the same name meanwhile is left alone.
+    /// </summary>
+    /// <returns>True when it was stale and removed; false when it is in use, idle, or already gone.</returns>
+    public static bool UnlinkIfStale(string name)
+    {
+        string path = SegmentDirectory.Resolve(name);
+        ulong inode;
+        try
+        {
+            using RingSegment monitor = OpenExisting(name, path, readOnly: true);
+            if (!monitor.WasStale) return false;
+            inode = Posix.Stat(monitor._file, path).Inode;
+        }
+        catch (SegmentNotFoundException)
+        {
+            return false;
+        }
+        return UnlinkIfSameFile(path, inode);
     }
 
     /// <summary>Reports on a segment without attaching as a participant.</summary>
@@ -276,6 +298,20 @@ public sealed class RingSegment : IDisposable
 
     internal static long UnixNsNow() => (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
 
+    private static bool UnlinkIfSameFile(string path, ulong inode)
+    {
+        try
+        {
+            if (Posix.StatPath(path).Inode != inode) return false;
+            Posix.Unlink(path);
+            return true;
+        }
+        catch (SegmentNotFoundException)
+        {
+            return false;
+        }
+    }
+
     private static DateTimeOffset? FromUnixNs(long ns) => ns <= 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
 
     private static void ValidateWait(WaitStrategy wait)
@@ -350,7 +386,8 @@ public sealed class RingSegment : IDisposable
         FileDescriptorHandle file;
         try
         {
-            file = Posix.Open(path, readOnly ? LibC.O_RDONLY : LibC.O_RDWR, 0);
+            // Non-blocking: opening a FIFO someone named like a segment would otherwise wait for a writer forever.
+            file = Posix.Open(path, (readOnly ? LibC.O_RDONLY : LibC.O_RDWR) | LibC.O_NONBLOCK, 0);
         }
         catch (SegmentNotFoundException)
         {
@@ -360,6 +397,8 @@ public sealed class RingSegment : IDisposable
         try
         {
             Posix.FileInfo info = Posix.Stat(file, path);
+            if (!info.IsRegularFile)
+                throw new SegmentFormatException("FileType", $"'{path}' is not a usable Ring segment: FileType: not a regular file.");
             uint me = Posix.EffectiveUid;
             if (info.OwnerUid != me && me != 0)
                 throw new UnauthorizedAccessException($"segment '{path}' belongs to uid {info.OwnerUid}, not to this user (uid {me})");

@@ -14,6 +14,7 @@ internal static unsafe partial class LibC
     public const int O_RDWR = 0x2;
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
+    public const int O_NONBLOCK = 0x800;
     public const int O_NOFOLLOW = 0x20000;
     public const int O_CLOEXEC = 0x80000;
 
@@ -29,6 +30,8 @@ internal static unsafe partial class LibC
     public const short SEEK_SET = 0;
 
     public const int AT_EMPTY_PATH = 0x1000;
+    public const int S_IFMT = 0xF000;
+    public const int S_IFREG = 0x8000;
     public const uint STATX_BASIC_STATS = 0x7ff;
 
     public const int FUTEX_WAIT = 0;

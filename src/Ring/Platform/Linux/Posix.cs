@@ -46,14 +46,14 @@ internal static unsafe class Posix
         if (error != 0) throw Errno.ToException(error, "posix_fallocate", path);
     }
 
-    public readonly record struct FileInfo(uint OwnerUid, UnixFileMode Mode, long Length, ulong Inode);
+    public readonly record struct FileInfo(uint OwnerUid, UnixFileMode Mode, long Length, ulong Inode, bool IsRegularFile);
 
     public static FileInfo Stat(FileDescriptorHandle file, string path)
     {
         LibC.Statx statx;
         if (LibC.StatxCall(file.Fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC_STATS, &statx) != 0)
             throw Errno.FromLast("statx", path);
-        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size, statx.stx_ino);
+        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size, statx.stx_ino, (statx.stx_mode & LibC.S_IFMT) == LibC.S_IFREG);
     }
 
     public static FileInfo StatPath(string path)
@@ -62,7 +62,7 @@ internal static unsafe class Posix
         LibC.Statx statx;
         if (LibC.StatxCall(AT_FDCWD, path, 0, LibC.STATX_BASIC_STATS, &statx) != 0)
             throw Errno.FromLast("statx", path);
-        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size, statx.stx_ino);
+        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size, statx.stx_ino, (statx.stx_mode & LibC.S_IFMT) == LibC.S_IFREG);
     }
 
     public static MappingHandle Map(FileDescriptorHandle file, long length, bool writable, string path)

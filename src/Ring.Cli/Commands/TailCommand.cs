@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
+
+namespace Ring.Cli;
+
+/// <summary><c>ring tail</c>: reads messages as a consumer and prints one per line, following the ring like tail -f.</summary>
+internal static class TailCommand
+{
+    public static Command Create()
+    {
+        Argument<string> name = CliOptions.SegmentName("The segment to read");
+        Option<int?> count = CliOptions.Count("--count", "Stop after N messages (exit 0). Without it, follow until Ctrl+C or --timeout.");
+        count.Aliases.Add("-n");
+        Option<TimeSpan?> timeout = CliOptions.Duration("--timeout",
+            "Give up after this long in all (exit 5) if --count messages have not arrived; without --count, stop then (exit 5)");
+        Option<bool> hex = new("--hex") { Description = "Print each message as lowercase hex." };
+        Option<bool> text = new("--text")
+        {
+            Description = "Print each message as UTF-8 text (the default), escaped so that one message stays one line: \\\\, \\n, \\r, \\t, " +
+                "\\xNN for other control characters and invalid UTF-8 bytes, \\uNNNN for C1 controls.",
+        };
+        Command command = new("tail", "Read messages as a consumer and print them, one per line. Reading takes them: an SPSC ring " +
+            "allows one consumer, so a live one already there is refused (exit 4); on an MPMC ring tail is one more consumer " +
+            "and gets only the messages the others do not. Waits asleep in the kernel between messages.")
+        {
+            name, count, timeout, hex, text,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(hex) is not null && r.GetResult(text) is not null) r.AddError("--hex and --text: give one.");
+        });
+        command.SetBlockingAction((parsed, cancellationToken) => Run(
+            parsed.GetRequiredValue(name), parsed.GetValue(count), parsed.GetValue(timeout), parsed.GetValue(hex), cancellationToken));
+        return command;
+    }
+
+    private static int Run(string name, int? count, TimeSpan? timeout, bool hex, CancellationToken cancellationToken)
+    {
+        using RingSegment segment = RingSegment.Open(name);
+        using RingReader reader = segment.CreateReader(WaitStrategy.SpinThenBlock);
+        // Buffered, and flushed each time the ring runs dry: one write per burst rather than per message.
+        using StreamWriter output = new(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        RingMessageHandler print = hex
+            ? message => output.WriteLine(Convert.ToHexStringLower(message))
+            : message => WriteEscaped(output, message);
+        long started = Stopwatch.GetTimestamp();
+        int received = 0;
+        string Progress() => count is null ? $"{received} messages arrived" : $"{received} of {count} messages arrived";
+        CliException TimedOut() => new(ExitCode.Timeout, $"timed out after {Units.FormatDuration(timeout!.Value)}: {Progress()}.");
+        try
+        {
+            while (count is null || received < count)
+            {
+                if (reader.TryRead(print))
+                {
+                    received++;
+                    continue;
+                }
+                output.Flush();
+                TimeSpan wait = Timeout.InfiniteTimeSpan;
+                if (timeout is { } limit)
+                {
+                    wait = limit - Stopwatch.GetElapsedTime(started);
+                    if (wait <= TimeSpan.Zero) throw TimedOut();
+                }
+                // The blocking slow path: spins briefly, then sleeps on the ring's futex until a producer commits.
+                if (!reader.WaitToRead(wait, cancellationToken)) throw TimedOut();
+            }
+            return ExitCode.Ok;
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C is how an open-ended tail ends; one short of its --count was interrupted.
+            if (count is null) return ExitCode.Ok;
+            throw new CliException(ExitCode.Interrupted, $"interrupted: {Progress()}.");
+        }
+        finally
+        {
+            output.Flush();
+        }
+    }
+
+    /// <summary>UTF-8 as is, except what would break the one-message-per-line form or make it ambiguous.</summary>
+    private static void WriteEscaped(TextWriter output, ReadOnlySpan<byte> message)
+    {
+        StringBuilder line = new(message.Length);
+        while (!message.IsEmpty)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(message, out System.Text.Rune rune, out int consumed) != System.Buffers.OperationStatus.Done)
+            {
+                line.Append($"\\x{message[0]:x2}");
+                message = message[1..];
+                continue;
+            }
+            message = message[consumed..];
+            switch (rune.Value)
+            {
+                case '\\': line.Append(@"\\"); break;
+                case '\n': line.Append(@"\n"); break;
+                case '\r': line.Append(@"\r"); break;
+                case '\t': line.Append(@"\t"); break;
+                default:
+                    // C0 controls as \xNN; C1 as \uNNNN, so they cannot be mistaken for an invalid byte 0x80-0x9F.
+                    if (!System.Text.Rune.IsControl(rune)) line.Append(rune.ToString());
+                    else if (rune.IsAscii) line.Append($"\\x{rune.Value:x2}");
+                    else line.Append($"\\u{rune.Value:x4}");
+                    break;
+            }
+        }
+        output.WriteLine(line);
+    }
+}

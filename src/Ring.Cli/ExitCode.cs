@@ -1,0 +1,34 @@
+namespace Ring.Cli;
+
+/// <summary>The process exit codes; <see cref="Help"/> documents them in the root --help.</summary>
+internal static class ExitCode
+{
+    public const int Ok = 0;
+    public const int Error = 1;
+    public const int Usage = 2;
+    public const int NotFound = 3;
+    public const int Refused = 4;
+    public const int Timeout = 5;
+    public const int NotASegment = 6;
+    public const int Interrupted = 130; // what a shell reports for a process ended by SIGINT
+
+    public const string Help = """
+        Exit codes:
+          0    ok
+          1    error: I/O, no room for the segment, anything not listed below
+          2    usage: bad arguments, an invalid segment name, options the library rejects
+          3    no such segment
+          4    refused: the name is taken, a live process is attached (rm without --force),
+               the SPSC role is held by a live process, permission denied
+          5    timed out (tail, send)
+          6    not a usable Ring segment: not a Ring file, or its header is corrupted
+          130  interrupted by Ctrl+C or SIGTERM before the command was done; stat --watch and
+               a tail without --count have no end of their own, so Ctrl+C ends them with 0
+        """;
+}
+
+/// <summary>A failure the CLI itself detects, with the exit code it maps to.</summary>
+internal sealed class CliException(int exitCode, string message) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

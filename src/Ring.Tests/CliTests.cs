@@ -1,0 +1,535 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Ring.Cli;
+using Xunit.Abstractions;
+
+namespace Ring.Tests;
+
+/// <summary>
+/// The <c>ring</c> tool run as operators run it: a child process (<c>dotnet Ring.Cli.dll ...</c>) with RING_DIR
+/// pointing to a private directory, checked by exit code, stdout and stderr. The test process looks at the same
+/// segments through the library, by absolute path. In the cross-process collection: several tests keep a
+/// <c>ring tail</c> child attached, and one measures that child's CPU time while it waits.
+/// </summary>
+[Collection(CrossProcessCollection.Name)]
+public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
+{
+    /// <summary>Longest one ring command may take; each needs well under a second after the runtime starts.</summary>
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    private const int SigInt = 2;
+
+    private readonly TempSegmentDirectory _dir = new();
+    private readonly List<ChildProcess> _children = [];
+
+    /// <summary>Ring.Cli.dll, copied next to the test assembly by the project reference.</summary>
+    private static string CliAssembly => Path.Combine(AppContext.BaseDirectory, "Ring.Cli.dll");
+
+    public void Dispose()
+    {
+        foreach (ChildProcess child in _children) child.Dispose();
+        _dir.Dispose();
+    }
+
+    // ---- End to end ----
+
+    [Fact]
+    public async Task Spsc_CreateSendTailStatRm_EndToEnd()
+    {
+        AssertOk(await RunAsync("create", "q", "--capacity", "64KiB"), "created spsc segment 'q'");
+        Assert.True(File.Exists(PathOf("q")));
+
+        AssertOk(await RunAsync("send", "q", "--text", "hello"), "sent 1 message (5 B)");
+        AssertOk(await RunShellAsync("printf 'one\\ntwo\\n' | {ring} send q --stdin"), "sent 2 messages");
+        string file = Path.Combine(_dir.DirectoryPath, "payload.bin");
+        File.WriteAllBytes(file, [0x00, 0xFF, (byte)'a', (byte)'\n', (byte)'\\']);
+        AssertOk(await RunAsync("send", "q", "--file", file), "sent 1 message (5 B)");
+        File.Delete(file);
+
+        JsonElement before = ParseJson(await RunAsync("stat", "q", "--json"));
+        Assert.Equal("spsc", before.GetProperty("kind").GetString());
+        Assert.Equal(65536, before.GetProperty("capacity").GetInt64());
+        Assert.Equal(4, before.GetProperty("messages_in_ring").GetInt64());
+        Assert.Equal(4, before.GetProperty("messages_written").GetInt64());
+        Assert.Equal(0, before.GetProperty("participants").GetArrayLength());
+
+        CliRun tail = await RunAsync("tail", "q", "--count", "4", "--timeout", "20s");
+        AssertOk(tail);
+        Assert.Equal(["hello", "one", "two", @"\x00\xffa\n\\"], Lines(tail.Stdout));
+
+        CliRun empty = await RunAsync("tail", "q", "--count", "1", "--timeout", "300ms");
+        AssertFails(empty, ExitCode.Timeout, "timed out after 300ms: 0 of 1 messages arrived");
+
+        CliRun stat = await RunAsync("stat", "q");
+        AssertOk(stat, "read         4 messages, 16 B");
+        Assert.Contains("state        idle: nobody attached", stat.Stdout, StringComparison.Ordinal);
+        Assert.Contains("participants none", stat.Stdout, StringComparison.Ordinal);
+
+        AssertOk(await RunAsync("rm", "q"), "removed 'q'");
+        Assert.False(File.Exists(PathOf("q")));
+        AssertFails(await RunAsync("stat", "q"), ExitCode.NotFound, "no segment 'q'");
+    }
+
+    [Fact]
+    public async Task Mpmc_SlotsMapToRingOptions_AndTailPrintsHex()
+    {
+        AssertOk(await RunAsync("create", "m", "--kind", "mpmc", "--slots", "8", "--slot-size", "64", "--mode", "0640"),
+            "created mpmc segment 'm'", "8 slots of 64 B", "mode 0640");
+        using (RingSegment segment = RingSegment.OpenReadOnly(PathOf("m")))
+        {
+            Assert.Equal(RingKind.Mpmc, segment.Kind);
+            Assert.Equal(8, segment.SlotCount);
+            Assert.Equal(64, segment.MaxMessageLength);
+        }
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, File.GetUnixFileMode(PathOf("m")));
+
+        AssertOk(await RunAsync("send", "m", "--text", "AB"));
+        CliRun tail = await RunAsync("tail", "m", "--hex", "-n", "1", "--timeout", "20s");
+        AssertOk(tail);
+        Assert.Equal(["4142"], Lines(tail.Stdout));
+
+        AssertFails(await RunAsync("send", "m", "--text", new string('x', 65)), ExitCode.Error, "is 65 bytes; segment 'm' carries at most 64");
+    }
+
+    [Theory]
+    [InlineData("--slots 8", "--slots: An SPSC ring has no slots")]
+    [InlineData("--capacity 1000", "--capacity: The capacity must be a power of two")]
+    [InlineData("--kind mpmc --capacity 1MiB", "--capacity: An MPMC ring is sized by SlotCount and MaxMessageLength, not Capacity.")]
+    [InlineData("--kind mpmc --slots 3", "--slots: The slot count must be a power of two")]
+    [InlineData("--max-message 1MiB", "--max-message/--slot-size: The largest message must be from 0 to capacity/8")]
+    [InlineData("--mode 0400", "--mode: The owner needs read and write permission")]
+    [InlineData("--slot-size 64", "--slot-size sizes an MPMC slot")]
+    [InlineData("--capacity 1KB", "--capacity: '1KB': unknown unit 'KB'")]
+    [InlineData("--kind ring", "Argument 'ring' not recognized")]
+    public async Task Create_InvalidOptions_FailWithOneLineUsageError(string options, string message)
+    {
+        CliRun run = await RunAsync(["create", "bad", .. options.Split(' ')]);
+
+        AssertFails(run, ExitCode.Usage, message);
+        Assert.False(File.Exists(PathOf("bad")));
+    }
+
+    [Fact]
+    public async Task Create_NameTaken_IsRefused()
+    {
+        AssertOk(await RunAsync("create", "q"));
+
+        AssertFails(await RunAsync("create", "q", "--capacity", "4KiB"), ExitCode.Refused, "already exists");
+    }
+
+    // ---- Live participants: rm, tail roles, gc ----
+
+    [Fact]
+    public async Task Rm_LiveParticipant_IsRefusedUnlessForced()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        ChildProcess tail = StartCli("tail", "q", "--timeout", "30s");
+        await WaitForLiveConsumerAsync("q", tail);
+
+        CliRun refused = await RunAsync("rm", "q");
+        AssertFails(refused, ExitCode.Refused, "has 2 live participants", $"consumer pid {tail.Id}", "--force");
+        Assert.True(File.Exists(PathOf("q")));
+
+        AssertOk(await RunAsync("rm", "q", "--force"), "removed 'q'", "keep");
+        Assert.False(File.Exists(PathOf("q")));
+    }
+
+    [Fact]
+    public async Task Tail_SpscRingWithLiveConsumer_IsRefusedWithTheRoleError()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        ChildProcess first = StartCli("tail", "q", "--timeout", "30s");
+        await WaitForLiveConsumerAsync("q", first);
+
+        AssertFails(await RunAsync("tail", "q", "--count", "1"), ExitCode.Refused, $"already has a live consumer (pid {first.Id})");
+    }
+
+    [Fact]
+    public async Task Gc_RemovesTheSegmentOfAKilledProcess_KeepsLiveAndIdleOnes()
+    {
+        AssertOk(await RunAsync("create", "crashed"));
+        AssertOk(await RunAsync("create", "alive"));
+        AssertOk(await RunAsync("create", "idle")); // created and detached cleanly: nobody attached, not stale
+        ChildProcess doomed = StartCli("tail", "crashed", "--timeout", "30s");
+        ChildProcess living = StartCli("tail", "alive", "--timeout", "30s");
+        await WaitForLiveConsumerAsync("crashed", doomed);
+        await WaitForLiveConsumerAsync("alive", living);
+        doomed.Kill();
+        await doomed.WaitForExitAsync(Deadline);
+        // The staging file of a create whose process died an hour ago, and one of a create that may be running.
+        string leftover = Path.Combine(_dir.DirectoryPath, $".lost.{doomed.Id}.{Guid.NewGuid():N}.creating");
+        string fresh = Path.Combine(_dir.DirectoryPath, $".new.{doomed.Id}.{Guid.NewGuid():N}.creating");
+        File.WriteAllBytes(leftover, []);
+        File.WriteAllBytes(fresh, []);
+        File.SetLastWriteTimeUtc(leftover, DateTime.UtcNow.AddHours(-1));
+        Assert.True(RingSegment.Stat(PathOf("crashed")).IsStale);
+
+        CliRun dryRun = await RunAsync("gc", "--dry-run");
+        AssertOk(dryRun, "would remove segment 'crashed'", $"consumer pid {doomed.Id}", "would remove staging file", "kept 2 segments");
+        Assert.True(File.Exists(PathOf("crashed")));
+        Assert.True(File.Exists(leftover));
+
+        CliRun gc = await RunAsync("gc");
+        AssertOk(gc, "removed segment 'crashed'", "removed staging file", "gc: removed 2, kept 2 segments");
+        Assert.DoesNotContain("'alive'", gc.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("crashed")));
+        Assert.False(File.Exists(leftover));
+        Assert.True(File.Exists(fresh));
+        Assert.True(File.Exists(PathOf("alive")));
+        Assert.True(File.Exists(PathOf("idle")));
+    }
+
+    // ---- Following and signals ----
+
+    [Fact]
+    public async Task Tail_Follows_AsleepWhileIdle_AndCtrlCEndsItCleanly()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        ChildProcess tail = StartCli("tail", "q");
+        await WaitForLiveConsumerAsync("q", tail);
+        await Task.Delay(500); // let start-up work (JIT, tiering) settle before measuring
+
+        long cpuBefore = CpuTicks(tail.Id);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        long idleTicks = CpuTicks(tail.Id) - cpuBefore;
+        output.WriteLine($"tail used {idleTicks} clock ticks of CPU in 2 s idle");
+        // Polling would burn ~200 ticks (100 Hz) in 2 s; asleep on the futex it wakes about once a second.
+        Assert.True(idleTicks <= 20, $"tail used {idleTicks} ticks of CPU in 2 s while the ring was empty.\n{tail.Describe()}");
+
+        AssertOk(await RunAsync("send", "q", "--text", "late news"));
+        await WaitForOutputAsync(tail, "late news");
+
+        SendSignal(tail.Id, SigInt);
+        Assert.Equal(ExitCode.Ok, await tail.WaitForExitAsync(Deadline));
+        Assert.Equal("", tail.StandardError);
+    }
+
+    [Fact]
+    public async Task Tail_CtrlCBeforeCount_ExitsInterrupted()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        ChildProcess tail = StartCli("tail", "q", "--count", "5");
+        await WaitForLiveConsumerAsync("q", tail);
+
+        SendSignal(tail.Id, SigInt);
+
+        Assert.Equal(ExitCode.Interrupted, await tail.WaitForExitAsync(Deadline));
+        Assert.Equal("ring: interrupted: 0 of 5 messages arrived.", tail.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task StatWatch_ReportsRates_NeverAttaches_EndsOnCtrlC()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        AssertOk(await RunAsync("send", "q", "--text", "x"));
+        ChildProcess watch = StartCli("stat", "q", "--watch", "200ms", "--json");
+        await WaitForOutputAsync(watch, "\"rates\"");
+        Assert.Empty(RingSegment.Stat(PathOf("q")).Participants);
+
+        SendSignal(watch.Id, SigInt);
+
+        Assert.Equal(ExitCode.Ok, await watch.WaitForExitAsync(Deadline));
+        string[] samples = Lines(watch.StandardOutput);
+        Assert.True(samples.Length >= 2, watch.Describe());
+        foreach (string sample in samples)
+        {
+            using JsonDocument json = JsonDocument.Parse(sample);
+            Assert.Equal(1, json.RootElement.GetProperty("messages_in_ring").GetInt64());
+        }
+        using JsonDocument last = JsonDocument.Parse(samples[^1]);
+        JsonElement rates = last.RootElement.GetProperty("rates");
+        Assert.Equal(0, rates.GetProperty("messages_written_per_s").GetDouble());
+        Assert.InRange(rates.GetProperty("interval_s").GetDouble(), 0.1, 5);
+    }
+
+    [Fact]
+    public async Task StatWatch_Text_PrintsRatesLine()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        ChildProcess watch = StartCli("stat", "q", "--watch", "200ms");
+
+        await WaitForOutputAsync(watch, "msgs/s written");
+        SendSignal(watch.Id, SigInt);
+
+        Assert.Equal(ExitCode.Ok, await watch.WaitForExitAsync(Deadline));
+        Assert.Contains("MB/s written", watch.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("wakes/s", watch.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("\e[", watch.StandardOutput, StringComparison.Ordinal); // not a terminal: no cursor control
+    }
+
+    // ---- ls ----
+
+    [Fact]
+    public async Task Ls_ListsSegments_SkipsWhatIsNotOne()
+    {
+        AssertOk(await RunAsync("create", "alpha", "--capacity", "4KiB"));
+        AssertOk(await RunAsync("create", "beta", "--kind", "mpmc", "--slots", "16"));
+        AssertOk(await RunAsync("send", "alpha", "--text", "queued"));
+        File.WriteAllText(Path.Combine(_dir.DirectoryPath, "junk.txt"), "not a segment");
+        File.WriteAllBytes(Path.Combine(_dir.DirectoryPath, "empty"), []);
+        Directory.CreateDirectory(Path.Combine(_dir.DirectoryPath, "subdir"));
+        File.WriteAllBytes(Path.Combine(_dir.DirectoryPath, $".gamma.{Environment.ProcessId}.{Guid.NewGuid():N}.creating"), []);
+
+        CliRun ls = await RunAsync("ls");
+        AssertOk(ls, $"2 segments in {_dir.DirectoryPath}; 4 other entries skipped (--verbose lists them)");
+        string[] lines = Lines(ls.Stdout);
+        Assert.Equal(["NAME", "KIND", "CAPACITY", "USED", "MSGS", "LIVE/DEAD", "STALE", "MODE", "OWNER"], Words(lines[0]));
+        Assert.Equal(["alpha", "spsc", "4", "KiB", "16", "B", "(0.4%)", "1", "0/0", "no", "0600"], Words(lines[1])[..^1]);
+        Assert.Equal(["beta", "mpmc", "4", "KiB", "0", "B", "(0%)", "0", "0/0", "no", "0600"], Words(lines[2])[..^1]);
+
+        AssertOk(await RunAsync("ls", "--verbose"), "junk.txt: '", "is not a usable Ring segment", "subdir: a directory", "staging file of a create");
+
+        JsonElement json = ParseJson(await RunAsync("ls", "--json"));
+        Assert.Equal([_dir.DirectoryPath], json.GetProperty("directories").EnumerateArray().Select(d => d.GetString()));
+        JsonElement[] segments = json.GetProperty("segments").EnumerateArray().ToArray();
+        Assert.Equal(["alpha", "beta"], segments.Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(1, segments[0].GetProperty("messages_in_ring").GetInt64());
+        Assert.Equal("mpmc", segments[1].GetProperty("kind").GetString());
+        Assert.Equal(16, segments[1].GetProperty("slot_count").GetInt32());
+        Assert.False(segments[0].GetProperty("stale").GetBoolean());
+        Assert.Equal("0600", segments[0].GetProperty("mode").GetString());
+        Assert.Equal(4, json.GetProperty("skipped").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Ls_NoDirectoryYet_ListsNothing()
+    {
+        string missing = Path.Combine(_dir.DirectoryPath, "not-created");
+
+        CliRun ls = await RunAsync(["ls"], missing);
+
+        AssertOk(ls, $"0 segments in {missing}");
+    }
+
+    // ---- Errors ----
+
+    [Fact]
+    public async Task Errors_AreOneLine_WithTheDocumentedExitCodes()
+    {
+        AssertOk(await RunAsync("create", "corrupt"));
+        SegmentFile.WriteInt32(PathOf("corrupt"), SegmentLayout.VersionOffset, 99);
+        File.WriteAllText(PathOf("junk"), "hello");
+        File.WriteAllBytes(PathOf("random"), Payload.Make(7, 64 * 1024));
+
+        (string[] Arguments, int ExitCode, string Message)[] cases =
+        [
+            (["stat", "../escape"], ExitCode.Usage, "'../escape' is not a valid segment name"),
+            (["rm", ".hidden"], ExitCode.Usage, "'.hidden' is not a valid segment name"),
+            (["frobnicate"], ExitCode.Usage, "Unrecognized command or argument 'frobnicate'"),
+            (["send", "corrupt"], ExitCode.Usage, "give exactly one of --text, --file, --stdin"),
+            (["stat", "missing"], ExitCode.NotFound, "no segment 'missing'"),
+            (["rm", "missing"], ExitCode.NotFound, "no segment 'missing'"),
+            (["tail", "missing", "--count", "1"], ExitCode.NotFound, "no segment 'missing'"),
+            (["send", "missing", "--text", "x"], ExitCode.NotFound, "no segment 'missing'"),
+            (["stat", "junk"], ExitCode.NotASegment, "is not a usable Ring segment: FileLength"),
+            (["rm", "random"], ExitCode.NotASegment, "is not a usable Ring segment: Magic"),
+            (["stat", "corrupt"], ExitCode.NotASegment, "is not a usable Ring segment: Version: layout version 99"),
+            (["tail", "corrupt", "--count", "1"], ExitCode.NotASegment, "is not a usable Ring segment: Version"),
+        ];
+        foreach ((string[] arguments, int exitCode, string message) in cases)
+        {
+            AssertFails(await RunAsync(arguments), exitCode, message);
+        }
+        Assert.True(File.Exists(PathOf("random")), "rm must leave a file that is not a segment alone");
+
+        CliRun verbose = await RunAsync("stat", "corrupt", "--verbose");
+        Assert.Equal(ExitCode.NotASegment, verbose.ExitCode);
+        Assert.Contains("Ring.SegmentFormatException", verbose.Stderr, StringComparison.Ordinal);
+        Assert.Contains("   at ", verbose.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_OnEveryCommand_RootDocumentsExitCodes()
+    {
+        CliRun root = await RunAsync("--help");
+        AssertOk(root, "Exit codes:", "Usage:\n  ring [command] [options]");
+        foreach (int code in new[] { ExitCode.Ok, ExitCode.Error, ExitCode.Usage, ExitCode.NotFound, ExitCode.Refused, ExitCode.Timeout, ExitCode.NotASegment, ExitCode.Interrupted })
+        {
+            Assert.Matches($"(?m)^    {code} +\\S", root.Stdout);
+        }
+        foreach (string command in new[] { "ls", "stat", "create", "rm", "gc", "tail", "send" })
+        {
+            AssertOk(await RunAsync(command, "--help"), $"Usage:\n  ring {command}");
+        }
+    }
+
+    // ---- Units (in process) ----
+
+    [Theory]
+    [InlineData("4096", 4096)]
+    [InlineData("64KiB", 65536)]
+    [InlineData("1 MiB", 1 << 20)]
+    [InlineData("2gib", 2L << 30)]
+    [InlineData("1TiB", 1L << 40)]
+    [InlineData("256B", 256)]
+    public void ParseSize_AcceptsBinaryUnits(string text, long expected)
+    {
+        Assert.True(Units.TryParseSize(text, out long bytes, out string? error), error);
+        Assert.Equal(expected, bytes);
+    }
+
+    [Theory]
+    [InlineData("1KB", "unknown unit 'KB'")]
+    [InlineData("-1", "is not a size")]
+    [InlineData("1.5MiB", "is not a size")]
+    [InlineData("99999999999TiB", "too large")]
+    [InlineData("", "is not a size")]
+    public void ParseSize_RejectsOthers(string text, string message)
+    {
+        Assert.False(Units.TryParseSize(text, out _, out string? error));
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("500ms", 500)]
+    [InlineData("5s", 5000)]
+    [InlineData("1.5s", 1500)]
+    [InlineData("2m", 120_000)]
+    [InlineData("1h", 3_600_000)]
+    [InlineData("3", 3000)]
+    public void ParseDuration_AcceptsUnits(string text, int milliseconds)
+    {
+        Assert.True(Units.TryParseDuration(text, out TimeSpan duration, out string? error), error);
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), duration);
+    }
+
+    [Theory]
+    [InlineData("5x")]
+    [InlineData("s")]
+    [InlineData("-1s")]
+    [InlineData("100000h")]
+    public void ParseDuration_RejectsOthers(string text) => Assert.False(Units.TryParseDuration(text, out _, out _));
+
+    [Theory]
+    [InlineData(0, "0 B")]
+    [InlineData(1000, "1000 B")]
+    [InlineData(1024, "1 KiB")]
+    [InlineData(1536, "1.5 KiB")]
+    [InlineData(1 << 20, "1 MiB")]
+    [InlineData(3L << 40, "3 TiB")]
+    public void FormatSize_ExactOrOneDecimal(long bytes, string expected) => Assert.Equal(expected, Units.FormatSize(bytes));
+
+    [Theory]
+    [InlineData("600", 0x180)]
+    [InlineData("0640", 0x1A0)]
+    [InlineData("0777", 0x1FF)]
+    public void ParseMode_Octal(string text, int mode)
+    {
+        Assert.True(Units.TryParseMode(text, out UnixFileMode parsed, out _));
+        Assert.Equal((UnixFileMode)mode, parsed);
+        Assert.Equal(text.PadLeft(4, '0'), Units.FormatMode(parsed));
+    }
+
+    [Theory]
+    [InlineData("0800")]
+    [InlineData("rw")]
+    [InlineData("17777")]
+    public void ParseMode_RejectsOthers(string text) => Assert.False(Units.TryParseMode(text, out _, out _));
+
+    // ---- Helpers ----
+
+    private sealed record CliRun(int ExitCode, string Stdout, string Stderr, string Description);
+
+    private string PathOf(string name) => Path.Combine(_dir.DirectoryPath, name);
+
+    private ChildProcess StartCli(params string[] arguments) => StartCli(arguments, _dir.DirectoryPath);
+
+    private ChildProcess StartCli(string[] arguments, string ringDir)
+    {
+        ChildProcess child = ChildProcess.Start(ChildProcess.DotnetHost, [CliAssembly, .. arguments], RingDir(ringDir));
+        _children.Add(child);
+        return child;
+    }
+
+    private Task<CliRun> RunAsync(params string[] arguments) => RunAsync(arguments, _dir.DirectoryPath);
+
+    private async Task<CliRun> RunAsync(string[] arguments, string ringDir) => await CollectAsync(StartCli(arguments, ringDir));
+
+    /// <summary>Runs a shell command line in which {ring} stands for the tool, for pipes into --stdin.</summary>
+    private async Task<CliRun> RunShellAsync(string commandLine)
+    {
+        string ring = $"'{ChildProcess.DotnetHost}' '{CliAssembly}'";
+        ChildProcess child = ChildProcess.Start("/bin/sh", ["-c", commandLine.Replace("{ring}", ring, StringComparison.Ordinal)], RingDir(_dir.DirectoryPath));
+        _children.Add(child);
+        return await CollectAsync(child);
+    }
+
+    private async Task<CliRun> CollectAsync(ChildProcess child)
+    {
+        int exitCode = await child.WaitForExitAsync(Deadline);
+        output.WriteLine(child.Describe());
+        return new CliRun(exitCode, child.StandardOutput, child.StandardError, child.Describe());
+    }
+
+    private static Dictionary<string, string?> RingDir(string ringDir) => new() { ["RING_DIR"] = ringDir };
+
+    private static void AssertOk(CliRun run, params string[] expectedInStdout)
+    {
+        Assert.True(run.ExitCode == ExitCode.Ok, $"expected exit 0.\n{run.Description}");
+        Assert.Equal("", run.Stderr);
+        foreach (string expected in expectedInStdout) Assert.Contains(expected, run.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>The documented exit code, and exactly one line on stderr: "ring: ..." with no stack trace.</summary>
+    private static void AssertFails(CliRun run, int exitCode, params string[] expectedInMessage)
+    {
+        Assert.True(run.ExitCode == exitCode, $"expected exit {exitCode}.\n{run.Description}");
+        string[] lines = Lines(run.Stderr);
+        Assert.True(lines.Length == 1 && lines[0].StartsWith("ring: ", StringComparison.Ordinal), $"expected one 'ring: ' line on stderr.\n{run.Description}");
+        foreach (string expected in expectedInMessage) Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+    }
+
+    private static JsonElement ParseJson(CliRun run)
+    {
+        AssertOk(run);
+        using JsonDocument document = JsonDocument.Parse(run.Stdout);
+        return document.RootElement.Clone();
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    private static string[] Words(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Until the child holds the consumer role, i.e. its tail has attached and is reading.</summary>
+    private async Task WaitForLiveConsumerAsync(string name, ChildProcess child)
+    {
+        Stopwatch waited = Stopwatch.StartNew();
+        while (waited.Elapsed < Deadline)
+        {
+            Assert.False(child.HasExited, $"the child exited before attaching.\n{child.Describe()}");
+            if (RingSegment.Stat(PathOf(name)).Participants.Any(p => p.IsAlive && p.Pid == child.Id && p.Roles == RingRole.Consumer)) return;
+            await Task.Delay(50);
+        }
+        Assert.Fail($"the child did not attach as consumer of '{name}' within {Deadline.TotalSeconds} s.\n{child.Describe()}");
+    }
+
+    private static async Task WaitForOutputAsync(ChildProcess child, string expected)
+    {
+        Stopwatch waited = Stopwatch.StartNew();
+        while (!child.StandardOutput.Contains(expected, StringComparison.Ordinal))
+        {
+            Assert.False(child.HasExited, $"the child exited before printing '{expected}'.\n{child.Describe()}");
+            Assert.True(waited.Elapsed < Deadline, $"the child did not print '{expected}' within {Deadline.TotalSeconds} s.\n{child.Describe()}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>User plus system CPU time of a process in clock ticks (fields 14 and 15 of /proc/PID/stat).</summary>
+    private static long CpuTicks(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on; the name may hold spaces
+        return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>What Ctrl+C sends; Process has no way to send anything but SIGKILL.</summary>
+    private static void SendSignal(int pid, int signal)
+    {
+        if (Kill(pid, signal) != 0) throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

@@ -17,8 +17,16 @@ namespace Ring;
 /// sides miss each other: that is the lost wake-up measured in platform-facts.md.
 /// </para>
 /// A writer with nobody asleep pays one load of a line nobody writes, no syscall.
+/// <para>
+/// Single-waiter mode (an SPSC direction has exactly one possible sleeper): the signaller that sees the
+/// registration takes it (compare-exchange 1 → 0) before waking, and the sleeper unregisters only if its
+/// registration is still there. Every later signal before the sleeper runs again then sees 0 and makes
+/// no syscall — without this, each message published while the woken reader waits to be scheduled paid a
+/// FUTEX_WAKE. The argument above is unchanged: the registration is taken only by a signaller that then
+/// bumps the sequence. A registration left by a dead sleeper is taken by the next signal, once.
+/// </para>
 /// </summary>
-internal readonly struct EventCount(SharedBuffer buffer, long blockOffset)
+internal readonly struct EventCount(SharedBuffer buffer, long blockOffset, bool singleWaiter = false)
 {
     private long WaitersOffset => blockOffset + SegmentLayout.EventWaitersOffset;
     private long SequenceOffset => blockOffset + SegmentLayout.EventSequenceOffset;
@@ -32,7 +40,11 @@ internal readonly struct EventCount(SharedBuffer buffer, long blockOffset)
         return sequence;
     }
 
-    public void Unregister() => buffer.FetchAddInt32(WaitersOffset, -1);
+    public void Unregister()
+    {
+        if (singleWaiter) buffer.CompareExchangeInt32(WaitersOffset, 0, 1); // a signaller may have taken it already
+        else buffer.FetchAddInt32(WaitersOffset, -1);
+    }
 
     /// <summary>Steps (4) and (5). Returns on a wake, a sequence change, a signal or the timeout.</summary>
     public void Sleep(int sequence, TimeSpan timeout)
@@ -53,15 +65,13 @@ internal readonly struct EventCount(SharedBuffer buffer, long blockOffset)
     public void NotifyAfterFence(int count)
     {
         // Plain load: ordered after the caller's publish by that store's fence (step a).
-        if (buffer.ReadInt32(WaitersOffset) != 0) Wake(count);
+        if (buffer.ReadInt32(WaitersOffset) == 0) return;
+        if (singleWaiter && buffer.CompareExchangeInt32(WaitersOffset, 0, 1) != 1) return; // another signal took it
+        Wake(count);
     }
 
     /// <summary>Wakes every sleeper so it re-checks its condition (used by cancellation).</summary>
     public void WakeAll() => Wake(int.MaxValue);
-
-    /// <summary>A registration left by a process that died while asleep only costs spurious wakes; the sole
-    /// waiter of an SPSC direction clears it when it takes its role.</summary>
-    public void ResetWaiters() => buffer.WriteInt32Release(WaitersOffset, 0);
 
     public int Waiters => buffer.ReadInt32Acquire(WaitersOffset);
     public long Sleeps => buffer.ReadInt64Acquire(blockOffset + SegmentLayout.EventSleepsOffset);

@@ -80,9 +80,9 @@ internal readonly struct MpmcProtocol
         }
     }
 
-    public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset);
+    public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset, singleWaiter: false);
 
-    public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset);
+    public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset, singleWaiter: false);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long SlotOffset(long position) => SegmentLayout.DataOffset + (position & Mask) * SlotStride;

@@ -44,9 +44,9 @@ internal readonly struct SpscProtocol
         SegmentName = segment.Name;
     }
 
-    public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset);
+    public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset, singleWaiter: true);
 
-    public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset);
+    public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset, singleWaiter: true);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long PackHeader(int type, int payloadLength) => ((long)type << 32) | (uint)payloadLength;

@@ -28,7 +28,6 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         _waker = new EventWaker(_readers);
-        _readers.ResetWaiters(); // the consumer is the only reader that sleeps; see SpscWriter
         (_head, _cachedTail) = _ring.ReadPositions(); // a successor continues from the committed head
         _publishedHead = _head;
         SharedBuffer b = _ring.Buffer;

@@ -33,9 +33,6 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         _waker = new EventWaker(_writers);
-        // The producer is the only writer waiting for room; a predecessor killed while asleep left its
-        // registration behind, which would cost every reader's commit a futex call.
-        _writers.ResetWaiters();
         (_cachedHead, _tail) = _ring.ReadPositions(); // a successor continues from the committed tail
         SharedBuffer b = _ring.Buffer;
         _messagesWritten = b.ReadInt64(SegmentLayout.MessagesWrittenOffset);

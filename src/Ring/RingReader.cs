@@ -27,8 +27,9 @@ public abstract class RingReader : IDisposable
     public abstract bool TryRead(RingMessageHandler handler);
 
     /// <summary>
-    /// Hands up to <paramref name="maxMessages"/> messages to <paramref name="handler"/> in place and frees their
-    /// room once, at the end; returns how many were handled.
+    /// Hands up to <paramref name="maxMessages"/> messages to <paramref name="handler"/> in place; returns how
+    /// many were handled. An SPSC ring frees their room once, at the end (one store for the batch); an MPMC
+    /// ring frees each slot as its handler returns, since other consumers take the positions in between.
     /// </summary>
     public abstract int ReadBatch(RingMessageHandler handler, int maxMessages);
 

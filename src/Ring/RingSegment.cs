@@ -420,11 +420,14 @@ public sealed class RingSegment : IDisposable
 
     private void CheckMatches(RingOptions options)
     {
+        // Name what the caller set: an SPSC ring's max message follows from its capacity by default, an MPMC
+        // ring's capacity from its slots and payload, so the derived field is compared last.
         string? field =
             _header.Kind != options.Kind ? $"Kind: existing {_header.Kind}, asked for {options.Kind}"
-            : _header.Capacity != options.EffectiveCapacity ? $"Capacity: existing {_header.Capacity}, asked for {options.EffectiveCapacity}"
             : _header.SlotCount != options.EffectiveSlotCount ? $"SlotCount: existing {_header.SlotCount}, asked for {options.EffectiveSlotCount}"
+            : Kind == RingKind.Spsc && _header.Capacity != options.EffectiveCapacity ? $"Capacity: existing {_header.Capacity}, asked for {options.EffectiveCapacity}"
             : _header.MaxMessageLength != options.EffectiveMaxMessageLength ? $"MaxMessageLength: existing {_header.MaxMessageLength}, asked for {options.EffectiveMaxMessageLength}"
+            : _header.Capacity != options.EffectiveCapacity ? $"Capacity: existing {_header.Capacity}, asked for {options.EffectiveCapacity}"
             : null;
         if (field is null) return;
         Dispose();

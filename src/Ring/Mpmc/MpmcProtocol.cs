@@ -37,7 +37,13 @@ namespace Ring.Mpmc;
 /// </summary>
 internal readonly struct MpmcProtocol
 {
-    public const int SkipLength = -1;
+    /// <summary>
+    /// Set in a published sequence (<c>(p + 1) | SkipFlag</c>) for a position that carries no message: an
+    /// aborted claim, or a position recovered from a dead producer. Carrying it in the sequence makes the
+    /// skip one atomic store or compare-exchange; writing a length first would let a recoverer delayed by a
+    /// lap overwrite the length of a later, real message. Positions stay far below 2^62.
+    /// </summary>
+    public const long SkipFlag = 1L << 62;
 
     /// <summary>How long a position may stay stuck before its claimer's liveness is checked.</summary>
     public static readonly TimeSpan StuckThreshold = TimeSpan.FromMilliseconds(50);

@@ -98,52 +98,101 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
         while (true)
         {
             long slot = _ring.SlotOffset(pos);
-            long sequence = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the producer's fenced publish: length and payload are complete
-            long lag = sequence - (pos + 1);
+            long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the producer's fenced publish: length and payload are complete
+            long lag = (raw & ~MpmcProtocol.SkipFlag) - (pos + 1);
             if (lag == 0)
             {
+                if ((raw & MpmcProtocol.SkipFlag) != 0)
+                {
+                    pos = ConsumeSkip(pos, slot);
+                    continue;
+                }
                 length = b.ReadInt32(slot + SegmentLayout.SlotLengthOffset);
-                bool skip = length == MpmcProtocol.SkipLength;
-                if (!skip && (uint)length > (uint)_ring.MaxMessageLength)
+                if ((uint)length > (uint)_ring.MaxMessageLength)
                     _ring.ThrowCorrupted($"slot for position {pos} claims {length} payload bytes; max {_ring.MaxMessageLength}");
-                if (!skip && length > destinationLength) ThrowDestinationTooShort(destinationLength, length);
+                if (length > destinationLength) ThrowDestinationTooShort(destinationLength, length);
                 _lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
                 long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos);
                 if (witnessed != pos)
                 {
+                    _lease.SetReadIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
                     pos = witnessed;
                     continue;
                 }
                 _stuck.Clear();
-                if (skip)
-                {
-                    FreeSlot(pos, slot);
-                    pos++;
-                    continue;
-                }
                 position = pos;
                 return true;
             }
+            length = 0;
+            position = 0;
             if (lag == -1)
             {
                 // Not published yet: empty if nobody claimed the position, otherwise a producer is writing it (or died doing so).
                 if (TryPublishSkipAfterDeadProducer(pos)) continue;
-                position = 0;
-                length = 0;
                 return false;
             }
             if (lag < 0)
             {
                 // A consumer from a lap ago is still reading (or died reading) this slot.
-                if (lag != -_ring.SlotCount) _ring.ThrowCorrupted($"slot for position {pos} has sequence {sequence}");
-                position = 0;
-                length = 0;
+                if (lag != -_ring.SlotCount) _ring.ThrowCorrupted($"slot for position {pos} has sequence {raw}");
                 return false;
             }
-            long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset); // someone consumed pos already; the head has moved on
-            if (head <= pos) _ring.ThrowCorrupted($"slot for position {pos} has sequence {sequence} but the head is {head}");
-            pos = head;
+            pos = MovedHead(pos, raw);
         }
+    }
+
+    /// <summary>True when a message (not a skip) is ready at the head; consumes skips and recovers dead claims on the way.</summary>
+    private bool HasMessage()
+    {
+        SharedBuffer b = _ring.Buffer;
+        long pos = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
+        while (true)
+        {
+            long slot = _ring.SlotOffset(pos);
+            long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the producer's fenced publish
+            long lag = (raw & ~MpmcProtocol.SkipFlag) - (pos + 1);
+            if (lag == 0)
+            {
+                if ((raw & MpmcProtocol.SkipFlag) == 0) return true;
+                pos = ConsumeSkip(pos, slot);
+            }
+            else if (lag == -1)
+            {
+                if (!TryPublishSkipAfterDeadProducer(pos)) return false;
+            }
+            else if (lag < 0)
+            {
+                return false;
+            }
+            else
+            {
+                pos = MovedHead(pos, raw);
+            }
+        }
+    }
+
+    /// <summary>Claims a skip record at <paramref name="position"/> and frees its slot; returns where to look next.</summary>
+    private long ConsumeSkip(long position, long slot)
+    {
+        SharedBuffer b = _ring.Buffer;
+        _lease.SetReadIntent(position);
+        long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, position + 1, position);
+        if (witnessed != position)
+        {
+            _lease.SetReadIntent(-1);
+            return witnessed;
+        }
+        _stuck.Clear();
+        FreeSlot(position, slot);
+        return position + 1;
+    }
+
+    /// <summary>Someone consumed the position already: the head must have moved past it.</summary>
+    private long MovedHead(long position, long sequence)
+    {
+        long head = _ring.Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset);
+        if (head <= position) _ring.ThrowCorrupted($"slot for position {position} has sequence {sequence} but the head is {head}");
+        return head;
     }
 
     /// <summary>
@@ -156,9 +205,10 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
         if (b.ReadInt64Acquire(SegmentLayout.TailOffset) <= position) return false; // nobody claimed it: really empty
         if (!_stuck.HasBeenStuck(position, MpmcProtocol.StuckThreshold)) return false;
         if (_lease.AnyLiveParticipantIntends(ParticipantLease.WriteIntent, position)) return false; // slow, not dead
+        // One compare-exchange from "claimed" to "published skip": if the claimer published before it died, the
+        // sequence is no longer the position and its message stands.
         long slot = _ring.SlotOffset(position);
-        b.WriteInt32(slot + SegmentLayout.SlotLengthOffset, MpmcProtocol.SkipLength); // racing recoverers write the same value
-        if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + 1, position) == position)
+        if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag, position) == position)
         {
             _segment.CountRecovery(lostInDelivery: false);
         }
@@ -192,14 +242,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
 
     private readonly struct MessageCondition(MpmcReader<TPolicy> reader) : IWaitCondition
     {
-        public bool IsSatisfied()
-        {
-            MpmcProtocol ring = reader._ring;
-            long pos = ring.Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset);
-            long sequence = ring.Buffer.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the producer's fenced publish
-            long lag = sequence - (pos + 1);
-            return lag >= 0 || (lag == -1 && reader.TryPublishSkipAfterDeadProducer(pos));
-        }
+        public bool IsSatisfied() => reader.HasMessage();
 
         public TimeSpan SleepLimit => MpmcProtocol.SleepLimit(reader._stuck);
     }

@@ -107,7 +107,8 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
         while (true)
         {
             long slot = _ring.SlotOffset(pos);
-            long sequence = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free: it has finished reading the slot
+            long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free: it has finished reading the slot
+            long sequence = raw & ~MpmcProtocol.SkipFlag;
             long lag = sequence - pos;
             if (lag == 0)
             {
@@ -119,6 +120,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
                     position = pos;
                     return true;
                 }
+                _lease.SetWriteIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
                 pos = witnessed;
             }
             else if (lag < 0)
@@ -127,11 +129,11 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
                 // full, or a consumer is reading it or died doing so), or still being written a lap behind.
                 if (lag == 1 - _ring.SlotCount)
                 {
-                    if (TryFreeAfterDeadConsumer(pos - _ring.SlotCount)) continue;
+                    if (TryFreeAfterDeadConsumer(pos - _ring.SlotCount, raw)) continue;
                 }
                 else if (lag != -_ring.SlotCount)
                 {
-                    _ring.ThrowCorrupted($"slot for position {pos} has sequence {sequence}");
+                    _ring.ThrowCorrupted($"slot for position {pos} has sequence {raw}");
                 }
                 _lease.CountFull();
                 position = 0;
@@ -150,16 +152,16 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     /// Frees the slot of <paramref name="position"/> if a consumer claimed it and died before freeing it.
     /// Cheap until the same position has been stuck past the threshold: then one scan of the participant table.
     /// </summary>
-    private bool TryFreeAfterDeadConsumer(long position)
+    private bool TryFreeAfterDeadConsumer(long position, long observedSequence)
     {
         SharedBuffer b = _ring.Buffer;
         if (b.ReadInt64Acquire(SegmentLayout.HeadOffset) <= position) return false; // unread, not in delivery: really full
         if (!_stuck.HasBeenStuck(position, MpmcProtocol.StuckThreshold)) return false;
         if (_lease.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) return false;
         long slot = _ring.SlotOffset(position);
-        long freed = position + _ring.SlotCount;
-        if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, freed, position + 1) != position + 1) return true; // someone else freed it
-        _segment.CountRecovery(lostInDelivery: true);
+        // Only the state judged: if the slot moved on meanwhile (freed, or freed and reused), someone else finished.
+        if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount, observedSequence) != observedSequence) return true;
+        _segment.CountRecovery(lostInDelivery: (observedSequence & MpmcProtocol.SkipFlag) == 0); // a skip carried no message
         _writers.NotifyAfterFence(int.MaxValue); // the compare-exchange was the fence
         return true;
     }
@@ -175,9 +177,8 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     {
         long position = _claimPosition;
         long slot = _ring.SlotOffset(position);
-        _ring.Buffer.WriteInt32(slot + SegmentLayout.SlotLengthOffset, MpmcProtocol.SkipLength);
         _claimPosition = -1;
-        _ring.Buffer.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + 1); // as in Publish
+        _ring.Buffer.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag); // as in Publish
         _readers.NotifyAfterFence(1);
     }
 
@@ -215,8 +216,9 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
         {
             MpmcProtocol ring = writer._ring;
             long pos = ring.Buffer.ReadInt64Acquire(SegmentLayout.TailOffset);
-            long sequence = ring.Buffer.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
-            return sequence - pos >= 0 || writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount);
+            long raw = ring.Buffer.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
+            long lag = (raw & ~MpmcProtocol.SkipFlag) - pos;
+            return lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw));
         }
 
         public TimeSpan SleepLimit => MpmcProtocol.SleepLimit(writer._stuck);

@@ -9,15 +9,24 @@ public sealed class HeaderValidationTests : IDisposable
     private const long Capacity = 4096;
     private const int MaxMessage = 256;
 
+    // The MPMC segment: 16 slots of 240 payload bytes, 256 bytes each with the slot header.
+    private const int Slots = 16;
+    private const int SlotPayload = 240;
+    private const int Stride = 256;
+    private const long MpmcCapacity = Slots * Stride;
+
+    private static readonly RingOptions SpscOptions = new() { Capacity = Capacity, MaxMessageLength = MaxMessage };
+    private static readonly RingOptions MpmcOptions = new() { Kind = RingKind.Mpmc, SlotCount = Slots, MaxMessageLength = SlotPayload };
+
     private readonly TempSegmentDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>A valid, detached segment: the file is not mapped anywhere once this returns.</summary>
-    private string CreateDetached()
+    /// <summary>A valid, detached segment holding one message: the file is not mapped anywhere once this returns.</summary>
+    private string CreateDetached(RingKind kind = RingKind.Spsc)
     {
         string name = _dir.NewName();
-        using (RingSegment segment = RingSegment.Create(name, new RingOptions { Capacity = Capacity, MaxMessageLength = MaxMessage }))
+        using (RingSegment segment = RingSegment.Create(name, OptionsFor(kind)))
         using (RingWriter writer = segment.CreateWriter())
         {
             Assert.True(writer.TryWrite("payload"u8));
@@ -25,7 +34,9 @@ public sealed class HeaderValidationTests : IDisposable
         return name;
     }
 
-    private static SegmentFormatException AssertOpenRejects(string name, string field)
+    private static RingOptions OptionsFor(RingKind kind) => kind == RingKind.Mpmc ? MpmcOptions : SpscOptions;
+
+    private static SegmentFormatException AssertOpenRejects(string name, string field, RingKind kind = RingKind.Spsc)
     {
         SegmentFormatException error = Assert.Throws<SegmentFormatException>(() => RingSegment.Open(name));
         Assert.Equal(field, error.Field);
@@ -33,8 +44,9 @@ public sealed class HeaderValidationTests : IDisposable
         // Every way in validates the same header.
         Assert.Equal(field, Assert.Throws<SegmentFormatException>(() => RingSegment.OpenReadOnly(name)).Field);
         Assert.Equal(field, Assert.Throws<SegmentFormatException>(() => RingSegment.Stat(name)).Field);
-        Assert.Equal(field, Assert.Throws<SegmentFormatException>(
-            () => RingSegment.OpenOrCreate(name, new RingOptions { Capacity = Capacity, MaxMessageLength = MaxMessage })).Field);
+        Assert.Equal(field, Assert.Throws<SegmentFormatException>(() => RingSegment.OpenOrCreate(name, OptionsFor(kind))).Field);
+        Assert.Equal(field, Assert.Throws<SegmentFormatException>(() => RingSegment.OpenOrCreate(name, OptionsFor(kind) with { ResetStale = true })).Field);
+        Assert.True(File.Exists(name), "a refused segment must be left where it is");
         return error;
     }
 
@@ -45,15 +57,36 @@ public sealed class HeaderValidationTests : IDisposable
 
         using RingSegment segment = RingSegment.Open(name);
 
+        Assert.Equal(RingKind.Spsc, segment.Kind);
         Assert.Equal(Capacity, segment.Capacity);
         Assert.Equal(MaxMessage, segment.MaxMessageLength);
+        Assert.Equal(0, segment.SlotCount);
     }
 
     [Fact]
-    public void Open_ChecksumRecomputedWithoutChanges_Succeeds()
+    public void Open_UntouchedMpmcSegment_Succeeds()
+    {
+        string name = CreateDetached(RingKind.Mpmc);
+
+        using RingSegment segment = RingSegment.Open(name);
+
+        Assert.Equal(RingKind.Mpmc, segment.Kind);
+        Assert.Equal(MpmcCapacity, segment.Capacity);
+        Assert.Equal(Slots, segment.SlotCount);
+        Assert.Equal(SlotPayload, segment.MaxMessageLength);
+        using RingReader reader = segment.CreateReader();
+        byte[] buffer = new byte[SlotPayload];
+        Assert.True(reader.TryRead(buffer, out int length));
+        Assert.Equal("payload"u8.ToArray(), buffer[..length]);
+    }
+
+    [Theory]
+    [InlineData(RingKind.Spsc)]
+    [InlineData(RingKind.Mpmc)]
+    public void Open_ChecksumRecomputedWithoutChanges_Succeeds(RingKind kind)
     {
         // The tests below rely on FixChecksum computing exactly what the library stores.
-        string name = CreateDetached();
+        string name = CreateDetached(kind);
         long stored = SegmentFile.ReadInt64(name, SegmentLayout.ChecksumOffset);
 
         SegmentFile.FixChecksum(name);
@@ -110,23 +143,49 @@ public sealed class HeaderValidationTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(2)]
-    [InlineData(99)]
-    [InlineData(-1)]
-    public void Open_UnknownKindChecksumFixed_ThrowsNamingKind(int kind)
+    [InlineData(RingKind.Spsc, 0)]
+    [InlineData(RingKind.Spsc, 3)]
+    [InlineData(RingKind.Spsc, 99)]
+    [InlineData(RingKind.Spsc, -1)]
+    [InlineData(RingKind.Mpmc, 0)]
+    [InlineData(RingKind.Mpmc, 3)]
+    [InlineData(RingKind.Mpmc, int.MinValue)]
+    public void Open_UnknownKindChecksumFixed_ThrowsNamingKind(RingKind created, int kind)
     {
-        string name = CreateDetached();
+        string name = CreateDetached(created);
         SegmentFile.WriteInt32(name, SegmentLayout.KindOffset, kind);
         SegmentFile.FixChecksum(name);
 
-        AssertOpenRejects(name, "Kind");
+        AssertOpenRejects(name, "Kind", created);
+    }
+
+    [Fact]
+    public void Open_SpscHeaderRelabelledMpmcChecksumFixed_ThrowsNamingSlotCount()
+    {
+        // Kind 2 is a known kind now, so the kind check passes: the SPSC header has no slots for it.
+        string name = CreateDetached(RingKind.Spsc);
+        SegmentFile.WriteInt32(name, SegmentLayout.KindOffset, (int)RingKind.Mpmc);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "SlotCount");
+    }
+
+    [Fact]
+    public void Open_MpmcHeaderRelabelledSpscChecksumFixed_ThrowsNamingSlotCount()
+    {
+        // 16 slots of 256 bytes make a 4 KiB data region, a valid SPSC capacity: only the slot count gives it away.
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt32(name, SegmentLayout.KindOffset, (int)RingKind.Spsc);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "SlotCount", RingKind.Mpmc);
     }
 
     [Theory]
     [InlineData(0)]
     [InlineData(0x1000)]
-    [InlineData(0x2008)]
+    [InlineData(0x2000)] // the header length before participant entries grew to 128 bytes
+    [InlineData(0x3008)]
     [InlineData(0x4000)]
     public void Open_WrongHeaderLengthChecksumFixed_ThrowsNamingHeaderLength(int headerLength)
     {
@@ -135,6 +194,163 @@ public sealed class HeaderValidationTests : IDisposable
         SegmentFile.FixChecksum(name);
 
         AssertOpenRejects(name, "HeaderLength");
+    }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(1)]
+    [InlineData(-1)]
+    public void Open_SpscHeaderWithSlotCountChecksumFixed_ThrowsNamingSlotCount(int slotCount)
+    {
+        string name = CreateDetached(RingKind.Spsc);
+        SegmentFile.WriteInt32(name, SegmentLayout.SlotCountOffset, slotCount);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "SlotCount");
+    }
+
+    [Theory]
+    [InlineData(Stride)]
+    [InlineData(-8)]
+    public void Open_SpscHeaderWithSlotStrideChecksumFixed_ThrowsNamingSlotStride(int slotStride)
+    {
+        string name = CreateDetached(RingKind.Spsc);
+        SegmentFile.WriteInt32(name, SegmentLayout.SlotStrideOffset, slotStride);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "SlotStride");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(Slots + 1)]
+    [InlineData(24)]
+    [InlineData(1 << 25)]
+    [InlineData(-Slots)]
+    [InlineData(int.MinValue)]
+    public void Open_MpmcInvalidSlotCountChecksumFixed_ThrowsNamingSlotCount(int slotCount)
+    {
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt32(name, SegmentLayout.SlotCountOffset, slotCount);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "SlotCount", RingKind.Mpmc);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(Stride - 8)]
+    [InlineData(Stride + 8)]
+    [InlineData(Stride * 2)]
+    [InlineData(SegmentLayout.SlotHeaderLength)]
+    [InlineData(-Stride)]
+    public void Open_MpmcSlotStrideNotFittingThePayloadChecksumFixed_ThrowsNamingSlotStride(int slotStride)
+    {
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt32(name, SegmentLayout.SlotStrideOffset, slotStride);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "SlotStride", RingKind.Mpmc);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(SegmentLayout.MaxSlotPayload + 1)]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MinValue)]
+    public void Open_MpmcInvalidMaxMessageLengthChecksumFixed_ThrowsNamingMaxMessageLength(int maxMessage)
+    {
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt32(name, SegmentLayout.MaxMessageLengthOffset, maxMessage);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "MaxMessageLength", RingKind.Mpmc);
+    }
+
+    [Theory]
+    [InlineData(SlotPayload + 1)] // one byte more than the 256-byte slot holds
+    [InlineData(SegmentLayout.MaxSlotPayload)]
+    [InlineData(0)]
+    public void Open_MpmcMaxMessageLengthNeedingAnotherStrideChecksumFixed_ThrowsNamingSlotStride(int maxMessage)
+    {
+        // A payload size the slots were not cut for: a reader would index past the slot.
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt32(name, SegmentLayout.MaxMessageLengthOffset, maxMessage);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "SlotStride", RingKind.Mpmc);
+    }
+
+    [Theory]
+    [InlineData(Slots * 2)]
+    [InlineData(Slots / 2)]
+    [InlineData(SegmentLayout.MaxSlotCount)]
+    [InlineData(SegmentLayout.MinSlotCount)]
+    public void Open_MpmcSlotCountNotMatchingTheCapacityChecksumFixed_ThrowsNamingCapacity(int slotCount)
+    {
+        // A valid slot count on its own: only the capacity (slots x stride) contradicts it.
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt32(name, SegmentLayout.SlotCountOffset, slotCount);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "Capacity", RingKind.Mpmc);
+    }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(MpmcCapacity - 8)]
+    [InlineData(MpmcCapacity + Stride)]
+    [InlineData(MpmcCapacity * 2)]
+    [InlineData(-MpmcCapacity)]
+    [InlineData(long.MaxValue)]
+    public void Open_MpmcCapacityNotSlotsTimesStrideChecksumFixed_ThrowsNamingCapacity(long capacity)
+    {
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt64(name, SegmentLayout.CapacityOffset, capacity);
+        SegmentFile.FixChecksum(name);
+
+        SegmentFormatException error = AssertOpenRejects(name, "Capacity", RingKind.Mpmc);
+
+        Assert.Contains($"{capacity}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_MpmcSlotsAndCapacityGrownChecksumFixed_ThrowsNamingFileLength()
+    {
+        // Consistent slot count, capacity and file length describing a ring bigger than the file.
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt32(name, SegmentLayout.SlotCountOffset, Slots * 2);
+        SegmentFile.WriteInt64(name, SegmentLayout.CapacityOffset, MpmcCapacity * 2);
+        SegmentFile.WriteInt64(name, SegmentLayout.FileLengthOffset, SegmentLayout.FileLengthFor(MpmcCapacity * 2));
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "FileLength", RingKind.Mpmc);
+    }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(SegmentLayout.HeaderLength + MpmcCapacity - Stride)]
+    [InlineData(SegmentLayout.HeaderLength + MpmcCapacity + Stride)]
+    public void Open_MpmcWrongFileLengthFieldChecksumFixed_ThrowsNamingFileLength(long fileLength)
+    {
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.WriteInt64(name, SegmentLayout.FileLengthOffset, fileLength);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "FileLength", RingKind.Mpmc);
+    }
+
+    [Theory]
+    [InlineData(SegmentLayout.HeaderLength)]
+    [InlineData(SegmentLayout.HeaderLength + MpmcCapacity - 1)]
+    public void Open_MpmcFileTruncatedButLongerThanHeader_ThrowsNamingFileLength(long length)
+    {
+        string name = CreateDetached(RingKind.Mpmc);
+        SegmentFile.SetLength(name, length);
+
+        AssertOpenRejects(name, "FileLength", RingKind.Mpmc);
     }
 
     [Theory]
@@ -171,9 +387,10 @@ public sealed class HeaderValidationTests : IDisposable
     [Theory]
     [InlineData(0L)]
     [InlineData(Capacity)]
-    [InlineData(0x2000 + Capacity - 8)]
-    [InlineData(0x2000 + Capacity + 8)]
-    [InlineData(0x2000 + 2 * Capacity)]
+    [InlineData(0x2000 + Capacity)] // the file length under the old 8 KiB header
+    [InlineData(SegmentLayout.HeaderLength + Capacity - 8)]
+    [InlineData(SegmentLayout.HeaderLength + Capacity + 8)]
+    [InlineData(SegmentLayout.HeaderLength + 2 * Capacity)]
     [InlineData(-1L)]
     public void Open_WrongFileLengthFieldChecksumFixed_ThrowsNamingFileLength(long fileLength)
     {
@@ -235,43 +452,55 @@ public sealed class HeaderValidationTests : IDisposable
         AssertOpenRejects(name, "Checksum");
     }
 
-    public static TheoryData<string, int, int> ChecksummedFields => new()
+    public static TheoryData<RingKind, string, int, int> ChecksummedFields()
     {
-        // field, offset, width in bytes
-        { "Kind", SegmentLayout.KindOffset, 4 },
-        { "HeaderLength", SegmentLayout.HeaderLengthOffset, 4 },
-        { "MaxMessageLength", SegmentLayout.MaxMessageLengthOffset, 4 },
-        { "Capacity", SegmentLayout.CapacityOffset, 8 },
-        { "FileLength", SegmentLayout.FileLengthOffset, 8 },
-        { "CreatorPid", SegmentLayout.CreatorPidOffset, 4 },
-        { "CreatorUid", SegmentLayout.CreatorUidOffset, 4 },
-        { "CreatedNs", SegmentLayout.CreatedNsOffset, 8 },
-        { "ParticipantCapacity", SegmentLayout.ParticipantCapacityOffset, 4 },
-        { "CreateMode", SegmentLayout.CreateModeOffset, 4 },
-    };
+        TheoryData<RingKind, string, int, int> data = [];
+        foreach (RingKind kind in new[] { RingKind.Spsc, RingKind.Mpmc })
+        {
+            // field, offset, width in bytes
+            data.Add(kind, "Kind", SegmentLayout.KindOffset, 4);
+            data.Add(kind, "HeaderLength", SegmentLayout.HeaderLengthOffset, 4);
+            data.Add(kind, "MaxMessageLength", SegmentLayout.MaxMessageLengthOffset, 4);
+            data.Add(kind, "Capacity", SegmentLayout.CapacityOffset, 8);
+            data.Add(kind, "FileLength", SegmentLayout.FileLengthOffset, 8);
+            data.Add(kind, "CreatorPid", SegmentLayout.CreatorPidOffset, 4);
+            data.Add(kind, "CreatorUid", SegmentLayout.CreatorUidOffset, 4);
+            data.Add(kind, "CreatedNs", SegmentLayout.CreatedNsOffset, 8);
+            data.Add(kind, "ParticipantCapacity", SegmentLayout.ParticipantCapacityOffset, 4);
+            data.Add(kind, "CreateMode", SegmentLayout.CreateModeOffset, 4);
+            data.Add(kind, "SlotCount", SegmentLayout.SlotCountOffset, 4);
+            data.Add(kind, "SlotStride", SegmentLayout.SlotStrideOffset, 4);
+            data.Add(kind, "reserved", SegmentLayout.SlotStrideOffset + 4, 4);
+            data.Add(kind, "reserved", SegmentLayout.ChecksumOffset - 8, 8);
+        }
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(ChecksummedFields))]
-    public void Open_ChecksummedFieldChangedChecksumNotFixed_ThrowsNamingChecksum(string field, int offset, int width)
+    public void Open_ChecksummedFieldChangedChecksumNotFixed_ThrowsNamingChecksum(RingKind kind, string field, int offset, int width)
     {
-        string name = CreateDetached();
+        string name = CreateDetached(kind);
         // A change that would be valid on its own where possible: only the checksum can catch it.
         if (width == 4) SegmentFile.WriteInt32(name, offset, SegmentFile.ReadInt32(name, offset) ^ 0x40);
         else SegmentFile.WriteInt64(name, offset, SegmentFile.ReadInt64(name, offset) ^ 0x40);
 
-        SegmentFormatException error = AssertOpenRejects(name, "Checksum");
+        SegmentFormatException error = AssertOpenRejects(name, "Checksum", kind);
 
         Assert.DoesNotContain($"{field}:", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(SegmentLayout.CreatorPidOffset)]
-    [InlineData(SegmentLayout.CreatorUidOffset)]
-    [InlineData(SegmentLayout.CreateModeOffset)]
-    public void Open_UnvalidatedFieldChangedChecksumFixed_Opens(int offset)
+    [InlineData(RingKind.Spsc, SegmentLayout.CreatorPidOffset)]
+    [InlineData(RingKind.Spsc, SegmentLayout.CreatorUidOffset)]
+    [InlineData(RingKind.Spsc, SegmentLayout.CreateModeOffset)]
+    [InlineData(RingKind.Spsc, SegmentLayout.SlotStrideOffset + 4)]
+    [InlineData(RingKind.Mpmc, SegmentLayout.CreatorPidOffset)]
+    [InlineData(RingKind.Mpmc, SegmentLayout.ChecksumOffset - 4)]
+    public void Open_UnvalidatedFieldChangedChecksumFixed_Opens(RingKind kind, int offset)
     {
         // Fields no check looks at are accepted once the checksum matches: proof the checksum is the only guard above.
-        string name = CreateDetached();
+        string name = CreateDetached(kind);
         SegmentFile.WriteInt32(name, offset, SegmentFile.ReadInt32(name, offset) ^ 0x40);
         SegmentFile.FixChecksum(name);
 
@@ -362,17 +591,23 @@ public sealed class HeaderValidationTests : IDisposable
         Assert.Equal(Capacity, status.Capacity);
     }
 
-    [Fact]
-    public void Open_FormatError_LeavesNoParticipantBehind()
+    [Theory]
+    [InlineData(RingKind.Spsc)]
+    [InlineData(RingKind.Mpmc)]
+    public void Open_FormatError_LeavesNoParticipantBehind(RingKind kind)
     {
-        string name = CreateDetached();
+        string name = CreateDetached(kind);
         SegmentFile.WriteInt32(name, SegmentLayout.KindOffset, 77);
         SegmentFile.FixChecksum(name);
 
         Assert.Throws<SegmentFormatException>(() => RingSegment.Open(name));
-        SegmentFile.WriteInt32(name, SegmentLayout.KindOffset, (int)RingKind.Spsc);
+        Assert.Throws<SegmentFormatException>(() => RingSegment.OpenOrCreate(name, OptionsFor(kind)));
+        SegmentFile.WriteInt32(name, SegmentLayout.KindOffset, (int)kind);
         SegmentFile.FixChecksum(name);
 
-        Assert.Empty(RingSegment.Stat(name).Participants);
+        SegmentStatus status = RingSegment.Stat(name);
+        Assert.Empty(status.Participants);
+        Assert.False(status.IsStale);
+        Assert.Equal(1, status.MessagesInRing);
     }
 }

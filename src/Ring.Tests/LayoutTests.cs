@@ -1,3 +1,5 @@
+using Ring.Mpmc;
+
 namespace Ring.Tests;
 
 /// <summary>
@@ -21,12 +23,16 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.CreatedNsOffset), SegmentLayout.CreatedNsOffset, 0x30 },
         { nameof(SegmentLayout.ParticipantCapacityOffset), SegmentLayout.ParticipantCapacityOffset, 0x38 },
         { nameof(SegmentLayout.CreateModeOffset), SegmentLayout.CreateModeOffset, 0x3C },
-        { nameof(SegmentLayout.ChecksumOffset), SegmentLayout.ChecksumOffset, 0x40 },
+        { nameof(SegmentLayout.SlotCountOffset), SegmentLayout.SlotCountOffset, 0x40 },
+        { nameof(SegmentLayout.SlotStrideOffset), SegmentLayout.SlotStrideOffset, 0x44 },
+        { nameof(SegmentLayout.ChecksumOffset), SegmentLayout.ChecksumOffset, 0x78 },
         { nameof(SegmentLayout.ChecksummedStart), SegmentLayout.ChecksummedStart, 0x08 },
-        { nameof(SegmentLayout.ChecksummedLength), SegmentLayout.ChecksummedLength, 56 },
+        { nameof(SegmentLayout.ChecksummedLength), SegmentLayout.ChecksummedLength, 112 },
         // Lifecycle.
         { nameof(SegmentLayout.LastAttachNsOffset), SegmentLayout.LastAttachNsOffset, 0x80 },
         { nameof(SegmentLayout.LastDetachNsOffset), SegmentLayout.LastDetachNsOffset, 0x88 },
+        { nameof(SegmentLayout.RecoveriesOffset), SegmentLayout.RecoveriesOffset, 0x90 },
+        { nameof(SegmentLayout.LostInDeliveryOffset), SegmentLayout.LostInDeliveryOffset, 0x98 },
         // Producer line.
         { nameof(SegmentLayout.TailOffset), SegmentLayout.TailOffset, 0x100 },
         { nameof(SegmentLayout.MessagesWrittenOffset), SegmentLayout.MessagesWrittenOffset, 0x108 },
@@ -51,16 +57,24 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.ConsumerRoleOffset), SegmentLayout.ConsumerRoleOffset, 0x340 },
         // Participant table and entries.
         { nameof(SegmentLayout.ParticipantTableOffset), SegmentLayout.ParticipantTableOffset, 0x1000 },
-        { nameof(SegmentLayout.ParticipantEntrySize), SegmentLayout.ParticipantEntrySize, 64 },
+        { nameof(SegmentLayout.ParticipantEntrySize), SegmentLayout.ParticipantEntrySize, 128 },
         { nameof(SegmentLayout.ParticipantCapacity), SegmentLayout.ParticipantCapacity, 64 },
         { nameof(SegmentLayout.EntryStateOffset), SegmentLayout.EntryStateOffset, 0x00 },
         { nameof(SegmentLayout.EntryPidOffset), SegmentLayout.EntryPidOffset, 0x04 },
         { nameof(SegmentLayout.EntryStartTicksOffset), SegmentLayout.EntryStartTicksOffset, 0x08 },
         { nameof(SegmentLayout.EntryAttachNsOffset), SegmentLayout.EntryAttachNsOffset, 0x10 },
         { nameof(SegmentLayout.EntryRolesOffset), SegmentLayout.EntryRolesOffset, 0x18 },
+        { nameof(SegmentLayout.EntryWriteIntentOffset), SegmentLayout.EntryWriteIntentOffset, 0x20 },
+        { nameof(SegmentLayout.EntryReadIntentOffset), SegmentLayout.EntryReadIntentOffset, 0x28 },
+        { nameof(SegmentLayout.EntryMessagesWrittenOffset), SegmentLayout.EntryMessagesWrittenOffset, 0x30 },
+        { nameof(SegmentLayout.EntryBytesWrittenOffset), SegmentLayout.EntryBytesWrittenOffset, 0x38 },
+        { nameof(SegmentLayout.EntryMessagesReadOffset), SegmentLayout.EntryMessagesReadOffset, 0x40 },
+        { nameof(SegmentLayout.EntryBytesReadOffset), SegmentLayout.EntryBytesReadOffset, 0x48 },
+        { nameof(SegmentLayout.EntryFullEventsOffset), SegmentLayout.EntryFullEventsOffset, 0x50 },
+        { nameof(SegmentLayout.EntryEmptyEventsOffset), SegmentLayout.EntryEmptyEventsOffset, 0x58 },
         // Data region.
-        { nameof(SegmentLayout.HeaderLength), SegmentLayout.HeaderLength, 0x2000 },
-        { nameof(SegmentLayout.DataOffset), SegmentLayout.DataOffset, 0x2000 },
+        { nameof(SegmentLayout.HeaderLength), SegmentLayout.HeaderLength, 0x3000 },
+        { nameof(SegmentLayout.DataOffset), SegmentLayout.DataOffset, 0x3000 },
         { nameof(SegmentLayout.BlockSize), SegmentLayout.BlockSize, 128 },
         { nameof(SegmentLayout.MinCapacity), SegmentLayout.MinCapacity, 64 },
         { nameof(SegmentLayout.MaxCapacity), SegmentLayout.MaxCapacity, 1L << 40 },
@@ -72,13 +86,27 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.RecordTypeOffset), SegmentLayout.RecordTypeOffset, 4 },
         { nameof(SegmentLayout.RecordTypeMessage), SegmentLayout.RecordTypeMessage, 1 },
         { nameof(SegmentLayout.RecordTypePadding), SegmentLayout.RecordTypePadding, 2 },
+        // MPMC slots.
+        { nameof(SegmentLayout.SlotHeaderLength), SegmentLayout.SlotHeaderLength, 16 },
+        { nameof(SegmentLayout.SlotSequenceOffset), SegmentLayout.SlotSequenceOffset, 0 },
+        { nameof(SegmentLayout.SlotLengthOffset), SegmentLayout.SlotLengthOffset, 8 },
+        { nameof(SegmentLayout.MinSlotCount), SegmentLayout.MinSlotCount, 2 },
+        { nameof(SegmentLayout.MaxSlotCount), SegmentLayout.MaxSlotCount, 1 << 24 },
+        { nameof(SegmentLayout.MaxSlotPayload), SegmentLayout.MaxSlotPayload, 1 << 20 },
+        { nameof(MpmcProtocol.SkipFlag), MpmcProtocol.SkipFlag, 1L << 62 },
+        // Values a reader of the segment must agree on: the kinds' numbers and the roles' bits in an entry.
+        { "RingKind.Spsc", (long)RingKind.Spsc, 1 },
+        { "RingKind.Mpmc", (long)RingKind.Mpmc, 2 },
+        { "RingRole.None", (long)RingRole.None, 0 },
+        { "RingRole.Producer", (long)RingRole.Producer, 1 },
+        { "RingRole.Consumer", (long)RingRole.Consumer, 2 },
     };
 
     [Theory]
     [MemberData(nameof(Offsets))]
     public void Constant_Always_HasItsAbiValue(string name, long actual, long expected)
     {
-        Assert.True(expected == actual, $"SegmentLayout.{name} is 0x{actual:X}, the ABI says 0x{expected:X}");
+        Assert.True(expected == actual, $"{name} is 0x{actual:X}, the ABI says 0x{expected:X}");
     }
 
     [Fact]
@@ -107,6 +135,7 @@ public sealed class LayoutTests
 
     [Theory]
     [InlineData(SegmentLayout.LastAttachNsOffset)]
+    [InlineData(SegmentLayout.ParticipantTableOffset)]
     [InlineData(SegmentLayout.TailOffset)]
     [InlineData(SegmentLayout.HeadOffset)]
     [InlineData(SegmentLayout.ReadersEventOffset)]
@@ -152,28 +181,78 @@ public sealed class LayoutTests
     }
 
     [Fact]
-    public void ParticipantTable_AllEntries_FitBeforeTheData()
+    public void ParticipantTable_AllEntries_FillThePagesUpToTheData()
     {
         Assert.Equal(0, SegmentLayout.ParticipantTableOffset % 4096);
         long end = SegmentLayout.ParticipantEntryOffset(SegmentLayout.ParticipantCapacity - 1) + SegmentLayout.ParticipantEntrySize;
-        Assert.True(end <= SegmentLayout.DataOffset, $"participant table ends at 0x{end:X}, past the data at 0x{SegmentLayout.DataOffset:X}");
-        Assert.Equal(0x1040, SegmentLayout.ParticipantEntryOffset(1));
-        Assert.Equal(0x1FC0, SegmentLayout.ParticipantEntryOffset(63));
+        Assert.True(end == SegmentLayout.DataOffset, $"participant table ends at 0x{end:X}, the data starts at 0x{SegmentLayout.DataOffset:X}");
+        Assert.Equal(0x1000, SegmentLayout.ParticipantEntryOffset(0));
+        Assert.Equal(0x1080, SegmentLayout.ParticipantEntryOffset(1));
+        Assert.Equal(0x2F80, SegmentLayout.ParticipantEntryOffset(63));
+    }
+
+    [Fact]
+    public void ParticipantEntry_Fields_FitTheEntryAndCountersAreAligned()
+    {
+        // Each endpoint writes its own entry on every MPMC message: it must be a whole 128-byte block of its own.
+        Assert.Equal(SegmentLayout.BlockSize, SegmentLayout.ParticipantEntrySize);
+        Assert.Equal(0, SegmentLayout.ParticipantTableOffset % SegmentLayout.BlockSize);
+        // Identity (state, pid, start ticks, attach time, roles) first, as in a role entry; then the MPMC fields.
+        int[] identity = [SegmentLayout.EntryStateOffset, SegmentLayout.EntryPidOffset, SegmentLayout.EntryStartTicksOffset, SegmentLayout.EntryAttachNsOffset, SegmentLayout.EntryRolesOffset];
+        Assert.Equal(identity.Order(), identity);
+        int[] mpmc =
+        [
+            SegmentLayout.EntryWriteIntentOffset, SegmentLayout.EntryReadIntentOffset,
+            SegmentLayout.EntryMessagesWrittenOffset, SegmentLayout.EntryBytesWrittenOffset,
+            SegmentLayout.EntryMessagesReadOffset, SegmentLayout.EntryBytesReadOffset,
+            SegmentLayout.EntryFullEventsOffset, SegmentLayout.EntryEmptyEventsOffset,
+        ];
+        Assert.All(mpmc, f => Assert.Equal(0, f % 8));
+        Assert.All(mpmc, f => Assert.InRange(f, SegmentLayout.EntryRolesOffset + 4, SegmentLayout.ParticipantEntrySize - 8));
+        Assert.Equal(mpmc.Length, mpmc.Distinct().Count());
+        Assert.Equal(0, SegmentLayout.EntryStartTicksOffset % 8);
+        Assert.Equal(0, SegmentLayout.EntryAttachNsOffset % 8);
     }
 
     [Fact]
     public void RoleTable_Entries_EndBeforeTheParticipantTable()
     {
         Assert.True(SegmentLayout.ConsumerRoleOffset + SegmentLayout.RoleEntrySize <= SegmentLayout.ParticipantTableOffset);
+        // A role entry uses the first four fields of an entry only.
+        Assert.True(SegmentLayout.EntryAttachNsOffset + 8 <= SegmentLayout.RoleEntrySize);
         Assert.True(SegmentLayout.EntryRolesOffset + 4 <= SegmentLayout.RoleEntrySize);
     }
 
     [Fact]
-    public void IdentityBlock_ChecksumCoversVersionThroughCreateMode()
+    public void IdentityBlock_ChecksumCoversVersionThroughTheReservedBytes()
     {
         Assert.Equal(SegmentLayout.VersionOffset, SegmentLayout.ChecksummedStart);
         Assert.Equal(SegmentLayout.ChecksumOffset, SegmentLayout.ChecksummedStart + SegmentLayout.ChecksummedLength);
-        Assert.True(SegmentLayout.ChecksumOffset + 8 <= SegmentLayout.LastAttachNsOffset);
+        Assert.True(SegmentLayout.SlotStrideOffset + 4 <= SegmentLayout.ChecksumOffset);
+        Assert.Equal(SegmentLayout.LastAttachNsOffset, SegmentLayout.ChecksumOffset + 8);
+    }
+
+    [Fact]
+    public void LifecycleBlock_Fields_StayInsideItsBlock()
+    {
+        int[] fields = [SegmentLayout.LastAttachNsOffset, SegmentLayout.LastDetachNsOffset, SegmentLayout.RecoveriesOffset, SegmentLayout.LostInDeliveryOffset];
+        Assert.All(fields, f => Assert.InRange(f, SegmentLayout.LastAttachNsOffset, SegmentLayout.LastAttachNsOffset + SegmentLayout.BlockSize - 8));
+        Assert.All(fields, f => Assert.Equal(0, f % 8));
+        Assert.Equal(fields.Length, fields.Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(0, 16)]
+    [InlineData(1, 24)]
+    [InlineData(8, 24)]
+    [InlineData(9, 32)]
+    [InlineData(233, 256)]
+    [InlineData(240, 256)]
+    [InlineData(241, 264)]
+    [InlineData(1 << 20, (1 << 20) + 16)]
+    public void SlotStrideFor_Payload_AddsTheSlotHeaderAndRoundsToEight(int payload, int expected)
+    {
+        Assert.Equal(expected, SegmentLayout.SlotStrideFor(payload));
     }
 
     [Theory]
@@ -200,7 +279,7 @@ public sealed class LayoutTests
     [Fact]
     public void FileLengthFor_Capacity_IsHeaderPlusCapacity()
     {
-        Assert.Equal(0x2000 + 4096, SegmentLayout.FileLengthFor(4096));
+        Assert.Equal(0x3000 + 4096, SegmentLayout.FileLengthFor(4096));
     }
 
     [Fact]
@@ -270,16 +349,137 @@ public sealed class LayoutTests
         Assert.Equal(unchecked((long)SegmentLayout.Magic), SegmentFile.ReadInt64(name, 0x00));
         Assert.Equal(1, SegmentFile.ReadInt32(name, 0x08));
         Assert.Equal((int)RingKind.Spsc, SegmentFile.ReadInt32(name, 0x0C));
-        Assert.Equal(0x2000, SegmentFile.ReadInt32(name, 0x10));
+        Assert.Equal(0x3000, SegmentFile.ReadInt32(name, 0x10));
         Assert.Equal(300, SegmentFile.ReadInt32(name, 0x14));
         Assert.Equal(4096L, SegmentFile.ReadInt64(name, 0x18));
-        Assert.Equal(0x2000L + 4096, SegmentFile.ReadInt64(name, 0x20));
+        Assert.Equal(0x3000L + 4096, SegmentFile.ReadInt64(name, 0x20));
         Assert.Equal(Environment.ProcessId, SegmentFile.ReadInt32(name, 0x28));
         Assert.Equal((int)RingSegment.Stat(name).OwnerUid, SegmentFile.ReadInt32(name, 0x2C));
         Assert.InRange(SegmentFile.ReadInt64(name, 0x30), before, after);
         Assert.Equal(64, SegmentFile.ReadInt32(name, 0x38));
         Assert.Equal(0x1A0, SegmentFile.ReadInt32(name, 0x3C));
-        Assert.Equal(unchecked((long)SegmentFile.ComputeChecksum(name)), SegmentFile.ReadInt64(name, 0x40));
-        Assert.Equal(0x2000L + 4096, new FileInfo(name).Length);
+        Assert.Equal(0, SegmentFile.ReadInt32(name, 0x40)); // an SPSC ring has no slots
+        Assert.Equal(0, SegmentFile.ReadInt32(name, 0x44));
+        for (int reserved = 0x48; reserved < 0x78; reserved += 8) Assert.Equal(0L, SegmentFile.ReadInt64(name, reserved));
+        Assert.Equal(unchecked((long)SegmentFile.ComputeChecksum(name)), SegmentFile.ReadInt64(name, 0x78));
+        Assert.Equal(0x3000L + 4096, new FileInfo(name).Length);
+    }
+
+    [Fact]
+    public void Create_NewMpmcSegment_WritesHeaderFieldsAndInitialSlotSequences()
+    {
+        using TempSegmentDirectory dir = new();
+        string name = dir.NewName();
+        using (RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 8, MaxMessageLength = 100 }))
+        {
+        }
+
+        const int Stride = 120; // 16-byte slot header + 100 bytes, rounded up to 8
+        Assert.Equal(unchecked((long)SegmentLayout.Magic), SegmentFile.ReadInt64(name, 0x00));
+        Assert.Equal((int)RingKind.Mpmc, SegmentFile.ReadInt32(name, 0x0C));
+        Assert.Equal(0x3000, SegmentFile.ReadInt32(name, 0x10));
+        Assert.Equal(100, SegmentFile.ReadInt32(name, 0x14));
+        Assert.Equal(8L * Stride, SegmentFile.ReadInt64(name, 0x18));
+        Assert.Equal(0x3000L + 8 * Stride, SegmentFile.ReadInt64(name, 0x20));
+        Assert.Equal(8, SegmentFile.ReadInt32(name, 0x40));
+        Assert.Equal(Stride, SegmentFile.ReadInt32(name, 0x44));
+        for (int reserved = 0x48; reserved < 0x78; reserved += 8) Assert.Equal(0L, SegmentFile.ReadInt64(name, reserved));
+        Assert.Equal(unchecked((long)SegmentFile.ComputeChecksum(name)), SegmentFile.ReadInt64(name, 0x78));
+        Assert.Equal(0x3000L + 8 * Stride, new FileInfo(name).Length);
+        // Slot i starts free for the producer of position i.
+        for (int slot = 0; slot < 8; slot++) Assert.Equal((long)slot, SegmentFile.ReadInt64(name, 0x3000 + slot * Stride));
+        Assert.Equal(0L, SegmentFile.ReadInt64(name, SegmentLayout.TailOffset));
+        Assert.Equal(0L, SegmentFile.ReadInt64(name, SegmentLayout.HeadOffset));
+    }
+
+    [Fact]
+    public void MpmcWriteAbortRead_Slots_CarrySequenceLengthAndPayloadAtTheirOffsets()
+    {
+        using TempSegmentDirectory dir = new();
+        string name = dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 4, MaxMessageLength = 40 });
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader reader = segment.CreateReader();
+        const int Stride = 56;
+        long slot0 = 0x3000, slot1 = 0x3000 + Stride, slot2 = 0x3000 + 2 * Stride;
+
+        Assert.True(writer.TryWrite("abcde"u8));
+        Assert.True(writer.TryClaim(30, out _));
+        writer.Abort();
+        Assert.True(writer.TryWrite("xyz"u8));
+
+        // Published: sequence = position + 1, then the length, then the payload after the 16-byte header.
+        Assert.Equal(1L, SegmentFile.ReadInt64(name, slot0 + 0));
+        Assert.Equal(5, SegmentFile.ReadInt32(name, slot0 + 8));
+        Assert.Equal(BitConverter.ToInt64("abcde\0\0\0"u8) & 0xFF_FFFF_FFFF, SegmentFile.ReadInt64(name, slot0 + 16) & 0xFF_FFFF_FFFF);
+        // The aborted claim: published as a skip record (sequence position + 1 with bit 62 set) so readers pass it.
+        Assert.Equal(2L | (1L << 62), SegmentFile.ReadInt64(name, slot1 + 0));
+        Assert.Equal(3L, SegmentFile.ReadInt64(name, slot2 + 0));
+        Assert.Equal(3, SegmentFile.ReadInt32(name, slot2 + 8));
+        // Positions count slots.
+        Assert.Equal(3L, SegmentFile.ReadInt64(name, SegmentLayout.TailOffset));
+        Assert.Equal(0L, SegmentFile.ReadInt64(name, SegmentLayout.HeadOffset));
+
+        byte[] buffer = new byte[40];
+        Assert.True(reader.TryRead(buffer, out int length));
+        Assert.Equal("abcde"u8.ToArray(), buffer[..length]);
+        Assert.True(reader.TryRead(buffer, out length));
+        Assert.Equal("xyz"u8.ToArray(), buffer[..length]);
+
+        // Freed for the next lap: sequence = position + slot count, the skip record included.
+        Assert.Equal(0L + 4, SegmentFile.ReadInt64(name, slot0));
+        Assert.Equal(1L + 4, SegmentFile.ReadInt64(name, slot1));
+        Assert.Equal(2L + 4, SegmentFile.ReadInt64(name, slot2));
+        Assert.Equal(3L, SegmentFile.ReadInt64(name, SegmentLayout.HeadOffset));
+    }
+
+    [Fact]
+    public void MpmcEndpoints_Counters_LiveInTheirEntriesAndFoldIntoTheHeaderOnDispose()
+    {
+        using TempSegmentDirectory dir = new();
+        string name = dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 4, MaxMessageLength = 40 });
+        RingWriter writer = segment.CreateWriter();
+        RingReader reader = segment.CreateReader();
+        Assert.False(reader.TryRead(new byte[40], out _)); // one empty event
+        for (int i = 0; i < 4; i++) Assert.True(writer.TryWrite(new byte[10 + i]));
+        Assert.False(writer.TryWrite(new byte[1])); // one full event
+        Assert.True(reader.TryRead(new byte[40], out _));
+
+        SegmentStatus status = segment.GetStatus();
+        long writerEntry = SegmentLayout.ParticipantEntryOffset(Assert.Single(status.Participants, p => p.Roles == RingRole.Producer).Index);
+        long readerEntry = SegmentLayout.ParticipantEntryOffset(Assert.Single(status.Participants, p => p.Roles == RingRole.Consumer).Index);
+        Assert.Equal(1, SegmentFile.ReadInt32(name, writerEntry + SegmentLayout.EntryStateOffset));
+        Assert.Equal(Environment.ProcessId, SegmentFile.ReadInt32(name, writerEntry + SegmentLayout.EntryPidOffset));
+        Assert.Equal((int)RingRole.Producer, SegmentFile.ReadInt32(name, writerEntry + SegmentLayout.EntryRolesOffset));
+        Assert.Equal(4L, SegmentFile.ReadInt64(name, writerEntry + SegmentLayout.EntryMessagesWrittenOffset));
+        Assert.Equal(46L, SegmentFile.ReadInt64(name, writerEntry + SegmentLayout.EntryBytesWrittenOffset));
+        Assert.Equal(1L, SegmentFile.ReadInt64(name, writerEntry + SegmentLayout.EntryFullEventsOffset));
+        Assert.Equal(3L, SegmentFile.ReadInt64(name, writerEntry + SegmentLayout.EntryWriteIntentOffset)); // the last position it claimed
+        Assert.Equal(-1L, SegmentFile.ReadInt64(name, writerEntry + SegmentLayout.EntryReadIntentOffset));
+        Assert.Equal(1L, SegmentFile.ReadInt64(name, readerEntry + SegmentLayout.EntryMessagesReadOffset));
+        Assert.Equal(10L, SegmentFile.ReadInt64(name, readerEntry + SegmentLayout.EntryBytesReadOffset));
+        Assert.Equal(1L, SegmentFile.ReadInt64(name, readerEntry + SegmentLayout.EntryEmptyEventsOffset));
+        Assert.Equal(0L, SegmentFile.ReadInt64(name, readerEntry + SegmentLayout.EntryReadIntentOffset));
+        // Live endpoints count in their entries only: no two processes write one header counter per message.
+        Assert.Equal(0L, SegmentFile.ReadInt64(name, SegmentLayout.MessagesWrittenOffset));
+        Assert.Equal(0L, SegmentFile.ReadInt64(name, SegmentLayout.MessagesReadOffset));
+        Assert.Equal((4L, 46L, 1L, 10L, 1L, 1L),
+            (status.MessagesWritten, status.BytesWritten, status.MessagesRead, status.BytesRead, status.FullEvents, status.EmptyEvents));
+
+        writer.Dispose();
+        reader.Dispose();
+
+        Assert.Equal(0, SegmentFile.ReadInt32(name, writerEntry + SegmentLayout.EntryStateOffset));
+        Assert.Equal(0, SegmentFile.ReadInt32(name, readerEntry + SegmentLayout.EntryStateOffset));
+        Assert.Equal(4L, SegmentFile.ReadInt64(name, SegmentLayout.MessagesWrittenOffset));
+        Assert.Equal(46L, SegmentFile.ReadInt64(name, SegmentLayout.BytesWrittenOffset));
+        Assert.Equal(1L, SegmentFile.ReadInt64(name, SegmentLayout.FullEventsOffset));
+        Assert.Equal(1L, SegmentFile.ReadInt64(name, SegmentLayout.MessagesReadOffset));
+        Assert.Equal(10L, SegmentFile.ReadInt64(name, SegmentLayout.BytesReadOffset));
+        Assert.Equal(1L, SegmentFile.ReadInt64(name, SegmentLayout.EmptyEventsOffset));
+        SegmentStatus after = RingSegment.Stat(name);
+        Assert.Equal((4L, 46L, 1L, 10L, 1L, 1L),
+            (after.MessagesWritten, after.BytesWritten, after.MessagesRead, after.BytesRead, after.FullEvents, after.EmptyEvents));
     }
 }

@@ -19,7 +19,8 @@ public sealed class RingUnderTest(RingSegment segment, RingWriter writer, RingRe
 
 /// <summary>
 /// What every ring kind promises through <see cref="RingWriter"/> and <see cref="RingReader"/>. Nothing here
-/// depends on the record format: a subclass supplies the ring, and each kind gets the whole suite.
+/// depends on the record format: a subclass supplies the ring and says how its kind lays out a memory budget
+/// and measures room (bytes of records for SPSC, slots for MPMC), and each kind gets the whole suite.
 /// </summary>
 public abstract class RingContractTests : IDisposable
 {
@@ -42,14 +43,37 @@ public abstract class RingContractTests : IDisposable
     /// <summary>A new ring of the kind under test, with <paramref name="options"/> (its Kind is the subclass's to set).</summary>
     protected abstract RingUnderTest CreateRing(RingOptions options, WaitStrategy wait = WaitStrategy.SpinThenBlock);
 
+    /// <summary>
+    /// Options for a ring of the kind under test whose data region is about <paramref name="bytes"/> bytes and
+    /// whose largest message is <paramref name="maxMessage"/> bytes (0: the kind's default). Small budgets make
+    /// small rings, so the tests that fill and wrap a ring do it often.
+    /// </summary>
+    protected abstract RingOptions OptionsFor(long bytes, int maxMessage = 0);
+
+    /// <summary>The ring's room, in the unit its kind measures fullness in: bytes of record space (SPSC) or slots (MPMC).</summary>
+    protected abstract long Room(RingSegment segment);
+
+    /// <summary>
+    /// The room one message of <paramref name="length"/> payload bytes takes: its aligned record (SPSC) or one
+    /// slot (MPMC). <c>RoomFor(0)</c> is the step between two places a message can start.
+    /// </summary>
+    protected abstract long RoomFor(int length);
+
+    /// <summary>
+    /// How <see cref="RingReader.ReadBatch"/> gives room back: false when the whole batch's room comes back once,
+    /// after the last handler (SPSC: one head store); true when each message's room comes back as soon as its
+    /// handler returned (MPMC: every slot is freed on its own). Either way the message a handler is looking at
+    /// is never overwritten.
+    /// </summary>
+    protected abstract bool ReadBatchFreesRoomPerMessage { get; }
+
     public void Dispose()
     {
         Segments.Dispose();
         GC.SuppressFinalize(this);
     }
 
-    private RingUnderTest CreateRing(long capacity, int maxMessage = 0) =>
-        CreateRing(new RingOptions { Capacity = capacity, MaxMessageLength = maxMessage });
+    private RingUnderTest CreateRing(long bytes, int maxMessage = 0) => CreateRing(OptionsFor(bytes, maxMessage));
 
     private static byte[] ReadOne(RingReader reader, int maxLength)
     {
@@ -189,7 +213,8 @@ public abstract class RingContractTests : IDisposable
 
         List<byte[]> written = Fill(ring.Writer, size, ref seed);
 
-        Assert.NotEmpty(written);
+        // An empty ring takes as many messages as their room fits in its room: bytes for SPSC, slots for MPMC.
+        Assert.Equal(Room(ring.Segment) / RoomFor(size), written.Count);
         Assert.False(ring.Writer.TryWrite(Payload.Make(seed, size)));
         Assert.False(ring.Writer.TryClaim(size, out Span<byte> claim));
         Assert.True(claim.IsEmpty);
@@ -341,7 +366,27 @@ public abstract class RingContractTests : IDisposable
 
         Assert.Throws<InvalidOperationException>(() => ring.Writer.Abort());
         Assert.Throws<InvalidOperationException>(() => ring.Writer.Commit(8));
-        Assert.Equal(1, ring.Segment.GetStatus().MessagesInRing);
+        Assert.Equal(1, ring.Segment.GetStatus().MessagesWritten);
+        Assert.Equal(8, ReadOne(ring.Reader, 64).Length);
+        Assert.False(ring.Reader.TryRead(new byte[64], out _));
+        Assert.Equal(0, ring.Segment.GetStatus().MessagesInRing);
+    }
+
+    [Fact]
+    public void Abort_OnlyClaimInTheRing_WaitToReadReportsNoMessage()
+    {
+        // "Waits until a message is there": an aborted claim is not a message, so there is nothing to wake for.
+        using RingUnderTest ring = CreateRing(4096, 200);
+        Assert.True(ring.Writer.TryClaim(10, out Span<byte> claim));
+        claim.Fill(0xAB);
+        ring.Writer.Abort();
+
+        Assert.False(ring.Reader.WaitToRead(TimeSpan.Zero), "WaitToRead reported a message although only an aborted claim was written");
+        Assert.False(ring.Reader.TryRead(new byte[200], out _));
+        Assert.False(ring.Reader.WaitToRead(TimeSpan.Zero));
+        Assert.True(ring.Writer.TryWrite("real"u8));
+        Assert.True(ring.Reader.WaitToRead(TimeSpan.Zero));
+        Assert.Equal("real"u8.ToArray(), ReadOne(ring.Reader, 200));
     }
 
     [Fact]
@@ -423,26 +468,41 @@ public abstract class RingContractTests : IDisposable
     }
 
     [Fact]
-    public void ReadBatch_DuringTheBatch_RoomIsFreedOnlyAtTheEnd()
+    public void ReadBatch_WriterWritesDuringTheBatch_HandledMessageIsNeverOverwritten()
     {
-        // Handlers read in place, so the room of handled messages must not be handed back to the writer mid-batch.
+        // Handlers read in place: the room of the message being handled must not be handed back to the writer
+        // while its handler runs. SPSC gives the batch's room back only at the end; MPMC frees each message's
+        // slot when its handler returns, so from the second message on one slot is free.
         using RingUnderTest ring = CreateRing(256, 32);
         long seed = 0;
         List<byte[]> written = Fill(ring.Writer, 32, ref seed);
+        Assert.True(written.Count >= 2, "the test needs a ring of at least two messages");
         List<byte[]> seen = [];
+        List<byte[]> writtenDuring = [];
 
         int handled = ring.Reader.ReadBatch(m =>
         {
             byte[] copy = m.ToArray();
-            Assert.False(ring.Writer.TryWrite(Payload.Make(seed, 32)), $"room freed during the batch, after {seen.Count} messages");
+            byte[] extra = Payload.Make(seed, 32);
+            bool wrote = ring.Writer.TryWrite(extra);
+            bool expected = ReadBatchFreesRoomPerMessage && seen.Count > 0;
+            Assert.True(wrote == expected, $"handling message {seen.Count}: TryWrite returned {wrote}, expected {expected}");
+            if (wrote)
+            {
+                writtenDuring.Add(extra);
+                seed++;
+            }
             Assert.Equal(copy, m.ToArray());
             seen.Add(copy);
-        }, 100);
+        }, written.Count);
 
         Assert.Equal(written.Count, handled);
         Assert.Equal(written, seen);
-        Assert.True(ring.Writer.TryWrite(Payload.Make(seed, 32)));
-        Assert.Equal(Payload.Make(seed, 32), ReadOne(ring.Reader, 32));
+        Assert.Equal(ReadBatchFreesRoomPerMessage ? written.Count - 1 : 0, writtenDuring.Count);
+        byte[] last = Payload.Make(seed, 32);
+        Assert.True(ring.Writer.TryWrite(last)); // the last handled message's room is back too
+        foreach (byte[] expected in writtenDuring.Append(last)) Assert.Equal(expected, ReadOne(ring.Reader, 32));
+        Assert.False(ring.Reader.TryRead(new byte[32], out _));
     }
 
     [Fact]
@@ -541,7 +601,7 @@ public abstract class RingContractTests : IDisposable
     [InlineData(WaitStrategy.SpinThenBlock)]
     public async Task TryReadWithTimeout_MessageFromAnotherThread_IsReturned(WaitStrategy wait)
     {
-        using RingUnderTest ring = CreateRing(new RingOptions { Capacity = 4096 }, wait);
+        using RingUnderTest ring = CreateRing(OptionsFor(4096), wait);
         long emptyBefore = ring.Segment.GetStatus().EmptyEvents;
         byte[] message = Payload.Make(11, 77);
         Task writer = Task.Run(() =>
@@ -596,7 +656,7 @@ public abstract class RingContractTests : IDisposable
     [InlineData(WaitStrategy.SpinThenBlock)]
     public async Task Read_CancelledWhileBlocked_ThrowsOperationCanceledPromptly(WaitStrategy wait)
     {
-        using RingUnderTest ring = CreateRing(new RingOptions { Capacity = 4096 }, wait);
+        using RingUnderTest ring = CreateRing(OptionsFor(4096), wait);
         using CancellationTokenSource cancel = new();
         SegmentStatus before = ring.Segment.GetStatus();
 
@@ -625,7 +685,7 @@ public abstract class RingContractTests : IDisposable
     [InlineData(WaitStrategy.SpinThenBlock)]
     public async Task Write_CancelledWhileBlocked_ThrowsOperationCanceledPromptly(WaitStrategy wait)
     {
-        using RingUnderTest ring = CreateRing(new RingOptions { Capacity = 1024, MaxMessageLength = 100 }, wait);
+        using RingUnderTest ring = CreateRing(OptionsFor(1024, 100), wait);
         long seed = 0;
         List<byte[]> written = Fill(ring.Writer, 100, ref seed);
         using CancellationTokenSource cancel = new();
@@ -843,7 +903,7 @@ public abstract class RingContractTests : IDisposable
         const int Count = 200_000;
         // 64 KiB: the ring still wraps ~130 times and fills often, and a spinning side starved of its core by a
         // busy machine costs a time slice per fill rather than per few messages.
-        using RingUnderTest ring = CreateRing(new RingOptions { Capacity = 64 * 1024, MaxMessageLength = 64 }, wait);
+        using RingUnderTest ring = CreateRing(OptionsFor(64 * 1024, 64), wait);
         using CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30));
 
         Task producer = Task.Factory.StartNew(() =>
@@ -877,7 +937,7 @@ public abstract class RingContractTests : IDisposable
     public async Task ClaimCommitAndReadBatch_ProducerAndConsumerThreads_DeliverEveryMessageInOrder()
     {
         const int Count = 100_000;
-        using RingUnderTest ring = CreateRing(new RingOptions { Capacity = 2048, MaxMessageLength = 64 });
+        using RingUnderTest ring = CreateRing(OptionsFor(2048, 64));
         using CancellationTokenSource timeout = new(TimeSpan.FromSeconds(30));
 
         Task producer = Task.Factory.StartNew(() =>
@@ -943,19 +1003,24 @@ public abstract class RingContractTests : IDisposable
     [InlineData(64)]
     [InlineData(128)]
     [InlineData(256)]
-    public void WriteRead_EverySizeFromEveryStartPosition_WrapsWithEveryByteIntact(int capacity)
+    public void WriteRead_EverySizeFromEveryStartPosition_WrapsWithEveryByteIntact(int bytes)
     {
-        int max = capacity / 8;
+        int max = bytes / 8;
         byte[] buffer = new byte[max];
         long seed = 0;
+        long positions;
+        using (RingUnderTest probe = CreateRing(bytes, max)) positions = Room(probe.Segment) / RoomFor(0);
+        Assert.True(positions >= 2, $"a {bytes}-byte ring has {positions} start positions");
 
         for (int size = 0; size <= max; size++)
         {
-            for (int shift = 0; shift < capacity / 8; shift++)
+            for (int shift = 0; shift < positions; shift++)
             {
-                // A fresh ring moved along by `shift` empty messages, so every size starts at every 8-byte position.
-                using RingUnderTest ring = CreateRing(capacity);
+                // A fresh ring moved along by `shift` empty messages, so every size starts at every position
+                // (every 8-byte offset for SPSC, every slot for MPMC).
+                using RingUnderTest ring = CreateRing(bytes, max);
                 Assert.Equal(max, ring.Writer.MaxMessageLength);
+                long room = Room(ring.Segment);
                 for (int i = 0; i < shift; i++)
                 {
                     Assert.True(ring.Writer.TryWrite(ReadOnlySpan<byte>.Empty));
@@ -964,7 +1029,7 @@ public abstract class RingContractTests : IDisposable
                 }
 
                 long moved = 0;
-                while (moved < 3L * capacity)
+                while (moved < 3L * room)
                 {
                     List<byte[]> batch = Fill(ring.Writer, size, ref seed);
                     Assert.NotEmpty(batch);
@@ -972,8 +1037,8 @@ public abstract class RingContractTests : IDisposable
                     {
                         Assert.True(ring.Reader.TryRead(buffer, out int length));
                         if (!expected.AsSpan().SequenceEqual(buffer.AsSpan(0, length)))
-                            Assert.Fail($"capacity {capacity}, size {size}, shift {shift}: message differs");
-                        moved += length + 8;
+                            Assert.Fail($"ring of {bytes} bytes, size {size}, shift {shift}: message differs");
+                        moved += RoomFor(length);
                     }
                     Assert.False(ring.Reader.TryRead(buffer, out _));
                 }
@@ -986,13 +1051,13 @@ public abstract class RingContractTests : IDisposable
     [InlineData(64)]
     [InlineData(128)]
     [InlineData(256)]
-    public void WriteRead_MixedSizesKeptPartlyFull_EveryByteIntact(int capacity)
+    public void WriteRead_MixedSizesKeptPartlyFull_EveryByteIntact(int bytes)
     {
-        using RingUnderTest ring = CreateRing(capacity);
+        using RingUnderTest ring = CreateRing(bytes, bytes / 8);
         int max = ring.Writer.MaxMessageLength;
         Queue<byte[]> inFlight = new();
         byte[] buffer = new byte[max];
-        Random random = new(capacity);
+        Random random = new(bytes);
         long seed = 0;
 
         for (int step = 0; step < 20_000; step++)

@@ -89,7 +89,56 @@ public sealed class RoleTests : IDisposable
         byte[] buffer = new byte[1];
         Assert.True(reader.TryRead(buffer, out _));
         Assert.Equal(7, buffer[0]);
-        Assert.Equal(RingRole.Producer | RingRole.Consumer, Assert.Single(RingSegment.Stat(name).Participants).Roles);
+        // The attachment and the two holders; the refused attempts left no entry behind.
+        Assert.Equal([RingRole.None, RingRole.Producer, RingRole.Consumer], RingSegment.Stat(name).Participants.Select(p => p.Roles).Order());
+    }
+
+    [Fact]
+    public void CreateWriterAndReader_SpscEndpoints_AlsoHoldTheirRoleEntries()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, Options);
+
+        using (RingWriter writer = segment.CreateWriter())
+        using (RingReader reader = segment.CreateReader())
+        {
+            Assert.Equal(1, SegmentFile.ReadInt32(name, SegmentLayout.ProducerRoleOffset + SegmentLayout.EntryStateOffset));
+            Assert.Equal(Environment.ProcessId, SegmentFile.ReadInt32(name, SegmentLayout.ProducerRoleOffset + SegmentLayout.EntryPidOffset));
+            Assert.Equal(1, SegmentFile.ReadInt32(name, SegmentLayout.ConsumerRoleOffset + SegmentLayout.EntryStateOffset));
+            Assert.Equal(Environment.ProcessId, SegmentFile.ReadInt32(name, SegmentLayout.ConsumerRoleOffset + SegmentLayout.EntryPidOffset));
+        }
+
+        Assert.Equal(0, SegmentFile.ReadInt32(name, SegmentLayout.ProducerRoleOffset + SegmentLayout.EntryStateOffset));
+        Assert.Equal(0, SegmentFile.ReadInt32(name, SegmentLayout.ConsumerRoleOffset + SegmentLayout.EntryStateOffset));
+        Assert.Equal(RingRole.None, Assert.Single(RingSegment.Stat(name).Participants).Roles);
+    }
+
+    [Fact]
+    public void CreateWriterAndReader_MpmcRing_AllowManyOfEachAndLeaveTheRoleTableAlone()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16, MaxMessageLength = 8 });
+        using RingSegment other = RingSegment.Open(name);
+
+        using RingWriter first = segment.CreateWriter();
+        using RingWriter second = segment.CreateWriter(WaitStrategy.BusySpin);
+        using RingWriter third = other.CreateWriter(WaitStrategy.SpinThenYield);
+        using RingReader reader = segment.CreateReader();
+        using RingReader secondReader = other.CreateReader(WaitStrategy.BusySpin);
+
+        Assert.True(first.TryWrite([1]));
+        Assert.True(second.TryWrite([2]));
+        Assert.True(third.TryWrite([3]));
+        byte[] buffer = new byte[8];
+        Assert.True(secondReader.TryRead(buffer, out _));
+        Assert.Equal(1, buffer[0]);
+        Assert.True(reader.TryRead(buffer, out _));
+        Assert.Equal(2, buffer[0]);
+        Assert.Equal(0, SegmentFile.ReadInt32(name, SegmentLayout.ProducerRoleOffset + SegmentLayout.EntryStateOffset));
+        Assert.Equal(0, SegmentFile.ReadInt32(name, SegmentLayout.ConsumerRoleOffset + SegmentLayout.EntryStateOffset));
+        SegmentStatus status = RingSegment.Stat(name);
+        Assert.Equal(3, status.Participants.Count(p => p.Roles == RingRole.Producer));
+        Assert.Equal(2, status.Participants.Count(p => p.Roles == RingRole.Consumer));
     }
 
     [Fact]

@@ -64,6 +64,54 @@ public sealed class SegmentLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Create_DefaultOptions_IsAnSpscRingOfOneMebibyte()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions());
+
+        Assert.Equal(RingKind.Spsc, segment.Kind);
+        Assert.Equal(1L << 20, segment.Capacity);
+        Assert.Equal(RingOptions.DefaultSpscCapacity, segment.Capacity);
+        Assert.Equal(1 << 17, segment.MaxMessageLength);
+        Assert.Equal(0, segment.SlotCount);
+        Assert.Equal(SegmentLayout.FileLengthFor(1L << 20), new FileInfo(name).Length);
+    }
+
+    [Fact]
+    public void Create_MpmcDefaults_Has1024SlotsOf240Bytes()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc });
+
+        Assert.Equal(RingKind.Mpmc, segment.Kind);
+        Assert.Equal(1024, segment.SlotCount);
+        Assert.Equal(RingOptions.DefaultSlotCount, segment.SlotCount);
+        Assert.Equal(240, segment.MaxMessageLength);
+        Assert.Equal(RingOptions.DefaultSlotPayload, segment.MaxMessageLength);
+        Assert.Equal(1024L * 256, segment.Capacity);
+        Assert.Equal(SegmentLayout.FileLengthFor(1024L * 256), new FileInfo(name).Length);
+    }
+
+    [Theory]
+    [InlineData(2, 0, 2 * 256)]
+    [InlineData(2, 1, 2 * 24)]
+    [InlineData(16, 100, 16 * 120)]
+    [InlineData(1 << 14, 8, (1 << 14) * 24)]
+    [InlineData(2, 1 << 20, 2 * ((1 << 20) + 16))]
+    public void Create_MpmcSlotsAndPayload_SizeTheRingAsSlotsTimesStride(int slots, int payload, long capacity)
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = slots, MaxMessageLength = payload });
+
+        Assert.Equal(slots, segment.SlotCount);
+        Assert.Equal(payload == 0 ? RingOptions.DefaultSlotPayload : payload, segment.MaxMessageLength);
+        Assert.Equal(capacity, segment.Capacity);
+        Assert.Equal(SegmentLayout.FileLengthFor(segment.Capacity), new FileInfo(name).Length);
+        SegmentStatus status = segment.GetStatus();
+        Assert.Equal((RingKind.Mpmc, slots, segment.Capacity, segment.MaxMessageLength), (status.Kind, status.SlotCount, status.Capacity, status.MaxMessageLength));
+    }
+
+    [Fact]
     public void Create_MissingDirectory_CreatesItPrivate()
     {
         string name = Path.Combine(_dir.DirectoryPath, "sub", "seg");
@@ -96,7 +144,6 @@ public sealed class SegmentLifecycleTests : IDisposable
 
     public static TheoryData<RingOptions> InvalidOptions => new()
     {
-        new RingOptions { Capacity = 0 },
         new RingOptions { Capacity = 32 },
         new RingOptions { Capacity = 100 },
         new RingOptions { Capacity = 4096 + 8 },
@@ -109,6 +156,21 @@ public sealed class SegmentLifecycleTests : IDisposable
         new RingOptions { Capacity = 4096, Mode = Mode0600 | UnixFileMode.SetUser },
         new RingOptions { Capacity = 4096, Mode = Mode0600 | UnixFileMode.StickyBit },
         new RingOptions { Capacity = 4096, Kind = (RingKind)99 },
+        new RingOptions { Kind = (RingKind)0 },
+        new RingOptions { Capacity = 4096, SlotCount = 16 }, // an SPSC ring has no slots
+        new RingOptions { SlotCount = 2 },
+        new RingOptions { Kind = RingKind.Mpmc, Capacity = 4096 }, // an MPMC ring is sized by its slots
+        new RingOptions { Kind = RingKind.Mpmc, Capacity = -1 },
+        new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1 },
+        new RingOptions { Kind = RingKind.Mpmc, SlotCount = 3 },
+        new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1000 },
+        new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1 << 25 },
+        new RingOptions { Kind = RingKind.Mpmc, SlotCount = -2 },
+        new RingOptions { Kind = RingKind.Mpmc, SlotCount = int.MinValue },
+        new RingOptions { Kind = RingKind.Mpmc, MaxMessageLength = -1 },
+        new RingOptions { Kind = RingKind.Mpmc, MaxMessageLength = (1 << 20) + 1 },
+        new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1 << 24, MaxMessageLength = 1 << 20 }, // 16 TiB of slots
+        new RingOptions { Kind = RingKind.Mpmc, Mode = UnixFileMode.UserRead },
     };
 
     [Theory]
@@ -211,6 +273,7 @@ public sealed class SegmentLifecycleTests : IDisposable
     [Theory]
     [InlineData(8192L, 0, "Capacity")]
     [InlineData(2048L, 0, "Capacity")]
+    [InlineData(0L, 0, "Capacity")] // the 1 MiB default
     [InlineData(4096L, 100, "MaxMessageLength")]
     [InlineData(4096L, 512, "MaxMessageLength")]
     public void OpenOrCreate_DifferentOptions_ThrowsSegmentFormatExceptionNamingTheField(long capacity, int maxMessage, string field)
@@ -223,6 +286,50 @@ public sealed class SegmentLifecycleTests : IDisposable
 
         Assert.Equal(field, error.Field);
         Assert.Contains(field, error.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<RingOptions, RingOptions, string> DifferentKindOrSlots => new()
+    {
+        // existing, asked for, the field the error must name: the one the caller set differently
+        { new RingOptions { Capacity = 4096 }, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16 }, "Kind" },
+        { new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16 }, new RingOptions { Capacity = 4096 }, "Kind" },
+        { new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16 }, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 32 }, "SlotCount" },
+        { new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16 }, new RingOptions { Kind = RingKind.Mpmc }, "SlotCount" }, // the default 1024
+        { new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16 }, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16, MaxMessageLength = 100 }, "MaxMessageLength" },
+        // Same stride (256 bytes), so the same capacity: only the payload size differs.
+        { new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16 }, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16, MaxMessageLength = 233 }, "MaxMessageLength" },
+    };
+
+    [Theory]
+    [MemberData(nameof(DifferentKindOrSlots))]
+    public void OpenOrCreate_DifferentKindSlotsOrPayload_ThrowsSegmentFormatExceptionNamingTheField(RingOptions existingOptions, RingOptions asked, string field)
+    {
+        string name = _dir.NewName();
+        using RingSegment existing = RingSegment.Create(name, existingOptions);
+
+        SegmentFormatException error = Assert.Throws<SegmentFormatException>(() => RingSegment.OpenOrCreate(name, asked));
+
+        Assert.True(field == error.Field, $"the error names '{error.Field}', the caller set '{field}' differently: {error.Message}");
+        Assert.Contains(field, error.Message, StringComparison.Ordinal);
+        Assert.Single(existing.GetStatus().Participants); // the refused attach left
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1024, 0)]
+    [InlineData(0, 240)]
+    [InlineData(1024, 240)]
+    public void OpenOrCreate_MpmcDefaultsAgainstExplicitDefaults_Opens(int slots, int payload)
+    {
+        string name = _dir.NewName();
+        using RingSegment first = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc });
+        using RingWriter writer = first.CreateWriter();
+        Assert.True(writer.TryWrite("shared"u8));
+
+        using RingSegment second = RingSegment.OpenOrCreate(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = slots, MaxMessageLength = payload });
+
+        Assert.Equal((RingKind.Mpmc, 1024, 240), (second.Kind, second.SlotCount, second.MaxMessageLength));
+        Assert.Equal(1, second.GetStatus().MessagesInRing);
     }
 
     [Fact]
@@ -273,7 +380,10 @@ public sealed class SegmentLifecycleTests : IDisposable
                     Assert.Equal(4, length);
                     Assert.Equal(i, BitConverter.ToInt32(buffer));
                 }
-                Assert.Equal(Threads, RingSegment.Stat(name).AttachedProcesses);
+                SegmentStatus status = RingSegment.Stat(name);
+                Assert.Equal(Threads, status.Participants.Count(p => p.IsAlive && p.Roles == RingRole.None));
+                Assert.Equal(1, status.AttachedProcesses); // one process, however many attachments
+                Assert.False(status.IsStale);
             }
             finally
             {
@@ -410,9 +520,11 @@ public sealed class SegmentLifecycleTests : IDisposable
         Assert.True(writer.TryWrite(new byte[10]));
         SegmentStatus status = monitor.GetStatus();
 
-        Assert.Single(status.Participants);
+        // The creator's attachment and its writer: nothing for the monitor.
+        Assert.Equal([RingRole.None, RingRole.Producer], status.Participants.Select(p => p.Roles).Order());
         Assert.Equal(1, status.MessagesInRing);
         Assert.Equal(1, status.MessagesWritten);
+        Assert.False(monitor.WasStale);
     }
 
     // ---- Stat ----
@@ -516,49 +628,104 @@ public sealed class SegmentLifecycleTests : IDisposable
         Assert.Null(second.LastDetachAt);
     }
 
-    [Fact]
-    public void Stat_Participants_ReportPidRolesAndLiveness()
+    [Theory]
+    [InlineData(RingKind.Spsc)]
+    [InlineData(RingKind.Mpmc)]
+    public void Stat_AttachmentsAndEndpoints_EachHaveTheirOwnEntry(RingKind kind)
     {
         string name = _dir.NewName();
-        using RingSegment producerSide = RingSegment.Create(name, Small);
+        RingOptions options = kind == RingKind.Mpmc ? new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16 } : Small;
+        DateTimeOffset before = DateTimeOffset.UtcNow;
+        using RingSegment producerSide = RingSegment.Create(name, options);
         using RingSegment consumerSide = RingSegment.Open(name);
         using RingSegment bystander = RingSegment.Open(name);
         RingWriter writer = producerSide.CreateWriter();
         RingReader reader = consumerSide.CreateReader();
+        DateTimeOffset after = DateTimeOffset.UtcNow;
 
         SegmentStatus status = RingSegment.Stat(name);
 
-        Assert.Equal(3, status.Participants.Count);
-        Assert.Equal(3, status.AttachedProcesses);
+        // Three attachments (no role) and two endpoints (one role each), all in this one process.
+        Assert.Equal(5, status.Participants.Count);
+        Assert.Equal(1, status.AttachedProcesses);
+        Assert.False(status.IsStale);
         Assert.All(status.Participants, p =>
         {
             Assert.Equal(Environment.ProcessId, p.Pid);
             Assert.True(p.IsAlive);
+            Assert.InRange(p.Index, 0, SegmentLayout.ParticipantCapacity - 1);
+            Assert.InRange(p.AttachedAt, before.AddMilliseconds(-1), after.AddMilliseconds(1));
         });
+        Assert.Equal(5, status.Participants.Select(p => p.Index).Distinct().Count());
         Assert.Equal(
-            new[] { RingRole.None, RingRole.Producer, RingRole.Consumer }.Order(),
+            new[] { RingRole.None, RingRole.None, RingRole.None, RingRole.Producer, RingRole.Consumer }.Order(),
             status.Participants.Select(p => p.Roles).Order());
 
         writer.Dispose();
         reader.Dispose();
         SegmentStatus released = RingSegment.Stat(name);
+        Assert.Equal(3, released.Participants.Count);
         Assert.All(released.Participants, p => Assert.Equal(RingRole.None, p.Roles));
 
         consumerSide.Dispose();
         Assert.Equal(2, RingSegment.Stat(name).Participants.Count);
     }
 
-    [Fact]
-    public void Stat_BothRolesOnOneAttachment_ReportsProducerAndConsumer()
+    [Theory]
+    [InlineData(RingKind.Spsc)]
+    [InlineData(RingKind.Mpmc)]
+    public void Stat_WriterAndReaderOnOneAttachment_ReportsAttachmentProducerAndConsumerEntries(RingKind kind)
     {
         string name = _dir.NewName();
-        using RingSegment segment = RingSegment.Create(name, Small);
+        using RingSegment segment = RingSegment.Create(name, kind == RingKind.Mpmc ? new RingOptions { Kind = RingKind.Mpmc, SlotCount = 16 } : Small);
         using RingWriter writer = segment.CreateWriter();
         using RingReader reader = segment.CreateReader();
 
-        ParticipantStatus participant = Assert.Single(RingSegment.Stat(name).Participants);
+        SegmentStatus status = RingSegment.Stat(name);
 
-        Assert.Equal(RingRole.Producer | RingRole.Consumer, participant.Roles);
+        Assert.Equal([RingRole.None, RingRole.Producer, RingRole.Consumer], status.Participants.Select(p => p.Roles).Order());
+        Assert.Equal(3, status.Participants.Select(p => p.Index).Distinct().Count());
+        Assert.Equal(1, status.AttachedProcesses);
+    }
+
+    [Fact]
+    public void Stat_MpmcManyEndpoints_ListsEveryOneAndSumsTheirCounters()
+    {
+        string name = _dir.NewName();
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 64, MaxMessageLength = 32 });
+        RingWriter[] writers = [.. Enumerable.Range(0, 5).Select(_ => segment.CreateWriter())];
+        RingReader[] readers = [.. Enumerable.Range(0, 3).Select(_ => segment.CreateReader())];
+        for (int w = 0; w < writers.Length; w++)
+        {
+            for (int i = 0; i <= w; i++) Assert.True(writers[w].TryWrite(new byte[w + 1]));
+        }
+        // 15 messages of 55 bytes in all; each reader takes some.
+        byte[] buffer = new byte[32];
+        int read = 0;
+        for (int r = 0; r < readers.Length; r++)
+        {
+            for (int i = 0; i < 2 * (r + 1); i++, read++) Assert.True(readers[r].TryRead(buffer, out _));
+        }
+        Assert.Equal(12, read);
+
+        SegmentStatus live = RingSegment.Stat(name);
+        Assert.Equal(5, live.Participants.Count(p => p.Roles == RingRole.Producer && p.IsAlive));
+        Assert.Equal(3, live.Participants.Count(p => p.Roles == RingRole.Consumer && p.IsAlive));
+        Assert.Equal(9, live.Participants.Select(p => p.Index).Distinct().Count());
+        Assert.Equal((15L, 55L, 12L, 3L), (live.MessagesWritten, live.BytesWritten, live.MessagesRead, live.MessagesInRing));
+
+        // Detached endpoints' counts move to the header; the totals do not change.
+        for (int w = 0; w < 3; w++) writers[w].Dispose();
+        readers[0].Dispose();
+        SegmentStatus partly = RingSegment.Stat(name);
+        Assert.Equal(2, partly.Participants.Count(p => p.Roles == RingRole.Producer));
+        Assert.Equal((15L, 55L, 12L, 3L), (partly.MessagesWritten, partly.BytesWritten, partly.MessagesRead, partly.MessagesInRing));
+
+        foreach (RingWriter writer in writers) writer.Dispose();
+        foreach (RingReader reader in readers) reader.Dispose();
+        SegmentStatus detached = RingSegment.Stat(name);
+        Assert.Equal(RingRole.None, Assert.Single(detached.Participants).Roles);
+        Assert.Equal((15L, 55L, 12L, 3L), (detached.MessagesWritten, detached.BytesWritten, detached.MessagesRead, detached.MessagesInRing));
     }
 
     [Fact]
@@ -582,6 +749,73 @@ public sealed class SegmentLifecycleTests : IDisposable
         Assert.Equal(RingRole.Producer, dead.Roles);
         Assert.True(Assert.Single(status.Participants, p => p.Pid == Environment.ProcessId).IsAlive);
         Assert.Equal(1, status.AttachedProcesses);
+        Assert.False(status.IsStale); // one participant is alive
+        Assert.True(live.WasStale); // when it opened, the dead entry was the only one
+    }
+
+    [Fact]
+    public void StatAndOpen_OnlyEntriesWithoutTheirLocks_ReportStale()
+    {
+        string name = _dir.NewName();
+        using (RingSegment.Create(name, Small))
+        {
+        }
+        Assert.False(RingSegment.Stat(name).IsStale); // everyone detached cleanly: nothing left behind
+        // What processes that died while attached leave behind: entries marked in use, nobody holding their locks.
+        foreach (int index in new[] { 0, 7 })
+        {
+            long entry = SegmentLayout.ParticipantEntryOffset(index);
+            SegmentFile.WriteInt32(name, entry + SegmentLayout.EntryPidOffset, 999_990 + index);
+            SegmentFile.WriteInt32(name, entry + SegmentLayout.EntryStateOffset, 1);
+        }
+
+        SegmentStatus status = RingSegment.Stat(name);
+        Assert.True(status.IsStale);
+        Assert.Equal(2, status.Participants.Count);
+        Assert.Equal(0, status.AttachedProcesses);
+
+        using RingSegment opened = RingSegment.Open(name);
+        Assert.True(opened.WasStale);
+        // The opener took the first dead entry over; the segment now has a live participant.
+        SegmentStatus afterOpen = opened.GetStatus();
+        Assert.False(afterOpen.IsStale);
+        Assert.Equal(Environment.ProcessId, Assert.Single(afterOpen.Participants, p => p.Index == 0).Pid);
+        Assert.False(Assert.Single(afterOpen.Participants, p => p.Index == 7).IsAlive);
+        using RingSegment second = RingSegment.Open(name);
+        Assert.False(second.WasStale);
+    }
+
+    [Fact]
+    public void Open_DeadMpmcEndpointEntry_IsTakenOverAndItsCountersKept()
+    {
+        string name = _dir.NewName();
+        using (RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 8 }))
+        {
+        }
+        // A producer that died after writing 5 messages (42 bytes) left its entry and counters behind.
+        long entry = SegmentLayout.ParticipantEntryOffset(0);
+        SegmentFile.WriteInt32(name, entry + SegmentLayout.EntryPidOffset, 999_999);
+        SegmentFile.WriteInt32(name, entry + SegmentLayout.EntryRolesOffset, (int)RingRole.Producer);
+        SegmentFile.WriteInt64(name, entry + SegmentLayout.EntryMessagesWrittenOffset, 5);
+        SegmentFile.WriteInt64(name, entry + SegmentLayout.EntryBytesWrittenOffset, 42);
+        SegmentFile.WriteInt64(name, entry + SegmentLayout.EntryFullEventsOffset, 3);
+        SegmentFile.WriteInt32(name, entry + SegmentLayout.EntryStateOffset, 1);
+        SegmentFile.WriteInt64(name, SegmentLayout.MessagesWrittenOffset, 10); // and earlier producers' totals
+        SegmentFile.WriteInt64(name, SegmentLayout.BytesWrittenOffset, 100);
+
+        SegmentStatus dead = RingSegment.Stat(name);
+        Assert.Equal((15L, 142L, 3L), (dead.MessagesWritten, dead.BytesWritten, dead.FullEvents));
+
+        using RingSegment segment = RingSegment.Open(name); // takes entry 0 over
+
+        Assert.Equal(0L, SegmentFile.ReadInt64(name, entry + SegmentLayout.EntryMessagesWrittenOffset));
+        Assert.Equal(15L, SegmentFile.ReadInt64(name, SegmentLayout.MessagesWrittenOffset));
+        Assert.Equal(142L, SegmentFile.ReadInt64(name, SegmentLayout.BytesWrittenOffset));
+        Assert.Equal(3L, SegmentFile.ReadInt64(name, SegmentLayout.FullEventsOffset));
+        SegmentStatus taken = segment.GetStatus();
+        Assert.Equal((15L, 142L, 3L), (taken.MessagesWritten, taken.BytesWritten, taken.FullEvents));
+        ParticipantStatus me = Assert.Single(taken.Participants);
+        Assert.Equal((0, Environment.ProcessId, RingRole.None, true), (me.Index, me.Pid, me.Roles, me.IsAlive));
     }
 
     [Fact]
@@ -592,7 +826,9 @@ public sealed class SegmentLifecycleTests : IDisposable
         try
         {
             while (attached.Count < SegmentLayout.ParticipantCapacity) attached.Add(RingSegment.Open(name));
-            Assert.Equal(SegmentLayout.ParticipantCapacity, RingSegment.Stat(name).AttachedProcesses);
+            SegmentStatus full = RingSegment.Stat(name);
+            Assert.Equal(SegmentLayout.ParticipantCapacity, full.Participants.Count(p => p.IsAlive));
+            Assert.Equal(1, full.AttachedProcesses);
 
             RingException error = Assert.Throws<RingException>(() => RingSegment.Open(name));
             Assert.Contains($"{SegmentLayout.ParticipantCapacity}", error.Message, StringComparison.Ordinal);
@@ -602,10 +838,46 @@ public sealed class SegmentLifecycleTests : IDisposable
 
             attached[10].Dispose();
             attached[10] = RingSegment.Open(name);
-            Assert.Equal(SegmentLayout.ParticipantCapacity, RingSegment.Stat(name).AttachedProcesses);
+            Assert.Equal(SegmentLayout.ParticipantCapacity, RingSegment.Stat(name).Participants.Count(p => p.IsAlive));
         }
         finally
         {
+            foreach (RingSegment segment in attached) segment.Dispose();
+        }
+        Assert.Empty(RingSegment.Stat(name).Participants);
+    }
+
+    [Theory]
+    [InlineData(RingKind.Spsc)]
+    [InlineData(RingKind.Mpmc)]
+    public void CreateWriterOrReader_ParticipantTableFull_ThrowsRingExceptionUntilAnEntryIsFree(RingKind kind)
+    {
+        // Endpoints hold entries too: 63 attachments and one writer fill the table.
+        string name = _dir.NewName();
+        RingOptions options = kind == RingKind.Mpmc ? new RingOptions { Kind = RingKind.Mpmc, SlotCount = 4 } : Small;
+        List<RingSegment> attached = [RingSegment.Create(name, options)];
+        RingWriter? writer = null;
+        try
+        {
+            while (attached.Count < SegmentLayout.ParticipantCapacity - 1) attached.Add(RingSegment.Open(name));
+            writer = attached[0].CreateWriter();
+
+            Assert.Throws<RingException>(() => attached[1].CreateReader());
+            Assert.Throws<RingException>(() => RingSegment.Open(name));
+            if (kind == RingKind.Mpmc) Assert.Throws<RingException>(() => attached[1].CreateWriter());
+            Assert.Equal(SegmentLayout.ParticipantCapacity, RingSegment.Stat(name).Participants.Count);
+
+            attached[5].Dispose();
+            // The refused reader left no role or entry behind: a reader can be created now.
+            using RingReader reader = attached[1].CreateReader();
+            Assert.True(writer.TryWrite("room"u8));
+            byte[] buffer = new byte[16];
+            Assert.True(reader.TryRead(buffer, out int length));
+            Assert.Equal("room"u8.ToArray(), buffer[..length]);
+        }
+        finally
+        {
+            writer?.Dispose();
             foreach (RingSegment segment in attached) segment.Dispose();
         }
         Assert.Empty(RingSegment.Stat(name).Participants);

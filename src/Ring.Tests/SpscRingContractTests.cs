@@ -19,4 +19,14 @@ public sealed class SpscRingContractTests : RingContractTests
             throw;
         }
     }
+
+    /// <summary>The budget is the record space itself.</summary>
+    protected override RingOptions OptionsFor(long bytes, int maxMessage = 0) =>
+        new() { Kind = RingKind.Spsc, Capacity = bytes, MaxMessageLength = maxMessage };
+
+    protected override long Room(RingSegment segment) => segment.Capacity;
+
+    protected override long RoomFor(int length) => SegmentLayout.AlignedRecordLength(length);
+
+    protected override bool ReadBatchFreesRoomPerMessage => false;
 }

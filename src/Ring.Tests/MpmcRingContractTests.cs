@@ -1,0 +1,39 @@
+using System.Numerics;
+
+namespace Ring.Tests;
+
+/// <summary>The ring contract, run against the multi-producer / multi-consumer ring (one writer, one reader here).</summary>
+public sealed class MpmcRingContractTests : RingContractTests
+{
+    protected override RingUnderTest CreateRing(RingOptions options, WaitStrategy wait = WaitStrategy.SpinThenBlock)
+    {
+        RingSegment segment = RingSegment.Create(Segments.NewName("mpmc"), options with { Kind = RingKind.Mpmc });
+        RingWriter? writer = null;
+        try
+        {
+            writer = segment.CreateWriter(wait);
+            return new RingUnderTest(segment, writer, segment.CreateReader(wait));
+        }
+        catch
+        {
+            writer?.Dispose();
+            segment.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>As many slots as the budget holds (a power of two, at least two), each cut for the largest message.</summary>
+    protected override RingOptions OptionsFor(long bytes, int maxMessage = 0)
+    {
+        int payload = maxMessage == 0 ? RingOptions.DefaultSlotPayload : maxMessage;
+        long fits = bytes / SegmentLayout.SlotStrideFor(payload);
+        int slots = (int)Math.Max(SegmentLayout.MinSlotCount, BitOperations.RoundUpToPowerOf2((ulong)fits + 1) >> 1);
+        return new RingOptions { Kind = RingKind.Mpmc, SlotCount = slots, MaxMessageLength = maxMessage };
+    }
+
+    protected override long Room(RingSegment segment) => segment.SlotCount;
+
+    protected override long RoomFor(int length) => 1;
+
+    protected override bool ReadBatchFreesRoomPerMessage => true;
+}

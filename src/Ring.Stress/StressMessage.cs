@@ -7,14 +7,16 @@ namespace Ring.Stress;
 /// <summary>
 /// The stress message, shared by every worker and by the tests that play one side in-process:
 /// <code>
-/// offset 0   8 bytes  producer sequence number (little-endian, from 0)
+/// offset 0   8 bytes  producer sequence number (little-endian, from 0 for each producer)
 /// offset 8   8 bytes  send timestamp, Stopwatch.GetTimestamp() (CLOCK_MONOTONIC: comparable across processes)
 /// offset 16  4 bytes  CRC-32 of the payload
-/// offset 20  payload  pseudo-random bytes derived from (seed, sequence)
+/// offset 20  4 bytes  producer id (little-endian, from 0): which producer's stream the sequence belongs to
+/// offset 24  payload  pseudo-random bytes derived from (seed, producer, sequence)
 /// </code>
-/// The length of message <c>s</c> is also derived from (seed, s), uniform in [min-size, max-size], so a
-/// consumer that knows the seed and the size range can regenerate every message and compare it whole.
-/// Nothing here allocates.
+/// The length of a message is also derived from (seed, producer, sequence), uniform in [min-size, max-size],
+/// so a consumer that knows the seed and the size range can regenerate every message and compare it whole;
+/// a producer id or sequence that was damaged in transit no longer matches the payload. Producer 0 makes the
+/// same sizes and payloads as the single-producer format did. Nothing here allocates.
 /// </summary>
 public static class StressMessage
 {
@@ -27,31 +29,70 @@ public static class StressMessage
     /// <summary>Offset of the 4-byte payload checksum.</summary>
     public const int ChecksumOffset = 16;
 
+    /// <summary>Offset of the 4-byte producer id.</summary>
+    public const int ProducerOffset = 20;
+
     /// <summary>Bytes before the payload; also the smallest message.</summary>
-    public const int PrefixLength = 20;
+    public const int PrefixLength = 24;
 
     private const ulong Golden = 0x9E3779B97F4A7C15;
 
     /// <summary>The length of message <paramref name="sequence"/>: uniform in [<paramref name="minSize"/>, <paramref name="maxSize"/>].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int SizeFor(ulong seed, long sequence, int minSize, int maxSize)
+    public static int SizeFor(ulong seed, long sequence, int minSize, int maxSize) => SizeFor(seed, 0, sequence, minSize, maxSize);
+
+    /// <summary>The length of message <paramref name="sequence"/> of producer <paramref name="producer"/>: uniform in [<paramref name="minSize"/>, <paramref name="maxSize"/>].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SizeFor(ulong seed, int producer, long sequence, int minSize, int maxSize)
     {
         ulong span = (ulong)(maxSize - minSize) + 1;
-        return minSize + (int)(Mix(Key(seed, sequence) ^ 0x5A5A5A5A5A5A5A5A) % span);
+        return minSize + (int)(Mix(Key(seed, producer, sequence) ^ 0x5A5A5A5A5A5A5A5A) % span);
     }
 
     /// <summary>
     /// Fills <paramref name="message"/> (its length is the message size, at least <see cref="PrefixLength"/>)
     /// with message <paramref name="sequence"/>, stamped with <paramref name="timestamp"/>.
     /// </summary>
-    public static void Encode(Span<byte> message, ulong seed, long sequence, long timestamp)
+    public static void Encode(Span<byte> message, ulong seed, long sequence, long timestamp) => Encode(message, seed, 0, sequence, timestamp);
+
+    /// <summary>
+    /// Fills <paramref name="message"/> (its length is the message size, at least <see cref="PrefixLength"/>)
+    /// with message <paramref name="sequence"/> of producer <paramref name="producer"/>, stamped with <paramref name="timestamp"/>.
+    /// </summary>
+    public static void Encode(Span<byte> message, ulong seed, int producer, long sequence, long timestamp)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(message.Length, PrefixLength, nameof(message));
+        ArgumentOutOfRangeException.ThrowIfNegative(producer);
         Span<byte> payload = message[PrefixLength..];
-        FillPayload(payload, seed, sequence);
+        FillPayload(payload, seed, producer, sequence);
         BinaryPrimitives.WriteInt64LittleEndian(message[SequenceOffset..], sequence);
         BinaryPrimitives.WriteUInt32LittleEndian(message[ChecksumOffset..], Crc32.HashToUInt32(payload));
+        BinaryPrimitives.WriteInt32LittleEndian(message[ProducerOffset..], producer);
         Stamp(message, timestamp);
+    }
+
+    /// <summary>
+    /// True when <paramref name="message"/> is exactly message (producer, sequence) as its own prefix names
+    /// them: long enough, the length, checksum and payload derived from (seed, producer, sequence). The send
+    /// timestamp is not checked. <paramref name="producer"/> and <paramref name="sequence"/> are what the
+    /// prefix says (−1 when the message is shorter than the prefix), to be trusted only when this returns true.
+    /// </summary>
+    public static bool IsIntact(ReadOnlySpan<byte> message, ulong seed, int minSize, int maxSize, out int producer, out long sequence)
+    {
+        if (message.Length < PrefixLength)
+        {
+            producer = -1;
+            sequence = -1;
+            return false;
+        }
+        producer = ReadProducer(message);
+        sequence = ReadSequence(message);
+        ReadOnlySpan<byte> payload = message[PrefixLength..];
+        return producer >= 0
+            && sequence >= 0
+            && message.Length == SizeFor(seed, producer, sequence, minSize, maxSize)
+            && ReadChecksum(message) == ComputeChecksum(payload)
+            && PayloadMatches(payload, seed, producer, sequence);
     }
 
     /// <summary>Sets the send timestamp; the checksum does not cover it, so restamping is free.</summary>
@@ -61,6 +102,9 @@ public static class StressMessage
 
     /// <summary>The sequence number of a message at least <see cref="PrefixLength"/> long.</summary>
     public static long ReadSequence(ReadOnlySpan<byte> message) => BinaryPrimitives.ReadInt64LittleEndian(message[SequenceOffset..]);
+
+    /// <summary>The producer id of a message at least <see cref="PrefixLength"/> long.</summary>
+    public static int ReadProducer(ReadOnlySpan<byte> message) => BinaryPrimitives.ReadInt32LittleEndian(message[ProducerOffset..]);
 
     /// <summary>The send timestamp of a message at least <see cref="PrefixLength"/> long.</summary>
     public static long ReadTimestamp(ReadOnlySpan<byte> message) => BinaryPrimitives.ReadInt64LittleEndian(message[TimestampOffset..]);
@@ -72,9 +116,12 @@ public static class StressMessage
     public static uint ComputeChecksum(ReadOnlySpan<byte> payload) => Crc32.HashToUInt32(payload);
 
     /// <summary>Writes the pseudo-random payload of message <paramref name="sequence"/>.</summary>
-    public static void FillPayload(Span<byte> payload, ulong seed, long sequence)
+    public static void FillPayload(Span<byte> payload, ulong seed, long sequence) => FillPayload(payload, seed, 0, sequence);
+
+    /// <summary>Writes the pseudo-random payload of message <paramref name="sequence"/> of producer <paramref name="producer"/>.</summary>
+    public static void FillPayload(Span<byte> payload, ulong seed, int producer, long sequence)
     {
-        ulong key = Key(seed, sequence);
+        ulong key = Key(seed, producer, sequence);
         int offset = 0;
         ulong word = 0;
         for (; offset + sizeof(ulong) <= payload.Length; offset += sizeof(ulong))
@@ -89,9 +136,12 @@ public static class StressMessage
     }
 
     /// <summary>True when <paramref name="payload"/> is exactly what <see cref="FillPayload"/> writes for this message.</summary>
-    public static bool PayloadMatches(ReadOnlySpan<byte> payload, ulong seed, long sequence)
+    public static bool PayloadMatches(ReadOnlySpan<byte> payload, ulong seed, long sequence) => PayloadMatches(payload, seed, 0, sequence);
+
+    /// <summary>True when <paramref name="payload"/> is exactly what <see cref="FillPayload(Span{byte}, ulong, int, long)"/> writes for this message.</summary>
+    public static bool PayloadMatches(ReadOnlySpan<byte> payload, ulong seed, int producer, long sequence)
     {
-        ulong key = Key(seed, sequence);
+        ulong key = Key(seed, producer, sequence);
         int offset = 0;
         ulong word = 0;
         for (; offset + sizeof(ulong) <= payload.Length; offset += sizeof(ulong))
@@ -109,9 +159,13 @@ public static class StressMessage
         return true;
     }
 
-    /// <summary>Per-message key: every message of every seed starts its own stream.</summary>
+    /// <summary>
+    /// Per-message key: every message of every producer and seed starts its own stream. Producer 0's keys are
+    /// the single-producer format's.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Key(ulong seed, long sequence) => Mix(seed + Mix((ulong)sequence + Golden));
+    private static ulong Key(ulong seed, int producer, long sequence) =>
+        Mix(seed + Mix((ulong)sequence + Golden) + (producer == 0 ? 0 : Mix((ulong)producer * 0xD1B54A32D192ED03)));
 
     /// <summary>SplitMix64 in counter mode: word i is Mix(key + (i + 1)·golden).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -6,14 +6,20 @@ namespace Ring.Stress;
 public static class StressProducer
 {
     /// <summary>
-    /// Writes <see cref="WorkerSettings.Messages"/> messages, paced in bursts if the settings say so, with
-    /// blocking writes that give up after <see cref="WorkerSettings.WriteTimeout"/>. Each message is stamped
-    /// just before its blocking write, so time spent waiting for room counts as
-    /// delivery latency: a writer that misses its wake-up and is rescued by the bounded sleep shows up at
-    /// the consumer as a ~1 s latency. The loop reuses one buffer and allocates nothing.
+    /// Writes <see cref="WorkerSettings.Messages"/> messages as producer <see cref="WorkerSettings.ProducerId"/>,
+    /// paced in bursts if the settings say so, with blocking writes that give up after
+    /// <see cref="WorkerSettings.WriteTimeout"/>. Each message is stamped just before its blocking write, so time
+    /// spent waiting for room counts as delivery latency: a writer that misses its wake-up and is rescued by
+    /// the bounded sleep shows up at the consumer as a ~1 s latency. The loop reuses one buffer and allocates nothing.
+    /// <para>
+    /// With <see cref="WorkerSettings.ZeroCopy"/> (or any fault plan) each message is
+    /// claimed with <see cref="RingWriter.TryClaim"/>, encoded in place (stamped after the claim) and committed;
+    /// each <see cref="FaultPlan"/> in <see cref="WorkerSettings.Faults"/> signals the process at its point,
+    /// announcing it on <paramref name="log"/> (standard error by default).
+    /// </para>
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled while the writer waited for room.</exception>
-    public static WorkerResult Run(RingWriter writer, WorkerSettings settings, CancellationToken cancellationToken = default)
+    public static WorkerResult Run(RingWriter writer, WorkerSettings settings, CancellationToken cancellationToken = default, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(settings);
@@ -21,6 +27,10 @@ public static class StressProducer
             throw new ArgumentOutOfRangeException(nameof(settings), settings.MaxSize, $"max-size {settings.MaxSize} exceeds the segment's largest message, {writer.MaxMessageLength} bytes.");
         byte[] buffer = new byte[settings.MaxSize];
         BurstPacer? pacer = settings.CreatePacer();
+        IReadOnlyList<FaultPlan> faults = settings.Faults;
+        bool zeroCopy = settings.ZeroCopy || faults.Count != 0;
+        log ??= Console.Error;
+        int producer = settings.ProducerId;
         long messages = settings.Messages;
         long written = 0;
         long bytes = 0;
@@ -30,15 +40,18 @@ public static class StressProducer
         {
             for (long sequence = 0; sequence < messages; sequence++)
             {
-                Span<byte> message = buffer.AsSpan(0, StressMessage.SizeFor(settings.Seed, sequence, settings.MinSize, settings.MaxSize));
-                StressMessage.Encode(message, settings.Seed, sequence, Stopwatch.GetTimestamp());
-                if (!writer.TryWrite(message, settings.WriteTimeout, cancellationToken))
+                int size = StressMessage.SizeFor(settings.Seed, producer, sequence, settings.MinSize, settings.MaxSize);
+                bool ok = zeroCopy
+                    ? TryClaimAndCommit(writer, settings, log, buffer, size, sequence, cancellationToken)
+                    : TryWrite(writer, settings, buffer.AsSpan(0, size), sequence, cancellationToken);
+                if (!ok)
                 {
                     error = $"no room for {settings.WriteTimeout.TotalMilliseconds:0} ms after {written} of {messages} were written: the consumer stopped";
                     break;
                 }
                 written++;
-                bytes += message.Length;
+                bytes += size;
+                if (faults.Count != 0) FaultPlan.HitAll(faults, FaultPoint.AfterCommit, written, log, Describe(producer, sequence));
                 pacer?.AfterMessage(sequence + 1 < messages);
             }
         }
@@ -56,4 +69,43 @@ public static class StressProducer
             Error = error,
         };
     }
+
+    private static bool TryWrite(RingWriter writer, WorkerSettings settings, Span<byte> message, long sequence, CancellationToken cancellationToken)
+    {
+        StressMessage.Encode(message, settings.Seed, settings.ProducerId, sequence, Stopwatch.GetTimestamp());
+        return writer.TryWrite(message, settings.WriteTimeout, cancellationToken);
+    }
+
+    /// <summary>Claims room for the message (waiting up to the write timeout), encodes it in place and commits it, passing the fault points on the way.</summary>
+    private static bool TryClaimAndCommit(RingWriter writer, WorkerSettings settings, TextWriter log, byte[] scratch,
+        int size, long sequence, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<FaultPlan> faults = settings.Faults;
+        long number = sequence + 1;
+        if (faults.Count != 0) FaultPlan.HitAll(faults, FaultPoint.BeforeClaim, number, log, Describe(settings.ProducerId, sequence));
+        long deadline = Stopwatch.GetTimestamp() + (long)(settings.WriteTimeout.TotalSeconds * Stopwatch.Frequency);
+        Span<byte> claimed;
+        while (!writer.TryClaim(size, out claimed))
+        {
+            long remaining = deadline - Stopwatch.GetTimestamp();
+            if (remaining <= 0 || !writer.WaitToWrite(size, Stopwatch.GetElapsedTime(0, remaining), cancellationToken)) return false;
+        }
+        if (faults.Count != 0)
+        {
+            FaultPlan.HitAll(faults, FaultPoint.AfterClaim, number, log, Describe(settings.ProducerId, sequence));
+            if (FaultPlan.AnyDue(faults, FaultPoint.MidPayload, number))
+            {
+                // The whole message as it would be, then only its first half into the ring: prefix and part of the payload.
+                Span<byte> message = scratch.AsSpan(0, size);
+                StressMessage.Encode(message, settings.Seed, settings.ProducerId, sequence, Stopwatch.GetTimestamp());
+                message[..(size / 2)].CopyTo(claimed);
+                FaultPlan.HitAll(faults, FaultPoint.MidPayload, number, log, Describe(settings.ProducerId, sequence));
+            }
+        }
+        StressMessage.Encode(claimed, settings.Seed, settings.ProducerId, sequence, Stopwatch.GetTimestamp());
+        writer.Commit();
+        return true;
+    }
+
+    private static string Describe(int producer, long sequence) => $"message {sequence + 1} (producer {producer}, sequence {sequence})";
 }

@@ -1,8 +1,10 @@
 namespace Ring.Stress;
 
 /// <summary>
-/// One worker process: attaches to an existing segment, plays one end of its ring, prints one JSON result
-/// line. A coordinator (later) creates the segments, starts workers — and kills them — and reads their lines.
+/// One worker process: attaches to an existing segment of either kind, plays one end of its ring (for an
+/// MPMC ring, one of several producers or consumers), prints one JSON result line. A coordinator creates the
+/// segments, starts workers — and kills them, or lets a <see cref="FaultPlan"/> make them die at a chosen
+/// point — and reads their lines. A worker that dies prints nothing.
 /// </summary>
 public static class Worker
 {
@@ -12,7 +14,7 @@ public static class Worker
     /// <summary>The run saw a violation (lost, duplicated, reordered or corrupted messages, a lost wake-up) or stopped on a ring error.</summary>
     public const int ExitViolations = 1;
 
-    /// <summary>The command line was wrong (System.CommandLine's errors, or sizes the segment cannot carry).</summary>
+    /// <summary>The command line was wrong (System.CommandLine's errors, sizes the segment cannot carry, or a fault plan for the other role).</summary>
     public const int ExitUsage = 2;
 
     /// <summary>The worker could not attach: no such segment, or its role is held by a live process.</summary>
@@ -24,6 +26,12 @@ public static class Worker
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
+        foreach (FaultPlan fault in settings.Faults)
+        {
+            if (fault.IsProducerPoint == (settings.Role == WorkerRole.Producer)) continue;
+            error.WriteLine($"worker: the fault point {fault.PointName} is a {(fault.IsProducerPoint ? "producer" : "consumer")} point; this worker is a {settings.Role.ToString().ToLowerInvariant()}.");
+            return ExitUsage;
+        }
         RingSegment segment;
         try
         {
@@ -47,12 +55,12 @@ public static class Worker
                 if (settings.Role == WorkerRole.Producer)
                 {
                     using RingWriter writer = segment.CreateWriter(settings.Wait);
-                    result = StressProducer.Run(writer, settings, cancellationToken);
+                    result = StressProducer.Run(writer, settings, cancellationToken, error);
                 }
                 else
                 {
                     using RingReader reader = segment.CreateReader(settings.Wait);
-                    result = StressConsumer.Run(reader, settings, cancellationToken);
+                    result = StressConsumer.Run(reader, settings, cancellationToken, error);
                 }
             }
             catch (RingRoleTakenException e)

@@ -26,11 +26,32 @@ public static class WorkerCommand
         role.AcceptOnlyFromAmong("producer", "consumer");
         Option<long> messages = new("--messages")
         {
-            Description = "Messages to write (producer) or to read and check (consumer).",
+            Description = "Messages to write (producer) or to read and check from each producer (consumer).",
             HelpName = "N",
             Required = true,
         };
         messages.Validators.Add(r => Positive(r, r.GetValueOrDefault<long>()));
+        Option<int> producerId = new("--producer-id")
+        {
+            Description = "Producer: its id, stamped into every message (give each producer of an MPMC ring its own, 0..P-1).",
+            HelpName = "ID",
+            DefaultValueFactory = _ => 0,
+        };
+        producerId.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0) r.AddError("--producer-id must not be negative.");
+        });
+        Option<int> producers = new("--producers")
+        {
+            Description = "Consumer: how many producers (ids 0..P-1) each send --messages messages; each one's stream is checked on its own.",
+            HelpName = "P",
+            DefaultValueFactory = _ => 1,
+        };
+        producers.Validators.Add(r => Positive(r, r.GetValueOrDefault<int>()));
+        Option<bool> zeroCopy = new("--zero-copy")
+        {
+            Description = "Use the zero-copy calls: TryClaim/Commit (producer), read handlers (consumer). Implied by a fault plan.",
+        };
         Option<int> minSize = new("--min-size")
         {
             Description = $"Smallest message in bytes (at least the {StressMessage.PrefixLength}-byte prefix).",
@@ -83,12 +104,15 @@ public static class WorkerCommand
         writeTimeoutMs.Validators.Add(r => Positive(r, r.GetValueOrDefault<int>()));
 
         Command command = new("worker",
-            "Play one end of an existing ring and print one JSON result line: role, messages, bytes, lost, duplicated, " +
+            "Play one end of an existing ring (SPSC or MPMC) and print one JSON result line: role, messages, bytes, lost, duplicated, " +
             "reordered, corrupted, lost_wakeups, max_latency_us, elapsed_s. Exit 0: no violation; 1: violations; " +
             "2: usage error; 3: could not attach (no such segment, or the role is taken). A consumer waits --read-timeout-ms and a " +
-            "producer --write-timeout-ms for its peer before it counts the peer as stopped (exit 1).")
+            "producer --write-timeout-ms for its peer before it counts the peer as stopped (exit 1). Fault injection: " +
+            $"{FaultPlan.KillAtVariable}=before-claim|after-claim|mid-payload|after-commit (producer) or mid-read (consumer) and " +
+            $"{FaultPlan.KillAfterVariable}=N (the N-th message, default 1) make the worker send itself SIGKILL at that point; " +
+            $"{FaultPlan.StopAtVariable} and {FaultPlan.StopAfterVariable} the same with SIGSTOP. The worker then uses the zero-copy calls.")
         {
-            segment, role, messages, minSize, maxSize, wait, burst, pauseMs, seed, readTimeoutMs, writeTimeoutMs,
+            segment, role, messages, producerId, producers, zeroCopy, minSize, maxSize, wait, burst, pauseMs, seed, readTimeoutMs, writeTimeoutMs,
         };
         command.Validators.Add(r =>
         {
@@ -96,34 +120,47 @@ public static class WorkerCommand
             int min = r.GetResult(minSize)?.GetValueOrDefault<int>() ?? DefaultMinSize;
             int max = r.GetResult(maxSize)?.GetValueOrDefault<int>() ?? DefaultMaxSize;
             if (min < StressMessage.PrefixLength)
-                r.AddError($"--min-size must be at least {StressMessage.PrefixLength} (the sequence, timestamp and checksum prefix).");
+                r.AddError($"--min-size must be at least {StressMessage.PrefixLength} (the sequence, timestamp, checksum and producer-id prefix).");
             else if (max < min)
                 r.AddError("--max-size must be at least --min-size.");
             if ((r.GetResult(burst) is null) != (r.GetResult(pauseMs) is null))
                 r.AddError("--burst and --pause-ms go together.");
         });
-        command.SetAction(parsed => Worker.Run(
-            new WorkerSettings
+        command.SetAction(parsed =>
+        {
+            IReadOnlyList<FaultPlan> faults = FaultPlan.FromEnvironment(out string? faultError);
+            if (faultError is not null)
             {
-                Segment = parsed.GetRequiredValue(segment),
-                Role = parsed.GetRequiredValue(role) == "producer" ? WorkerRole.Producer : WorkerRole.Consumer,
-                Messages = parsed.GetValue(messages),
-                MinSize = parsed.GetValue(minSize),
-                MaxSize = parsed.GetValue(maxSize),
-                Wait = parsed.GetValue(wait) switch
+                Console.Error.WriteLine($"worker: {faultError}");
+                return Worker.ExitUsage;
+            }
+            return Worker.Run(
+                new WorkerSettings
                 {
-                    "spin" => WaitStrategy.BusySpin,
-                    "yield" => WaitStrategy.SpinThenYield,
-                    _ => WaitStrategy.SpinThenBlock,
+                    Segment = parsed.GetRequiredValue(segment),
+                    Role = parsed.GetRequiredValue(role) == "producer" ? WorkerRole.Producer : WorkerRole.Consumer,
+                    Messages = parsed.GetValue(messages),
+                    ProducerId = parsed.GetValue(producerId),
+                    Producers = parsed.GetValue(producers),
+                    ZeroCopy = parsed.GetValue(zeroCopy),
+                    Faults = faults,
+                    MinSize = parsed.GetValue(minSize),
+                    MaxSize = parsed.GetValue(maxSize),
+                    Wait = parsed.GetValue(wait) switch
+                    {
+                        "spin" => WaitStrategy.BusySpin,
+                        "yield" => WaitStrategy.SpinThenYield,
+                        _ => WaitStrategy.SpinThenBlock,
+                    },
+                    Burst = parsed.GetValue(burst),
+                    PauseMs = parsed.GetValue(pauseMs) ?? IntRange.Exactly(0),
+                    Seed = parsed.GetValue(seed),
+                    ReadTimeout = TimeSpan.FromMilliseconds(parsed.GetValue(readTimeoutMs)),
+                    WriteTimeout = TimeSpan.FromMilliseconds(parsed.GetValue(writeTimeoutMs)),
                 },
-                Burst = parsed.GetValue(burst),
-                PauseMs = parsed.GetValue(pauseMs) ?? IntRange.Exactly(0),
-                Seed = parsed.GetValue(seed),
-                ReadTimeout = TimeSpan.FromMilliseconds(parsed.GetValue(readTimeoutMs)),
-                WriteTimeout = TimeSpan.FromMilliseconds(parsed.GetValue(writeTimeoutMs)),
-            },
-            Console.Out,
-            Console.Error));
+                Console.Out,
+                Console.Error);
+        });
         return command;
     }
 

@@ -19,8 +19,20 @@ public sealed record WorkerSettings
     /// <summary>The end of the ring to play.</summary>
     public required WorkerRole Role { get; init; }
 
-    /// <summary>N: messages to write or to read.</summary>
+    /// <summary>N: messages to write, or to read from each producer.</summary>
     public required long Messages { get; init; }
+
+    /// <summary>Producer: its id, stamped into every message so a consumer can tell the producers' streams apart.</summary>
+    public int ProducerId { get; init; }
+
+    /// <summary>Consumer: how many producers (ids 0..P-1) each send <see cref="Messages"/> messages.</summary>
+    public int Producers { get; init; } = 1;
+
+    /// <summary>Use the zero-copy calls: TryClaim/Commit for a producer, read handlers for a consumer.</summary>
+    public bool ZeroCopy { get; init; }
+
+    /// <summary>Where the worker kills (or stops) itself, if anywhere; any plan implies <see cref="ZeroCopy"/>.</summary>
+    public IReadOnlyList<FaultPlan> Faults { get; init; } = [];
 
     /// <summary>Smallest message, at least <see cref="StressMessage.PrefixLength"/>.</summary>
     public int MinSize { get; init; } = StressMessage.PrefixLength;

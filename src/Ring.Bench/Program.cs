@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BenchmarkDotNet.Running;
+using Ring.Bench.Compare;
 using Ring.Bench.Demo;
 
 Command bdn = new("bdn", "Runs the BenchmarkDotNet suites (in-process operation costs and MPMC throughput against Channels); "
@@ -17,6 +18,8 @@ RootCommand root = new("Ring's demo and benchmarks: two processes exchanging mes
 {
     DemoCommands.CreateDemo(),
     DemoCommands.CreateChild(),
+    CompareCommands.CreateCompare(),
+    CompareCommands.CreateChild(),
     bdn,
 };
 return root.Parse(args).Invoke();

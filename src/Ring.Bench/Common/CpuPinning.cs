@@ -24,6 +24,14 @@ internal static class CpuPinning
         return string.Join(",", CpusIn((ulong)process.ProcessorAffinity));
     }
 
+    /// <summary>Lets the process's main thread run on all of <paramref name="cpus"/> again.</summary>
+    public static void Unpin(Process process, IReadOnlyList<int> cpus)
+    {
+        long mask = 0;
+        foreach (int cpu in cpus) mask |= 1L << cpu;
+        process.ProcessorAffinity = (nint)mask;
+    }
+
     private static List<int> CpusIn(ulong mask)
     {
         List<int> cpus = [];

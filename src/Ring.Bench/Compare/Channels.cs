@@ -1,0 +1,176 @@
+using System.Buffers.Binary;
+using Ring.Bench.Common;
+
+namespace Ring.Bench.Compare;
+
+/// <summary>
+/// One side of a two-way link between the harness and its child. Every message is exactly the measured
+/// size; the first 8 bytes carry a sequence number (0 and up) or a negative control tag.
+/// </summary>
+internal interface IChannel : IDisposable
+{
+    void Send(ReadOnlySpan<byte> message);
+
+    /// <summary>Waits for the next message, copies it into <paramref name="destination"/> and returns its length.</summary>
+    int Receive(Span<byte> destination);
+
+    /// <summary>Kernel sleeps so far on both directions, where the transport can tell; null elsewhere.</summary>
+    long? Sleeps => null;
+}
+
+/// <summary>Two SPSC rings, one per direction, both ends waiting with one strategy.</summary>
+internal sealed class RingChannel : IChannel
+{
+    private readonly RingSegment _outbound;
+    private readonly RingSegment _inbound;
+    private readonly RingWriter _writer;
+    private readonly RingReader _reader;
+
+    public RingChannel(RingSegment outbound, RingSegment inbound, WaitStrategy wait)
+    {
+        _outbound = outbound;
+        _inbound = inbound;
+        _writer = outbound.CreateWriter(wait);
+        _reader = inbound.CreateReader(wait);
+    }
+
+    public void Send(ReadOnlySpan<byte> message) => _writer.Write(message);
+
+    public int Receive(Span<byte> destination)
+    {
+        _reader.WaitToRead(Timeout.InfiniteTimeSpan);
+        _reader.TryRead(destination, out int length); // the sole consumer: what WaitToRead saw is still there
+        return length;
+    }
+
+    public long? Sleeps => _outbound.GetStatus().Sleeps + _inbound.GetStatus().Sleeps;
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _reader.Dispose();
+        _outbound.Dispose();
+        _inbound.Dispose();
+    }
+}
+
+/// <summary>
+/// Messages over byte streams (pipes, sockets): a 4-byte length prefix, then the payload. Each message is
+/// one write call; reads go through a buffer, so the receiver may take many messages per system call.
+/// </summary>
+internal sealed class FramedStreamChannel : IChannel
+{
+    private const int HeaderLength = sizeof(int);
+
+    private readonly Stream _input;
+    private readonly Stream _output;
+    private readonly byte[] _frame;
+    private readonly byte[] _buffer;
+    private int _start;
+    private int _end;
+
+    public FramedStreamChannel(Stream input, Stream output, int messageSize)
+    {
+        _input = input;
+        _output = output;
+        _frame = new byte[HeaderLength + messageSize];
+        _buffer = new byte[Math.Max(1 << 16, 2 * _frame.Length)];
+    }
+
+    public static FramedStreamChannel Duplex(Stream stream, int messageSize) => new(stream, stream, messageSize);
+
+    public void Send(ReadOnlySpan<byte> message)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(_frame, message.Length);
+        message.CopyTo(_frame.AsSpan(HeaderLength));
+        _output.Write(_frame, 0, HeaderLength + message.Length);
+    }
+
+    public int Receive(Span<byte> destination)
+    {
+        Fill(HeaderLength);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(_start));
+        if (length < 0 || length > destination.Length) throw new BenchFailure($"a frame announced {length} bytes; at most {destination.Length} were expected");
+        Fill(HeaderLength + length);
+        _buffer.AsSpan(_start + HeaderLength, length).CopyTo(destination);
+        _start += HeaderLength + length;
+        return length;
+    }
+
+    public void Dispose()
+    {
+        _input.Dispose();
+        if (!ReferenceEquals(_input, _output)) _output.Dispose();
+    }
+
+    private void Fill(int needed)
+    {
+        if (_end - _start >= needed) return;
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+        while (_end < needed)
+        {
+            int read = _input.Read(_buffer.AsSpan(_end));
+            if (read == 0) throw new BenchFailure("the peer closed the connection");
+            _end += read;
+        }
+    }
+}
+
+/// <summary>
+/// The physical limit: one fixed-size slot ring per direction in a shared mapping, with no framing, no
+/// headers and no checks. The tail (what was published) and head (what was consumed) are 64-bit sequences,
+/// each on its own 128-byte block; each side caches the other's and re-reads it only when it must wait.
+/// Waiting re-reads the other side's sequence with a pause in between (<c>Thread.SpinWait(1)</c>, as Ring's
+/// BusySpin does): without it the spinning reader keeps stealing the cache line the writer is about to store to.
+/// </summary>
+internal sealed class FloorChannel(FloorMapping mapping, int messageSize, long outboundOffset, long inboundOffset) : IChannel
+{
+    public const int BlockLength = 128;
+    private const int SlotAlignment = 64;
+    private const long TargetRegionBytes = 1 << 20;
+
+    private readonly long _slots = SlotCount(messageSize);
+    private readonly long _stride = Stride(messageSize);
+    private long _sent;
+    private long _consumerSeen;
+    private long _received;
+    private long _producerSeen;
+
+    /// <summary>Bytes one direction occupies: tail block, head block, slots.</summary>
+    public static long RegionLength(int messageSize) => 2 * BlockLength + SlotCount(messageSize) * Stride(messageSize);
+
+    public void Send(ReadOnlySpan<byte> message)
+    {
+        ref long head = ref mapping.Word(outboundOffset + BlockLength);
+        while (_sent - _consumerSeen >= _slots && _sent - (_consumerSeen = Volatile.Read(ref head)) >= _slots) Thread.SpinWait(1);
+        message.CopyTo(mapping.Bytes(SlotOffset(outboundOffset, _sent), messageSize));
+        Volatile.Write(ref mapping.Word(outboundOffset), ++_sent);
+    }
+
+    public int Receive(Span<byte> destination)
+    {
+        ref long tail = ref mapping.Word(inboundOffset);
+        while (_received == _producerSeen && _received == (_producerSeen = Volatile.Read(ref tail))) Thread.SpinWait(1);
+        mapping.Bytes(SlotOffset(inboundOffset, _received), messageSize).CopyTo(destination);
+        Volatile.Write(ref mapping.Word(inboundOffset + BlockLength), ++_received);
+        return messageSize;
+    }
+
+    public void Dispose() => mapping.Dispose();
+
+    private long SlotOffset(long region, long sequence) => region + 2 * BlockLength + (sequence & (_slots - 1)) * _stride;
+
+    private static long Stride(int messageSize) => (messageSize + SlotAlignment - 1) / SlotAlignment * SlotAlignment;
+
+    private static long SlotCount(int messageSize)
+    {
+        long slots = 2;
+        while (slots * 2 * Stride(messageSize) <= TargetRegionBytes) slots *= 2;
+        return slots;
+    }
+}

@@ -1,0 +1,304 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using HdrHistogram;
+using Ring.Bench.Common;
+
+namespace Ring.Bench.Compare;
+
+/// <summary>
+/// The <c>compare</c> command: for every round, size and transport, starts a child over that transport,
+/// measures round trips then a one-way stream, and finally prints the medians of the rounds.
+/// Owns the cleanup like <c>DemoParent</c>: the child is killed and every name removed on each way out this
+/// process controls; a child whose parent vanished removes them itself.
+/// </summary>
+internal sealed class CompareParent
+{
+    // Reading the clock costs about as much as sending a small message over the ring: look every 1024.
+    private const long ClockCheckMask = 1023;
+    private const long HighestTrackableNs = 60_000_000_000;
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly CompareSettings _settings;
+    private readonly Lock _gate = new();
+    private readonly IReadOnlyList<int> _cpus = CpuPinning.AllowedCpus();
+    private Process? _child; // guarded by _gate, shared with the signal and exit handlers
+    private TransportHost? _host; // guarded by _gate
+    private bool _childMayExit; // guarded by _gate
+    private bool _stopping; // guarded by _gate
+    private int _sessions;
+
+    private CompareParent(CompareSettings settings) => _settings = settings;
+
+    public static int Run(CompareSettings settings) => new CompareParent(settings).Run();
+
+    private int Run()
+    {
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        try
+        {
+            Execute();
+            return 0;
+        }
+        catch (Exception e) when (e is BenchFailure or RingException or IOException or SocketException)
+        {
+            Console.Error.WriteLine($"compare: error: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            Cleanup();
+        }
+    }
+
+    private void Execute()
+    {
+        Stopwatch total = Stopwatch.StartNew();
+        TransportHost.RemoveNamesOfDeadRuns();
+        Console.WriteLine($"Ring compare · {MachineInfo.Describe()}");
+        Console.WriteLine(CompareReport.Setup(_settings, PinningDescription()));
+        foreach (Transport transport in _settings.Transports) Console.WriteLine($"  {transport.Name,-12} {transport.Definition}");
+        Console.WriteLine();
+
+        List<Sample> samples = [];
+        for (int round = 1; round <= _settings.Rounds; round++)
+        {
+            foreach (int size in _settings.Sizes)
+            {
+                foreach (Transport transport in _settings.Transports)
+                {
+                    foreach (Sample sample in RunSession(transport, size))
+                    {
+                        samples.Add(sample);
+                        Console.WriteLine(CompareReport.Progress(round, sample));
+                    }
+                }
+            }
+        }
+
+        List<Sample> medians = CompareReport.Medians(samples);
+        Console.WriteLine();
+        foreach (string line in CompareReport.Tables(medians, _settings)) Console.WriteLine(line);
+        if (_settings.JsonPath is not null)
+        {
+            CompareReport.WriteJson(medians, _settings.JsonPath);
+            Console.WriteLine($"wrote {medians.Count} records to {_settings.JsonPath}");
+        }
+        if (_settings.PlotPath is not null)
+        {
+            ComparePlot.Write(medians, _settings, _settings.PlotPath);
+            Console.WriteLine($"drew the medians to {_settings.PlotPath}");
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total {total.Elapsed.TotalSeconds:F1} s"));
+    }
+
+    private string PinningDescription() =>
+        _cpus.Count < 2
+            ? $"none: this process may run on {_cpus.Count} CPU only"
+            : $"parent main thread on CPU {_cpus[0]}, each child's main thread on CPU {_cpus[1]} (Process.ProcessorAffinity; other runtime threads unpinned)";
+
+    private List<Sample> RunSession(Transport transport, int size)
+    {
+        string uniqueName = string.Create(CultureInfo.InvariantCulture, $"compare-{Environment.ProcessId}-{++_sessions}");
+        using TransportHost host = TransportHost.Create(transport, size, uniqueName);
+        lock (_gate)
+        {
+            if (_stopping) throw new BenchFailure("stopped");
+            _host = host;
+        }
+        Process child = StartChild(transport, size, host.Endpoint);
+        try
+        {
+            IChannel channel = host.Connect();
+            byte[] buffer = new byte[size];
+            CompareWire.Receive(channel, buffer, CompareTag.Ready, "child");
+            if (CompareWire.ValueAt(buffer, 0) != child.Id) throw new BenchFailure($"process {CompareWire.ValueAt(buffer, 0)} answered instead of the child (pid {child.Id})");
+
+            List<Sample> samples = [MeasureRoundTrips(transport, size, channel, buffer)];
+            if (transport.HasStream) samples.Add(MeasureStream(transport, size, channel, buffer));
+
+            lock (_gate) _childMayExit = true;
+            CompareWire.Send(channel, buffer, CompareTag.Quit);
+            if (!child.WaitForExit(ExitTimeout)) throw new BenchFailure($"the {transport.Name} child did not exit within {ExitTimeout.TotalSeconds:0} s of Quit");
+            if (child.ExitCode != 0) throw new BenchFailure($"the {transport.Name} child exited with code {child.ExitCode}");
+            return samples;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (!child.HasExited) child.Kill();
+                _child = null;
+                _host = null;
+            }
+            child.Dispose();
+        }
+    }
+
+    private Process StartChild(Transport transport, int size, string endpoint)
+    {
+        lock (_gate)
+        {
+            if (_stopping) throw new BenchFailure("stopped before the child started");
+            using Process self = Process.GetCurrentProcess();
+            // A child forked from the pinned main thread would start on CPU 0 and keep there the threads it
+            // creates before it is moved: unpin for the start, then pin both.
+            if (_cpus.Count >= 2) CpuPinning.Unpin(self, _cpus);
+            _childMayExit = false;
+            _child = SelfProcess.StartChild([
+                CompareCommands.ChildCommandName,
+                CompareCommands.TransportOptionName, transport.Name,
+                CompareCommands.SizeOptionName, size.ToString(CultureInfo.InvariantCulture),
+                CompareCommands.EndpointOptionName, endpoint,
+            ]);
+            _child.EnableRaisingEvents = true;
+            _child.Exited += OnChildExited;
+            if (_cpus.Count >= 2)
+            {
+                CpuPinning.PinTo(self, _cpus[0]);
+                CpuPinning.PinTo(_child, _cpus[1]);
+            }
+            return _child;
+        }
+    }
+
+    private Sample MeasureRoundTrips(Transport transport, int size, IChannel channel, byte[] buffer)
+    {
+        LongHistogram histogram = new(HighestTrackableNs, numberOfSignificantValueDigits: 3);
+        long sleepsBefore = channel.Sleeps ?? 0;
+        TimeSpan cpuBefore = CpuTime();
+        long wallStart = Stopwatch.GetTimestamp();
+        long allocated = RoundTrips(channel, new byte[size], buffer, histogram, transport.PauseNs);
+        long sent = _settings.WarmupRoundTrips + (long)_settings.MeasuredRoundTrips;
+        CompareWire.Send(channel, buffer, CompareTag.EndRoundTrips, sent);
+        CompareWire.Receive(channel, buffer, CompareTag.RoundTripReport, "child");
+        double wall = Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
+        double parentCpu = (CpuTime() - cpuBefore).TotalSeconds;
+        if (CompareWire.ValueAt(buffer, 0) != sent) throw new BenchFailure($"{transport.Name}: sent {sent} pings, the child echoed {CompareWire.ValueAt(buffer, 0)}");
+        double childCpu = CompareWire.ValueAt(buffer, 1) / 1e9;
+        double? sleeps = channel.Sleeps is long after ? (after - sleepsBefore) / (double)sent : null;
+        return new Sample(transport, size, Sample.RoundTrip,
+            histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(90), histogram.GetValueAtPercentile(99),
+            histogram.GetValueAtPercentile(99.9), histogram.GetMaxValue(), null, null,
+            parentCpu, childCpu, wall, sleeps, allocated);
+    }
+
+    /// <summary>Runs the warm-up and the measured round trips in one loop; returns the bytes allocated after the warm-up.</summary>
+    private long RoundTrips(IChannel channel, byte[] pingBuffer, byte[] pongBuffer, LongHistogram histogram, long pauseNs)
+    {
+        Span<byte> ping = pingBuffer;
+        Span<byte> pong = pongBuffer;
+        double nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
+        int warmup = _settings.WarmupRoundTrips;
+        long total = warmup + (long)_settings.MeasuredRoundTrips;
+        long allocatedBefore = 0;
+        if (pauseNs > 0) NativeSleep.TightenTimerSlack();
+        for (long sequence = 0; sequence < total; sequence++)
+        {
+            if (sequence == warmup)
+            {
+                // The warm-up ran this very loop, recording included: tiered up, one-time allocations behind us.
+                histogram.Reset();
+                allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            }
+            if (pauseNs > 0) NativeSleep.Sleep(pauseNs);
+            BinaryPrimitives.WriteInt64LittleEndian(ping, sequence);
+            long start = Stopwatch.GetTimestamp();
+            channel.Send(ping);
+            int length = channel.Receive(pong);
+            long elapsed = Stopwatch.GetTimestamp() - start;
+            if (length != ping.Length || CompareWire.TagOf(pong) != sequence) ThrowBadEcho(sequence, length, CompareWire.TagOf(pong));
+            histogram.RecordValue(Math.Min((long)(elapsed * nanosecondsPerTick), HighestTrackableNs));
+        }
+        return GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+    }
+
+    private Sample MeasureStream(Transport transport, int size, IChannel channel, byte[] buffer)
+    {
+        long sleepsBefore = channel.Sleeps ?? 0;
+        TimeSpan cpuBefore = CpuTime();
+        long wallStart = Stopwatch.GetTimestamp();
+        CompareWire.Send(channel, buffer, CompareTag.StartStream);
+        byte[] message = new byte[size];
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        long sent = StreamFor(channel, message, (long)(_settings.StreamDuration.TotalSeconds * Stopwatch.Frequency));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        CompareWire.Send(channel, buffer, CompareTag.EndStream, sent);
+        CompareWire.Receive(channel, buffer, CompareTag.StreamReport, "child");
+        double wall = Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
+        double parentCpu = (CpuTime() - cpuBefore).TotalSeconds;
+        long received = CompareWire.ValueAt(buffer, 0);
+        double seconds = CompareWire.ValueAt(buffer, 1) / 1e9;
+        long outOfOrder = CompareWire.ValueAt(buffer, 2);
+        long wrongLength = CompareWire.ValueAt(buffer, 3);
+        double childCpu = CompareWire.ValueAt(buffer, 4) / 1e9;
+        if (received != sent || outOfOrder != 0 || wrongLength != 0 || CompareWire.ValueAt(buffer, 5) != sent)
+            throw new BenchFailure($"{transport.Name} stream: sent {sent:N0}, the child received {received:N0} with {outOfOrder:N0} sequence breaks and {wrongLength:N0} wrong lengths");
+        double? sleeps = channel.Sleeps is long after ? (after - sleepsBefore) / (double)sent : null;
+        return new Sample(transport, size, Sample.Stream, null, null, null, null, null,
+            received / seconds, received * (double)size / seconds / 1e6, parentCpu, childCpu, wall, sleeps, allocated);
+    }
+
+    private static long StreamFor(IChannel channel, byte[] buffer, long durationTicks)
+    {
+        Span<byte> message = buffer;
+        long end = Stopwatch.GetTimestamp() + durationTicks;
+        long sequence = 0;
+        while ((sequence & ClockCheckMask) != 0 || Stopwatch.GetTimestamp() < end)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(message, sequence);
+            channel.Send(message);
+            sequence++;
+        }
+        return sequence;
+    }
+
+    private static TimeSpan CpuTime()
+    {
+        using Process self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
+
+    private void OnChildExited(object? sender, EventArgs e)
+    {
+        int code;
+        lock (_gate)
+        {
+            if (_stopping || _childMayExit || _child is null || !ReferenceEquals(sender, _child)) return;
+            code = _child.ExitCode;
+        }
+        Console.Error.WriteLine($"compare: error: the child exited with code {code} in the middle of a measurement");
+        Cleanup();
+        Environment.Exit(1);
+    }
+
+    private void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true; // the default would end the process without removing the files
+        Console.Error.WriteLine($"compare: {context.Signal}: stopping the child and removing the files");
+        Cleanup();
+        Environment.Exit(context.Signal == PosixSignal.SIGINT ? 128 + 2 : 128 + 15);
+    }
+
+    /// <summary>
+    /// Kills the child and removes names, without unmapping anything: the main thread may be inside a
+    /// measured loop on the mapping, and the process is about to exit anyway.
+    /// </summary>
+    private void Cleanup()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+            if (_child is { HasExited: false }) _child.Kill();
+            _host?.RemoveNames();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadEcho(long sequence, int length, long tag) =>
+        throw new BenchFailure($"ping {sequence} came back as {length} bytes carrying tag {tag}");
+}

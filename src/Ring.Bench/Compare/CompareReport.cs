@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Ring.Bench.Compare;
+
+/// <summary>The compare command's output: progress lines, median tables, JSON.</summary>
+internal static class CompareReport
+{
+    private const string Pipe = "pipe";
+
+    public static string Setup(CompareSettings s, string pinning) => string.Join("\n",
+        Invariant($"sizes {string.Join(", ", s.Sizes.Select(Bytes))} · {s.Rounds} rounds, transports alternated within each round, medians reported"),
+        Invariant($"rtt: {s.WarmupRoundTrips:N0} warm-up + {s.MeasuredRoundTrips:N0} measured round trips · stream: {s.StreamDuration.TotalSeconds:0.##} s one-way, counted by the receiver"),
+        $"pinning: {pinning}",
+        "cpu: user+sys of the whole process over the measurement (warm-up included for rtt); sleeps: Ring eventcount sleeps, both directions",
+        "every message is exactly the measured size, its first 8 bytes a sequence number that the receiver checks",
+        "transports:");
+
+    public static string Progress(int round, Sample s)
+    {
+        string figures = s.Measurement == Sample.RoundTrip
+            ? Invariant($"p50 {Micros(s.P50Ns)} p99 {Micros(s.P99Ns)} p99.9 {Micros(s.P999Ns)} max {Micros(s.MaxNs)} µs")
+            : Invariant($"{s.MessagesPerSecond / 1e6:F3} M msg/s {s.MegabytesPerSecond:F0} MB/s");
+        string sleeps = s.SleepsPerMessage is double z ? Invariant($" · sleeps/msg {z:F2}") : "";
+        return Invariant($"round {round} {s.Transport.Name,-11} {Bytes(s.Size),6} {s.Measurement,-6} {figures} · cpu parent {s.ParentCpuSeconds:F2} s, child {s.ChildCpuSeconds:F2} s in {s.WallSeconds:F2} s wall{sleeps} · parent allocated {s.ParentAllocatedBytes:N0} B");
+    }
+
+    /// <summary>Each figure's median over the rounds, per transport × size × measurement, in run order.</summary>
+    public static List<Sample> Medians(List<Sample> samples) =>
+        samples.GroupBy(s => (s.Transport.Kind, s.Size, s.Measurement))
+            .Select(g =>
+            {
+                Sample first = g.First();
+                double? M(Func<Sample, double?> field) => Median(g.Select(field));
+                return first with
+                {
+                    P50Ns = M(s => s.P50Ns),
+                    P90Ns = M(s => s.P90Ns),
+                    P99Ns = M(s => s.P99Ns),
+                    P999Ns = M(s => s.P999Ns),
+                    MaxNs = M(s => s.MaxNs),
+                    MessagesPerSecond = M(s => s.MessagesPerSecond),
+                    MegabytesPerSecond = M(s => s.MegabytesPerSecond),
+                    ParentCpuSeconds = M(s => s.ParentCpuSeconds)!.Value,
+                    ChildCpuSeconds = M(s => s.ChildCpuSeconds)!.Value,
+                    WallSeconds = M(s => s.WallSeconds)!.Value,
+                    SleepsPerMessage = M(s => s.SleepsPerMessage),
+                    ParentAllocatedBytes = M(s => s.ParentAllocatedBytes)!.Value,
+                };
+            })
+            .ToList();
+
+    public static IEnumerable<string> Tables(List<Sample> medians, CompareSettings settings)
+    {
+        foreach (int size in settings.Sizes)
+        {
+            List<Sample> rtt = medians.Where(s => s.Size == size && s.Measurement == Sample.RoundTrip).ToList();
+            Sample? pipe = rtt.FirstOrDefault(s => s.Transport.Name == Pipe);
+            yield return Invariant($"rtt · {Bytes(size)} · round trip in µs, median of {settings.Rounds} rounds · pipe/x = pipe p50 ÷ this p50");
+            yield return $"  {"transport",-12}{"p50",9}{"p90",9}{"p99",9}{"p99.9",9}{"max",10}{"pipe/x",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/rt",11}";
+            foreach (Sample s in rtt)
+            {
+                string ratio = pipe?.P50Ns is double p && s.P50Ns is double x ? Invariant($"{p / x:F1}×") : "-";
+                yield return Invariant($"  {s.Transport.Name,-12}{Micros(s.P50Ns),9}{Micros(s.P90Ns),9}{Micros(s.P99Ns),9}{Micros(s.P999Ns),9}{Micros(s.MaxNs),10}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),11}");
+            }
+            yield return "";
+            List<Sample> stream = medians.Where(s => s.Size == size && s.Measurement == Sample.Stream).ToList();
+            Sample? pipeStream = stream.FirstOrDefault(s => s.Transport.Name == Pipe);
+            yield return Invariant($"stream · {Bytes(size)} · one way for {settings.StreamDuration.TotalSeconds:0.##} s, median of {settings.Rounds} rounds · x/pipe = this msg/s ÷ pipe msg/s (ring-block: not run)");
+            yield return $"  {"transport",-12}{"M msg/s",10}{"MB/s",10}{"x/pipe",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/msg",12}";
+            foreach (Sample s in stream)
+            {
+                string ratio = pipeStream?.MessagesPerSecond is double p && s.MessagesPerSecond is double x ? Invariant($"{x / p:F1}×") : "-";
+                yield return Invariant($"  {s.Transport.Name,-12}{s.MessagesPerSecond / 1e6,10:F3}{s.MegabytesPerSecond,10:F0}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),12}");
+            }
+            yield return "";
+        }
+    }
+
+    public static void WriteJson(List<Sample> medians, string path)
+    {
+        List<CompareRecord> records = medians.Select(s => new CompareRecord(
+            s.Transport.Name, s.Size, s.Measurement, s.P50Ns, s.P99Ns, s.P999Ns, s.MessagesPerSecond, s.MegabytesPerSecond,
+            s.ParentCpuSeconds + s.ChildCpuSeconds)).ToList();
+        File.WriteAllText(path, JsonSerializer.Serialize(records, CompareJsonContext.Default.ListCompareRecord) + "\n");
+    }
+
+    public static string Bytes(int bytes) => bytes >= 1024 && bytes % 1024 == 0 ? Invariant($"{bytes / 1024} KiB") : Invariant($"{bytes} B");
+
+    private static string Sleeps(Sample s) => s.SleepsPerMessage is double z ? Invariant($"{z:F2}") : "-";
+
+    private static string Micros(double? nanoseconds) => nanoseconds is double ns ? (ns / 1000).ToString("F2", CultureInfo.InvariantCulture) : "-";
+
+    private static double? Median(IEnumerable<double?> values)
+    {
+        double[] sorted = values.OfType<double>().Order().ToArray();
+        if (sorted.Length == 0) return null;
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>One JSON record; cpu_s is parent plus child, user+sys, over the measurement.</summary>
+internal sealed record CompareRecord(
+    [property: JsonPropertyName("transport")] string Transport,
+    [property: JsonPropertyName("size")] int Size,
+    [property: JsonPropertyName("measurement")] string Measurement,
+    [property: JsonPropertyName("p50_ns")] double? P50Ns,
+    [property: JsonPropertyName("p99_ns")] double? P99Ns,
+    [property: JsonPropertyName("p999_ns")] double? P999Ns,
+    [property: JsonPropertyName("msgs_per_s")] double? MessagesPerSecond,
+    [property: JsonPropertyName("mb_per_s")] double? MegabytesPerSecond,
+    [property: JsonPropertyName("cpu_s")] double? CpuSeconds);
+
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(List<CompareRecord>))]
+internal sealed partial class CompareJsonContext : JsonSerializerContext;

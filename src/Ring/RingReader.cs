@@ -24,7 +24,11 @@ public abstract class RingReader : IDisposable
     /// Hands the next message to <paramref name="handler"/> without copying it; false when the ring is empty.
     /// The message counts as consumed even if the handler throws.
     /// </summary>
-    public abstract bool TryRead(RingMessageHandler handler);
+    public bool TryRead(RingMessageHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return ReadBatch(handler, 1) == 1;
+    }
 
     /// <summary>
     /// Hands up to <paramref name="maxMessages"/> messages to <paramref name="handler"/> in place; returns how

@@ -42,12 +42,6 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
         return true;
     }
 
-    public override bool TryRead(RingMessageHandler handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        return ReadBatch(handler, 1) == 1;
-    }
-
     public override int ReadBatch(RingMessageHandler handler, int maxMessages)
     {
         ThrowIfDisposed();
@@ -110,7 +104,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
                 length = b.ReadInt32(slot + SegmentLayout.SlotLengthOffset);
                 if ((uint)length > (uint)_ring.MaxMessageLength)
                     _ring.ThrowCorrupted($"slot for position {pos} claims {length} payload bytes; max {_ring.MaxMessageLength}");
-                if (length > destinationLength) ThrowDestinationTooShort(destinationLength, length);
+                if (length > destinationLength) RingThrow.DestinationTooShort(destinationLength, length);
                 _lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
                 long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos);
                 if (witnessed != pos)
@@ -230,15 +224,8 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
     {
-        if (_disposed) ThrowDisposed();
+        if (_disposed) RingThrow.Disposed(nameof(RingReader));
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(RingReader));
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDestinationTooShort(int destination, int length) =>
-        throw new ArgumentException($"The destination holds {destination} bytes but the next message has {length}; it stays in the ring.", "destination");
 
     private readonly struct MessageCondition(MpmcReader<TPolicy> reader) : IWaitCondition
     {

@@ -62,9 +62,9 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     public override void Commit(int length)
     {
         ThrowIfDisposed();
-        if (_claimPosition < 0) throw new InvalidOperationException("There is no claim to commit.");
+        if (_claimPosition < 0) RingThrow.NoClaim("commit");
         if ((uint)length > (uint)_claimLength)
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"The commit length must be from 0 to the claimed {_claimLength} bytes.");
+            RingThrow.CommitLength(length, _claimLength);
         long position = _claimPosition;
         long slot = _ring.SlotOffset(position);
         _ring.Buffer.WriteInt32(slot + SegmentLayout.SlotLengthOffset, length);
@@ -75,7 +75,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     public override void Abort()
     {
         ThrowIfDisposed();
-        if (_claimPosition < 0) throw new InvalidOperationException("There is no claim to abort.");
+        if (_claimPosition < 0) RingThrow.NoClaim("abort");
         PublishSkip();
     }
 
@@ -185,30 +185,16 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckLength(int length)
     {
-        if (_disposed) ThrowDisposed();
-        if ((uint)length > (uint)_ring.MaxMessageLength) ThrowTooLong(length);
-        if (_claimPosition >= 0) ThrowClaimOutstanding();
+        if (_disposed) RingThrow.Disposed(nameof(RingWriter));
+        if ((uint)length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(length, _ring.SegmentName, _ring.MaxMessageLength);
+        if (_claimPosition >= 0) RingThrow.ClaimOutstanding();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
     {
-        if (_disposed) ThrowDisposed();
+        if (_disposed) RingThrow.Disposed(nameof(RingWriter));
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(RingWriter));
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowTooLong(int length) =>
-        throw new ArgumentException(
-            length < 0 ? $"The message length must not be negative (got {length})."
-                       : $"The message is {length} bytes; segment '{_ring.SegmentName}' allows at most {_ring.MaxMessageLength}.",
-            "message");
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowClaimOutstanding() =>
-        throw new InvalidOperationException("A claim is outstanding: commit or abort it first.");
 
     private readonly struct RoomCondition(MpmcWriter<TPolicy> writer) : IWaitCondition
     {

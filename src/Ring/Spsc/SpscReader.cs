@@ -47,17 +47,11 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
             CountEmpty();
             return false;
         }
-        if (destination.Length < length) ThrowDestinationTooShort(destination.Length, length);
+        if (destination.Length < length) RingThrow.DestinationTooShort(destination.Length, length);
         _ring.Buffer.Span(payloadOffset, length).CopyTo(destination);
         _head += SegmentLayout.AlignedRecordLength(length);
         Release(1, length);
         return true;
-    }
-
-    public override bool TryRead(RingMessageHandler handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        return ReadBatch(handler, 1) == 1;
     }
 
     public override int ReadBatch(RingMessageHandler handler, int maxMessages)
@@ -165,15 +159,8 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
     {
-        if (_disposed) ThrowDisposed();
+        if (_disposed) RingThrow.Disposed(nameof(RingReader));
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(RingReader));
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDestinationTooShort(int destination, int length) =>
-        throw new ArgumentException($"The destination holds {destination} bytes but the next message has {length}; it stays in the ring.", "destination");
 
     private readonly struct DataCondition(SpscReader<TPolicy> reader) : IWaitCondition
     {

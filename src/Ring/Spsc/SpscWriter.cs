@@ -74,9 +74,9 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     public override void Commit(int length)
     {
         ThrowIfDisposed();
-        if (_claimAdvance == 0) throw new InvalidOperationException("There is no claim to commit.");
+        if (_claimAdvance == 0) RingThrow.NoClaim("commit");
         if ((uint)length > (uint)_claimLength)
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"The commit length must be from 0 to the claimed {_claimLength} bytes.");
+            RingThrow.CommitLength(length, _claimLength);
         long advance = _claimAdvance - (SegmentLayout.AlignedRecordLength(_claimLength) - SegmentLayout.AlignedRecordLength(length));
         _ring.Buffer.WriteInt64(_claimRecordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, length));
         _claimAdvance = 0;
@@ -86,7 +86,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     public override void Abort()
     {
         ThrowIfDisposed();
-        if (_claimAdvance == 0) throw new InvalidOperationException("There is no claim to abort.");
+        if (_claimAdvance == 0) RingThrow.NoClaim("abort");
         _claimAdvance = 0; // the tail never moved, so readers never saw the claimed bytes
     }
 
@@ -109,8 +109,8 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     private int CheckedRecordLength(int length)
     {
         ThrowIfDisposed();
-        if ((uint)length > (uint)_ring.MaxMessageLength) ThrowTooLong(length);
-        if (_claimAdvance != 0) ThrowClaimOutstanding();
+        if ((uint)length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(length, _ring.SegmentName, _ring.MaxMessageLength);
+        if (_claimAdvance != 0) RingThrow.ClaimOutstanding();
         return SegmentLayout.AlignedRecordLength(length);
     }
 
@@ -168,22 +168,8 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
     {
-        if (_disposed) ThrowDisposed();
+        if (_disposed) RingThrow.Disposed(nameof(RingWriter));
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(RingWriter));
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowTooLong(int length) =>
-        throw new ArgumentException(
-            length < 0 ? $"The message length must not be negative (got {length})."
-                       : $"The message is {length} bytes; segment '{_ring.SegmentName}' allows at most {_ring.MaxMessageLength}.",
-            "message");
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowClaimOutstanding() =>
-        throw new InvalidOperationException("A claim is outstanding: commit or abort it first.");
 
     private readonly struct RoomCondition(SpscWriter<TPolicy> writer, int recordLength) : IWaitCondition
     {

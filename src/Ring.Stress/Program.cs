@@ -1,12 +1,13 @@
 using System.CommandLine;
 using Ring.Stress;
 
-// Ring.Stress: stress and fault-injection runs for Ring. For now the worker — one producer or consumer
-// process — is what exists; a coordinator that starts (and kills) workers comes next.
-RootCommand root = new("Ring.Stress: cross-process stress runs for Ring rings.")
+// Ring.Stress: stress and fault-injection runs for Ring. The root command runs a stress run (or a --profile of
+// them) and is its coordinator; `worker` plays one end of an existing ring for the cross-process tests.
+RootCommand root = new("Ring.Stress: stress runs for Ring rings, in threads or in worker processes it kills and pauses.")
 {
     WorkerCommand.Create(),
 };
+RunCommand.Configure(root);
 
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
@@ -15,7 +16,7 @@ if (parsed.Errors.Count > 0)
     {
         Console.Error.WriteLine(error.Message);
     }
-    Console.Error.WriteLine("Run 'Ring.Stress worker --help' for usage.");
+    Console.Error.WriteLine("Run 'Ring.Stress --help' or 'Ring.Stress worker --help' for usage.");
     return Worker.ExitUsage;
 }
 return parsed.Invoke();

@@ -247,7 +247,9 @@ public sealed class RingSegment : IDisposable
             SlotCount = _header.SlotCount,
             MaxMessageLength = _header.MaxMessageLength,
             BytesInRing = mpmc ? inRing * _header.SlotStride : inRing,
-            MessagesInRing = mpmc ? inRing : Math.Max(0, messagesWritten - messagesRead),
+            // SPSC counts can drift by one per producer or consumer killed between counting and publishing;
+            // an empty ring (head = tail) is still reported as empty.
+            MessagesInRing = mpmc ? inRing : inRing == 0 ? 0 : Math.Max(1, messagesWritten - messagesRead),
             CreatorPid = _header.CreatorPid,
             OwnerUid = file.OwnerUid,
             Mode = file.Mode & (UnixFileMode)0x1FF,

@@ -83,6 +83,9 @@ public static partial class StressEngine
             ledger.StopConsumers = true;
             if (!crew.WaitForConsumers(StopTimeout)) violations.Add($"consumers did not stop within {StopTimeout.TotalSeconds:0} s");
             crew.Reap(violations);
+            // A slot a killed consumer held is freed (and counted lost in delivery) when a producer laps it; the
+            // last kills of a run may not have been lapped before the producers stopped, so complete them now.
+            segment.RecoverAbandonedReads();
             double elapsed = clock.Elapsed.TotalSeconds;
             progress.Finish();
             return Audit(settings, ledger, segment.GetStatus(), faults, elapsed, violations);

@@ -562,4 +562,40 @@ public sealed class MpmcRingTests : IDisposable
         SegmentStatus status = segment.GetStatus();
         Assert.Equal((1L, 1L, 0L), (status.Recoveries, status.LostInDelivery, status.MessagesInRing));
     }
+
+    [Fact]
+    public void RecoverAbandonedReads_SlotTakenByAVanishedConsumer_FreesItAtOnceAndCountsItLost()
+    {
+        string name = _dir.NewName("mpmc");
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 4, MaxMessageLength = 32 });
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader reader = segment.CreateReader();
+        Assert.True(writer.TryWrite("0"u8));
+        Assert.True(writer.TryWrite("1"u8));
+        SegmentFile.WriteInt64(name, SegmentLayout.HeadOffset, 1); // position 0: taken by a consumer that vanished before freeing it
+
+        Assert.Equal(1, segment.RecoverAbandonedReads());
+        Assert.Equal(0, segment.RecoverAbandonedReads()); // once only: the slot is free now
+
+        Assert.Equal("1"u8.ToArray(), ReadOne(reader));
+        for (int i = 0; i < 4; i++) Assert.True(writer.TryWrite("x"u8), "the freed slot did not take a message at once");
+        SegmentStatus status = segment.GetStatus();
+        Assert.Equal((1L, 1L), (status.Recoveries, status.LostInDelivery));
+    }
+
+    [Fact]
+    public void RecoverAbandonedReads_SlotHeldByALiveConsumer_LeavesIt()
+    {
+        string name = _dir.NewName("mpmc");
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Kind = RingKind.Mpmc, SlotCount = 4, MaxMessageLength = 32 });
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader reader = segment.CreateReader();
+        Assert.True(writer.TryWrite("0"u8));
+        int freedInsideHandler = -1;
+
+        Assert.True(reader.TryRead(_ => freedInsideHandler = segment.RecoverAbandonedReads()));
+
+        Assert.Equal(0, freedInsideHandler);
+        Assert.Equal(0L, segment.GetStatus().LostInDelivery);
+    }
 }

@@ -215,6 +215,20 @@ public sealed class RingSegment : IDisposable
         }
     }
 
+    /// <summary>
+    /// MPMC: frees at once every slot whose consumer died holding it (counted in
+    /// <see cref="SegmentStatus.LostInDelivery"/>), instead of waiting for a producer to reach it. Producers do
+    /// this on their own as they lap the ring; call it when none will, e.g. before auditing a stopped ring.
+    /// </summary>
+    /// <returns>How many slots were freed; 0 for SPSC, where a dead consumer holds nothing.</returns>
+    public int RecoverAbandonedReads()
+    {
+        ThrowIfUnusable();
+        if (Kind != RingKind.Mpmc) return 0;
+        using ParticipantLease prober = ParticipantLease.Register(this, RingRole.None, exclusiveRole: false);
+        return new MpmcProtocol(this).RecoverAbandonedReads(this, prober);
+    }
+
     /// <summary>A snapshot of the header, counters and participants.</summary>
     public SegmentStatus GetStatus()
     {

@@ -86,6 +86,30 @@ internal readonly struct MpmcProtocol
         }
     }
 
+    /// <summary>
+    /// Frees every slot a consumer claimed and then died holding, without waiting for a producer to lap it:
+    /// published (sequence p + 1), behind the head (claimed), and no live participant with read intent p.
+    /// Such a message is counted lost in delivery, as when a producer recovers it on its way.
+    /// </summary>
+    public int RecoverAbandonedReads(RingSegment segment, ParticipantLease prober)
+    {
+        long head = Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset); // claims below it carry a visible read intent
+        int recovered = 0;
+        for (long index = 0; index < SlotCount; index++)
+        {
+            long slot = SegmentLayout.DataOffset + index * SlotStride;
+            long raw = Buffer.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the publish or free
+            long position = (raw & ~SkipFlag) - 1;
+            if (position < 0 || (position & Mask) != index || position >= head) continue; // free, or published and unclaimed
+            if (prober.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) continue;
+            if (Buffer.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + SlotCount, raw) != raw) continue;
+            segment.CountRecovery(lostInDelivery: (raw & SkipFlag) == 0);
+            recovered++;
+        }
+        if (recovered > 0) Writers.NotifyAfterFence(int.MaxValue); // the compare-exchanges were the fence
+        return recovered;
+    }
+
     public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset, singleWaiter: false);
 
     public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset, singleWaiter: false);

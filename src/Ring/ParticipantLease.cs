@@ -60,7 +60,7 @@ internal sealed class ParticipantLease : IDisposable
                 roleEntry = role == RingRole.Producer ? SegmentLayout.ProducerRoleOffset : SegmentLayout.ConsumerRoleOffset;
                 if (!Posix.TryLockByte(lockFile, roleEntry))
                 {
-                    int holder = buffer.ReadInt32Acquire(roleEntry + SegmentLayout.EntryPidOffset);
+                    int holder = buffer.ReadInt32Acquire(roleEntry + SegmentLayout.EntryPidOffset); // for the message only; may be a moment stale
                     throw new RingRoleTakenException(role, holder,
                         $"segment '{segment.Name}' already has a live {role.ToString().ToLowerInvariant()} (pid {holder}); an SPSC ring allows one.");
                 }
@@ -89,7 +89,7 @@ internal sealed class ParticipantLease : IDisposable
         }
         catch
         {
-            if (roleHeld) buffer.WriteInt32Release(roleEntry + SegmentLayout.EntryStateOffset, 0);
+            if (roleHeld) buffer.WriteInt32Release(roleEntry + SegmentLayout.EntryStateOffset, 0); // pairs with Stat's acquire of the state
             lockFile.Dispose();
             throw;
         }
@@ -133,7 +133,7 @@ internal sealed class ParticipantLease : IDisposable
             long entry = SegmentLayout.ParticipantEntryOffset(index);
             if (entry == _entry) continue;
             if (_buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) == 0) continue; // pairs with Register's release
-            if (_buffer.ReadInt64Acquire(entry + intentOffset) != position) continue;
+            if (_buffer.ReadInt64Acquire(entry + intentOffset) != position) continue; // the owner's plain store, published by its claiming compare-exchange
             if (Posix.IsByteLocked(_lockFile, entry)) return true;
         }
         return false;
@@ -143,8 +143,8 @@ internal sealed class ParticipantLease : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         RetireCounters(_buffer, _entry);
-        _buffer.WriteInt32Release(_entry + SegmentLayout.EntryStateOffset, 0);
-        if (_roleEntry >= 0) _buffer.WriteInt32Release(_roleEntry + SegmentLayout.EntryStateOffset, 0);
+        _buffer.WriteInt32Release(_entry + SegmentLayout.EntryStateOffset, 0); // pairs with the acquire of readers of the table
+        if (_roleEntry >= 0) _buffer.WriteInt32Release(_roleEntry + SegmentLayout.EntryStateOffset, 0); // pairs with Stat's acquire
         _buffer.WriteInt64(SegmentLayout.LastDetachNsOffset, RingSegment.UnixNsNow());
         _lockFile.Dispose(); // drops the locks: the entries are free
     }
@@ -162,7 +162,7 @@ internal sealed class ParticipantLease : IDisposable
 
     private static void Retire(SharedBuffer buffer, long from, long to)
     {
-        long value = buffer.ReadInt64Acquire(from);
+        long value = buffer.ReadInt64Acquire(from); // the owner's (or a dead owner's) own counter; only the retirer touches it now
         if (value <= 0) return; // a negative count is garbage from another process: not worth corrupting the total with
         buffer.FetchAddInt64(to, value);
         buffer.WriteInt64(from, 0);

@@ -235,6 +235,7 @@ public sealed class RingSegment : IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Posix.FileInfo file = Posix.Stat(_file, Path);
         SharedBuffer b = Buffer;
+        // Monitoring reads: each acquire pairs with its writer's store, but the fields are read a moment apart.
         long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
         long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset);
         List<ParticipantStatus> participants = ReadParticipants();

@@ -102,7 +102,7 @@ internal readonly struct MpmcProtocol
             long position = (raw & ~SkipFlag) - 1;
             if (position < 0 || (position & Mask) != index || position >= head) continue; // free, or published and unclaimed
             if (prober.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) continue;
-            if (Buffer.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + SlotCount, raw) != raw) continue;
+            if (Buffer.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + SlotCount, raw) != raw) continue; // a free or another recoverer won
             segment.CountRecovery(lostInDelivery: (raw & SkipFlag) == 0);
             recovered++;
         }

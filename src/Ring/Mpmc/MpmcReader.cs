@@ -106,7 +106,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
                     _ring.ThrowCorrupted($"slot for position {pos} claims {length} payload bytes; max {_ring.MaxMessageLength}");
                 if (length > destinationLength) RingThrow.DestinationTooShort(destinationLength, length);
                 _lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
-                long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos);
+                long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos); // full fence: the claim; pairs with other consumers' claims and publishes the intent first
                 if (witnessed != pos)
                 {
                     _lease.SetReadIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
@@ -139,7 +139,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     private bool HasMessage()
     {
         SharedBuffer b = _ring.Buffer;
-        long pos = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
+        long pos = b.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with consumers' claiming compare-exchange
         while (true)
         {
             long slot = _ring.SlotOffset(pos);
@@ -170,7 +170,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     {
         SharedBuffer b = _ring.Buffer;
         _lease.SetReadIntent(position);
-        long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, position + 1, position);
+        long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, position + 1, position); // full fence: the claim, as in TryClaimPosition
         if (witnessed != position)
         {
             _lease.SetReadIntent(-1);
@@ -184,7 +184,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     /// <summary>Someone consumed the position already: the head must have moved past it.</summary>
     private long MovedHead(long position, long sequence)
     {
-        long head = _ring.Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset);
+        long head = _ring.Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the claim that moved it past the position
         if (head <= position) _ring.ThrowCorrupted($"slot for position {position} has sequence {sequence} but the head is {head}");
         return head;
     }
@@ -202,7 +202,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
         // One compare-exchange from "claimed" to "published skip": if the claimer published before it died, the
         // sequence is no longer the position and its message stands.
         long slot = _ring.SlotOffset(position);
-        if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag, position) == position)
+        if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag, position) == position) // races the (dead) claimer's publish and other recoverers: one wins
         {
             _segment.CountRecovery(lostInDelivery: false);
         }

@@ -113,7 +113,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
             if (lag == 0)
             {
                 _lease.SetWriteIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
-                long witnessed = b.CompareExchangeInt64(SegmentLayout.TailOffset, pos + 1, pos);
+                long witnessed = b.CompareExchangeInt64(SegmentLayout.TailOffset, pos + 1, pos); // full fence: the claim; pairs with other producers' claims and publishes the intent first
                 if (witnessed == pos)
                 {
                     _stuck.Clear();
@@ -160,6 +160,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
         if (_lease.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) return false;
         long slot = _ring.SlotOffset(position);
         // Only the state judged: if the slot moved on meanwhile (freed, or freed and reused), someone else finished.
+        // Races the (dead) holder's free and other recoverers: one compare-exchange wins.
         if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount, observedSequence) != observedSequence) return true;
         _segment.CountRecovery(lostInDelivery: (observedSequence & MpmcProtocol.SkipFlag) == 0); // a skip carried no message
         _writers.NotifyAfterFence(int.MaxValue); // the compare-exchange was the fence
@@ -201,7 +202,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
         public bool IsSatisfied()
         {
             MpmcProtocol ring = writer._ring;
-            long pos = ring.Buffer.ReadInt64Acquire(SegmentLayout.TailOffset);
+            long pos = ring.Buffer.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with producers' claiming compare-exchange
             long raw = ring.Buffer.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
             long lag = (raw & ~MpmcProtocol.SkipFlag) - pos;
             return lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw));

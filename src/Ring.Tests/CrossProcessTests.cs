@@ -385,9 +385,9 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
     }
 
     // The public status adds both directions' sleeps; these tell them apart.
-    private static long ReaderSleeps(RingSegment segment) => new EventCount(segment.Buffer, SegmentLayout.ReadersEventOffset).Sleeps;
+    private static long ReaderSleeps(RingSegment segment) => new EventCount<SharedBuffer>(segment.Buffer, SegmentLayout.ReadersEventOffset).Sleeps;
 
-    private static long WriterSleeps(RingSegment segment) => new EventCount(segment.Buffer, SegmentLayout.WritersEventOffset).Sleeps;
+    private static long WriterSleeps(RingSegment segment) => new EventCount<SharedBuffer>(segment.Buffer, SegmentLayout.WritersEventOffset).Sleeps;
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 

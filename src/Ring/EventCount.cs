@@ -26,8 +26,11 @@ namespace Ring;
 /// bumps the sequence. A registration left by a dead sleeper is taken by the next signal, once.
 /// </para>
 /// </summary>
-internal readonly struct EventCount(SharedBuffer buffer, long blockOffset, bool singleWaiter = false)
+internal readonly struct EventCount<TMemory>(TMemory memory, long blockOffset, bool singleWaiter = false)
+    where TMemory : struct, ISharedMemory
 {
+    public TMemory Memory => memory;
+
     private long WaitersOffset => blockOffset + SegmentLayout.EventWaitersOffset;
     private long SequenceOffset => blockOffset + SegmentLayout.EventSequenceOffset;
 
@@ -35,24 +38,24 @@ internal readonly struct EventCount(SharedBuffer buffer, long blockOffset, bool 
     public int Register()
     {
         // Acquire pairs with the signaller's sequence increment; the value only has to be no newer than (2).
-        int sequence = buffer.ReadInt32Acquire(SequenceOffset);
-        buffer.FetchAddInt32(WaitersOffset, 1); // full fence: orders the registration before the caller's re-check
+        int sequence = memory.ReadInt32Acquire(SequenceOffset);
+        memory.FetchAddInt32(WaitersOffset, 1); // full fence: orders the registration before the caller's re-check
         return sequence;
     }
 
     public void Unregister()
     {
-        if (singleWaiter) buffer.CompareExchangeInt32(WaitersOffset, 0, 1); // a signaller may have taken it already
-        else buffer.FetchAddInt32(WaitersOffset, -1);
+        if (singleWaiter) memory.CompareExchangeInt32(WaitersOffset, 0, 1); // a signaller may have taken it already
+        else memory.FetchAddInt32(WaitersOffset, -1);
     }
 
     /// <summary>Steps (4) and (5). Returns on a wake, a sequence change, a signal or the timeout.</summary>
     public void Sleep(int sequence, TimeSpan timeout)
     {
-        buffer.FetchAddInt64(blockOffset + SegmentLayout.EventSleepsOffset, 1);
+        memory.FetchAddInt64(blockOffset + SegmentLayout.EventSleepsOffset, 1);
         try
         {
-            buffer.FutexWait(SequenceOffset, sequence, timeout);
+            memory.FutexWait(SequenceOffset, sequence, timeout);
         }
         finally
         {
@@ -65,23 +68,23 @@ internal readonly struct EventCount(SharedBuffer buffer, long blockOffset, bool 
     public void NotifyAfterFence(int count)
     {
         // Plain load: ordered after the caller's publish by that store's fence (step a).
-        if (buffer.ReadInt32(WaitersOffset) == 0) return;
-        if (singleWaiter && buffer.CompareExchangeInt32(WaitersOffset, 0, 1) != 1) return; // another signal took it
+        if (memory.ReadInt32(WaitersOffset) == 0) return;
+        if (singleWaiter && memory.CompareExchangeInt32(WaitersOffset, 0, 1) != 1) return; // another signal took it
         Wake(count);
     }
 
     /// <summary>Wakes every sleeper so it re-checks its condition (used by cancellation).</summary>
     public void WakeAll() => Wake(int.MaxValue);
 
-    public int Waiters => buffer.ReadInt32Acquire(WaitersOffset);
-    public long Sleeps => buffer.ReadInt64Acquire(blockOffset + SegmentLayout.EventSleepsOffset);
-    public long Wakes => buffer.ReadInt64Acquire(blockOffset + SegmentLayout.EventWakesOffset);
+    public int Waiters => memory.ReadInt32Acquire(WaitersOffset);
+    public long Sleeps => memory.ReadInt64Acquire(blockOffset + SegmentLayout.EventSleepsOffset);
+    public long Wakes => memory.ReadInt64Acquire(blockOffset + SegmentLayout.EventWakesOffset);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Wake(int count)
     {
-        buffer.FetchAddInt32(SequenceOffset, 1); // full fence: a waiter that read the old sequence cannot sleep on it
-        buffer.FetchAddInt64(blockOffset + SegmentLayout.EventWakesOffset, 1);
-        buffer.FutexWake(SequenceOffset, count);
+        memory.FetchAddInt32(SequenceOffset, 1); // full fence: a waiter that read the old sequence cannot sleep on it
+        memory.FetchAddInt64(blockOffset + SegmentLayout.EventWakesOffset, 1);
+        memory.FutexWake(SequenceOffset, count);
     }
 }

@@ -169,18 +169,26 @@ public sealed class RingSegment : IDisposable
     {
         ThrowIfUnusable();
         ValidateWait(wait);
+        return wait switch
+        {
+            WaitStrategy.BusySpin => CreateWriter<BusySpinPolicy, SharedBuffer>(Buffer),
+            WaitStrategy.SpinThenYield => CreateWriter<SpinThenYieldPolicy, SharedBuffer>(Buffer),
+            _ => CreateWriter<SpinThenBlockPolicy, SharedBuffer>(Buffer),
+        };
+    }
+
+    /// <summary>A producer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
+    internal RingWriter CreateWriter<TPolicy, TMemory>(TMemory memory)
+        where TPolicy : struct, IWaitPolicy
+        where TMemory : struct, ISharedMemory
+    {
+        ThrowIfUnusable();
         ParticipantLease lease = ParticipantLease.Register(this, RingRole.Producer, exclusiveRole: Kind == RingKind.Spsc);
         try
         {
-            return (Kind, wait) switch
-            {
-                (RingKind.Spsc, WaitStrategy.BusySpin) => new SpscWriter<BusySpinPolicy>(this, lease),
-                (RingKind.Spsc, WaitStrategy.SpinThenYield) => new SpscWriter<SpinThenYieldPolicy>(this, lease),
-                (RingKind.Spsc, _) => new SpscWriter<SpinThenBlockPolicy>(this, lease),
-                (_, WaitStrategy.BusySpin) => new MpmcWriter<BusySpinPolicy>(this, lease),
-                (_, WaitStrategy.SpinThenYield) => new MpmcWriter<SpinThenYieldPolicy>(this, lease),
-                _ => new MpmcWriter<SpinThenBlockPolicy>(this, lease),
-            };
+            return Kind == RingKind.Spsc
+                ? new SpscWriter<TPolicy, TMemory>(this, lease, memory)
+                : new MpmcWriter<TPolicy, TMemory>(this, lease, memory);
         }
         catch
         {
@@ -195,18 +203,26 @@ public sealed class RingSegment : IDisposable
     {
         ThrowIfUnusable();
         ValidateWait(wait);
+        return wait switch
+        {
+            WaitStrategy.BusySpin => CreateReader<BusySpinPolicy, SharedBuffer>(Buffer),
+            WaitStrategy.SpinThenYield => CreateReader<SpinThenYieldPolicy, SharedBuffer>(Buffer),
+            _ => CreateReader<SpinThenBlockPolicy, SharedBuffer>(Buffer),
+        };
+    }
+
+    /// <summary>A consumer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
+    internal RingReader CreateReader<TPolicy, TMemory>(TMemory memory)
+        where TPolicy : struct, IWaitPolicy
+        where TMemory : struct, ISharedMemory
+    {
+        ThrowIfUnusable();
         ParticipantLease lease = ParticipantLease.Register(this, RingRole.Consumer, exclusiveRole: Kind == RingKind.Spsc);
         try
         {
-            return (Kind, wait) switch
-            {
-                (RingKind.Spsc, WaitStrategy.BusySpin) => new SpscReader<BusySpinPolicy>(this, lease),
-                (RingKind.Spsc, WaitStrategy.SpinThenYield) => new SpscReader<SpinThenYieldPolicy>(this, lease),
-                (RingKind.Spsc, _) => new SpscReader<SpinThenBlockPolicy>(this, lease),
-                (_, WaitStrategy.BusySpin) => new MpmcReader<BusySpinPolicy>(this, lease),
-                (_, WaitStrategy.SpinThenYield) => new MpmcReader<SpinThenYieldPolicy>(this, lease),
-                _ => new MpmcReader<SpinThenBlockPolicy>(this, lease),
-            };
+            return Kind == RingKind.Spsc
+                ? new SpscReader<TPolicy, TMemory>(this, lease, memory)
+                : new MpmcReader<TPolicy, TMemory>(this, lease, memory);
         }
         catch
         {
@@ -226,7 +242,7 @@ public sealed class RingSegment : IDisposable
         ThrowIfUnusable();
         if (Kind != RingKind.Mpmc) return 0;
         using ParticipantLease prober = ParticipantLease.Register(this, RingRole.None, exclusiveRole: false);
-        return new MpmcProtocol(this).RecoverAbandonedReads(this, prober);
+        return new MpmcRing<SharedBuffer>(this, Buffer).RecoverAbandonedReads(this, prober);
     }
 
     /// <summary>A snapshot of the header, counters and participants.</summary>
@@ -250,8 +266,8 @@ public sealed class RingSegment : IDisposable
         bool mpmc = _header.Kind == RingKind.Mpmc;
         // Positions count bytes in an SPSC ring and slots in an MPMC ring.
         long inRing = Math.Clamp(tail - head, 0, mpmc ? _header.SlotCount : _header.Capacity);
-        EventCount readers = new(b, SegmentLayout.ReadersEventOffset);
-        EventCount writers = new(b, SegmentLayout.WritersEventOffset);
+        EventCount<SharedBuffer> readers = new(b, SegmentLayout.ReadersEventOffset);
+        EventCount<SharedBuffer> writers = new(b, SegmentLayout.WritersEventOffset);
         return new SegmentStatus
         {
             Name = Name,

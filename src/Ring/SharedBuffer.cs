@@ -9,9 +9,10 @@ namespace Ring;
 /// accessors are for fields only this process writes (or monitoring reads that may be stale),
 /// <c>…Acquire</c>/<c>…Release</c> pair across processes, and the read-modify-write methods are full fences.
 /// Offsets are checked in debug builds; callers bound-check anything derived from shared values
-/// before it becomes an offset.
+/// before it becomes an offset. It is also the production <see cref="ISharedMemory"/>: the rings, generic over
+/// that interface, call these methods directly.
 /// </summary>
-internal readonly unsafe struct SharedBuffer
+internal readonly unsafe struct SharedBuffer : ISharedMemory
 {
     private readonly byte* _base;
 
@@ -70,15 +71,21 @@ internal readonly unsafe struct SharedBuffer
     public long FetchAddInt64(long offset, long delta) => Interlocked.Add(ref *(long*)AtAligned(offset, sizeof(long)), delta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void FullFence() => Interlocked.MemoryBarrier();
+    public Span<byte> Span(long offset, int length) => new(At(offset, length), length);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Span(long offset, int length) => new(At(offset, length), length);
+    public void CopyIn(long offset, ReadOnlySpan<byte> source) => source.CopyTo(Span(offset, source.Length));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CopyOut(long offset, Span<byte> destination) => Span(offset, destination.Length).CopyTo(destination);
 
     public Futex.WaitResult FutexWait(long offset, int expected, TimeSpan timeout) =>
         Futex.Wait((int*)AtAligned(offset, sizeof(int)), expected, timeout);
 
     public int FutexWake(long offset, int count) => Futex.Wake((int*)AtAligned(offset, sizeof(int)), count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long GetTimestamp() => Stopwatch.GetTimestamp();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* At(long offset, int length)

@@ -87,11 +87,11 @@ internal interface IWaitCondition
 /// An endpoint's handle on one eventcount for cancellation: a token that fires wakes every sleeper so the
 /// cancelled one notices. One per endpoint, so a cancellable wait allocates nothing of its own.
 /// </summary>
-internal sealed class EventWaker(EventCount events)
+internal sealed class EventWaker<TMemory>(EventCount<TMemory> events) where TMemory : struct, ISharedMemory
 {
-    public EventCount Events { get; } = events;
+    public EventCount<TMemory> Events { get; } = events;
 
-    public static readonly Action<object?> WakeAllCallback = static state => ((EventWaker)state!).Events.WakeAll();
+    public static readonly Action<object?> WakeAllCallback = static state => ((EventWaker<TMemory>)state!).Events.WakeAll();
 }
 
 internal static class Waiter
@@ -103,11 +103,16 @@ internal static class Waiter
     private const int DeadlineCheckInterval = 32;
 
     /// <summary>Waits until the condition holds (true) or the timeout passes (false).</summary>
-    public static bool WaitUntil<TPolicy, TCondition>(TCondition condition, EventWaker waker, TimeSpan timeout, CancellationToken cancellationToken)
+    public static bool WaitUntil<TPolicy, TCondition, TMemory>(TCondition condition, EventWaker<TMemory> waker, TimeSpan timeout, CancellationToken cancellationToken)
         where TPolicy : struct, IWaitPolicy
         where TCondition : struct, IWaitCondition
+        where TMemory : struct, ISharedMemory
     {
-        Deadline deadline = new(timeout);
+        ValidateTimeout(timeout);
+        if (condition.IsSatisfied()) return true; // the common case reads no clock
+        EventCount<TMemory> events = waker.Events;
+        TMemory memory = events.Memory;
+        Deadline deadline = new(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : memory.GetTimestamp());
         int iteration = 0;
         int spins = 0;
         CancellationTokenRegistration registration = default;
@@ -115,29 +120,31 @@ internal static class Waiter
         {
             while (true)
             {
-                if (condition.IsSatisfied()) return true;
                 cancellationToken.ThrowIfCancellationRequested();
-                TimeSpan remaining;
                 if (!TPolicy.Idle(ref iteration))
                 {
-                    if (++spins % DeadlineCheckInterval == 0 && !deadline.TryGetRemaining(out _)) return false;
-                    continue;
+                    if (++spins % DeadlineCheckInterval == 0 && !deadline.TryGetRemaining(memory.GetTimestamp(), out _)) return false;
                 }
-                if (!deadline.TryGetRemaining(out remaining)) return false;
-
-                if (cancellationToken.CanBeCanceled && registration == default)
+                else
                 {
-                    registration = cancellationToken.UnsafeRegister(EventWaker.WakeAllCallback, waker);
+                    if (!deadline.TryGetRemaining(memory.GetTimestamp(), out TimeSpan remaining)) return false;
+                    if (cancellationToken.CanBeCanceled && registration == default)
+                    {
+                        registration = cancellationToken.UnsafeRegister(EventWaker<TMemory>.WakeAllCallback, waker);
+                    }
+                    int sequence = events.Register();
+                    bool recheck = TMemory.Mutation != ProtocolMutation.SkipRecheckBeforeSleep;
+                    if ((recheck && condition.IsSatisfied()) || cancellationToken.IsCancellationRequested)
+                    {
+                        events.Unregister();
+                    }
+                    else
+                    {
+                        TimeSpan limit = condition.SleepLimit;
+                        events.Sleep(sequence, deadline.IsInfinite || remaining > limit ? limit : remaining);
+                    }
                 }
-                EventCount events = waker.Events;
-                int sequence = events.Register();
-                if (condition.IsSatisfied() || cancellationToken.IsCancellationRequested)
-                {
-                    events.Unregister();
-                    continue;
-                }
-                TimeSpan limit = condition.SleepLimit;
-                events.Sleep(sequence, deadline.IsInfinite || remaining > limit ? limit : remaining);
+                if (condition.IsSatisfied()) return true;
             }
         }
         finally

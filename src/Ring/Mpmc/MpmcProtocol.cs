@@ -35,7 +35,7 @@ namespace Ring.Mpmc;
 /// Sequences and lengths are read once and checked; a value no valid history can produce is a
 /// <see cref="RingCorruptedException"/>.
 /// </summary>
-internal readonly struct MpmcProtocol
+internal static class MpmcProtocol
 {
     /// <summary>
     /// Set in a published sequence (<c>(p + 1) | SkipFlag</c>) for a position that carries no message: an
@@ -60,23 +60,6 @@ internal readonly struct MpmcProtocol
 
     public static TimeSpan SleepLimit(in StuckPosition stuck) => stuck.IsWatching ? WatchingSleep : IdleSleep;
 
-    public readonly SharedBuffer Buffer;
-    public readonly long SlotCount;
-    public readonly long Mask;
-    public readonly int SlotStride;
-    public readonly int MaxMessageLength;
-    public readonly string SegmentName;
-
-    public MpmcProtocol(RingSegment segment)
-    {
-        Buffer = segment.Buffer;
-        SlotCount = segment.SlotCount;
-        Mask = SlotCount - 1;
-        SlotStride = segment.SlotStride;
-        MaxMessageLength = segment.MaxMessageLength;
-        SegmentName = segment.Name;
-    }
-
     /// <summary>Gives slot i the sequence i (free for the producer of position i); the creator does this before publishing.</summary>
     public static void InitialiseSlots(SharedBuffer buffer, int slotCount, int slotStride)
     {
@@ -84,6 +67,27 @@ internal readonly struct MpmcProtocol
         {
             buffer.WriteInt64(SegmentLayout.DataOffset + index * slotStride + SegmentLayout.SlotSequenceOffset, index);
         }
+    }
+}
+
+/// <summary>One MPMC ring's geometry and the steps every end shares, over the memory the ring lives in.</summary>
+internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
+{
+    public readonly TMemory Memory;
+    public readonly long SlotCount;
+    public readonly long Mask;
+    public readonly int SlotStride;
+    public readonly int MaxMessageLength;
+    public readonly string SegmentName;
+
+    public MpmcRing(RingSegment segment, TMemory memory)
+    {
+        Memory = memory;
+        SlotCount = segment.SlotCount;
+        Mask = SlotCount - 1;
+        SlotStride = segment.SlotStride;
+        MaxMessageLength = segment.MaxMessageLength;
+        SegmentName = segment.Name;
     }
 
     /// <summary>
@@ -93,26 +97,26 @@ internal readonly struct MpmcProtocol
     /// </summary>
     public int RecoverAbandonedReads(RingSegment segment, ParticipantLease prober)
     {
-        long head = Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset); // claims below it carry a visible read intent
+        long head = Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // claims below it carry a visible read intent
         int recovered = 0;
         for (long index = 0; index < SlotCount; index++)
         {
             long slot = SegmentLayout.DataOffset + index * SlotStride;
-            long raw = Buffer.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the publish or free
-            long position = (raw & ~SkipFlag) - 1;
+            long raw = Memory.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the publish or free
+            long position = (raw & ~MpmcProtocol.SkipFlag) - 1;
             if (position < 0 || (position & Mask) != index || position >= head) continue; // free, or published and unclaimed
             if (prober.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) continue;
-            if (Buffer.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + SlotCount, raw) != raw) continue; // a free or another recoverer won
-            segment.CountRecovery(lostInDelivery: (raw & SkipFlag) == 0);
+            if (Memory.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + SlotCount, raw) != raw) continue; // a free or another recoverer won
+            segment.CountRecovery(lostInDelivery: (raw & MpmcProtocol.SkipFlag) == 0);
             recovered++;
         }
         if (recovered > 0) Writers.NotifyAfterFence(int.MaxValue); // the compare-exchanges were the fence
         return recovered;
     }
 
-    public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset, singleWaiter: false);
+    public EventCount<TMemory> Readers => new(Memory, SegmentLayout.ReadersEventOffset, singleWaiter: false);
 
-    public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset, singleWaiter: false);
+    public EventCount<TMemory> Writers => new(Memory, SegmentLayout.WritersEventOffset, singleWaiter: false);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long SlotOffset(long position) => SegmentLayout.DataOffset + (position & Mask) * SlotStride;

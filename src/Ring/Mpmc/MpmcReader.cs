@@ -3,25 +3,27 @@ using System.Runtime.CompilerServices;
 namespace Ring.Mpmc;
 
 /// <summary>A consumer end of an MPMC ring; see <see cref="MpmcProtocol"/> for the protocol.</summary>
-internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, IWaitPolicy
+internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
+    where TPolicy : struct, IWaitPolicy
+    where TMemory : struct, ISharedMemory
 {
     private readonly RingSegment _segment;
     private readonly ParticipantLease _lease;
-    private readonly MpmcProtocol _ring;
-    private readonly EventCount _readers;
-    private readonly EventCount _writers;
-    private readonly EventWaker _waker;
+    private readonly MpmcRing<TMemory> _ring;
+    private readonly EventCount<TMemory> _readers;
+    private readonly EventCount<TMemory> _writers;
+    private readonly EventWaker<TMemory> _waker;
     private StuckPosition _stuck;
     private bool _disposed;
 
-    public MpmcReader(RingSegment segment, ParticipantLease lease)
+    public MpmcReader(RingSegment segment, ParticipantLease lease, TMemory memory)
     {
         _segment = segment;
         _lease = lease;
-        _ring = new MpmcProtocol(segment);
+        _ring = new MpmcRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        _waker = new EventWaker(_readers);
+        _waker = new EventWaker<TMemory>(_readers);
         _stuck = StuckPosition.None;
         segment.AddMappingReference();
     }
@@ -37,7 +39,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
             return false;
         }
         long slot = _ring.SlotOffset(position);
-        _ring.Buffer.Span(slot + SegmentLayout.SlotHeaderLength, length).CopyTo(destination);
+        _ring.Memory.CopyOut(slot + SegmentLayout.SlotHeaderLength, destination[..length]);
         Free(position, slot, length);
         return true;
     }
@@ -54,7 +56,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
             count++;
             try
             {
-                handler(_ring.Buffer.Span(slot + SegmentLayout.SlotHeaderLength, length));
+                handler(_ring.Memory.Span(slot + SegmentLayout.SlotHeaderLength, length));
             }
             finally
             {
@@ -69,7 +71,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Waiter.WaitUntil<TPolicy, MessageCondition>(new MessageCondition(this), _waker, timeout, cancellationToken);
+        return Waiter.WaitUntil<TPolicy, MessageCondition, TMemory>(new MessageCondition(this), _waker, timeout, cancellationToken);
     }
 
     public override void Dispose()
@@ -87,7 +89,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     /// </summary>
     private bool TryClaimPosition(int destinationLength, out long position, out int length)
     {
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         long pos = b.ReadInt64Acquire(SegmentLayout.HeadOffset); // any recent value: the compare-exchange decides
         while (true)
         {
@@ -138,7 +140,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     /// <summary>True when a message (not a skip) is ready at the head; consumes skips and recovers dead claims on the way.</summary>
     private bool HasMessage()
     {
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         long pos = b.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with consumers' claiming compare-exchange
         while (true)
         {
@@ -168,7 +170,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     /// <summary>Claims a skip record at <paramref name="position"/> and frees its slot; returns where to look next.</summary>
     private long ConsumeSkip(long position, long slot)
     {
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         _lease.SetReadIntent(position);
         long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, position + 1, position); // full fence: the claim, as in TryClaimPosition
         if (witnessed != position)
@@ -184,7 +186,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     /// <summary>Someone consumed the position already: the head must have moved past it.</summary>
     private long MovedHead(long position, long sequence)
     {
-        long head = _ring.Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the claim that moved it past the position
+        long head = _ring.Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the claim that moved it past the position
         if (head <= position) _ring.ThrowCorrupted($"slot for position {position} has sequence {sequence} but the head is {head}");
         return head;
     }
@@ -195,9 +197,9 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
     /// </summary>
     private bool TryPublishSkipAfterDeadProducer(long position)
     {
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         if (b.ReadInt64Acquire(SegmentLayout.TailOffset) <= position) return false; // nobody claimed it: really empty
-        if (!_stuck.HasBeenStuck(position, MpmcProtocol.StuckThreshold)) return false;
+        if (!_stuck.HasBeenStuck(_ring.Memory, position, MpmcProtocol.StuckThreshold)) return false;
         if (_lease.AnyLiveParticipantIntends(ParticipantLease.WriteIntent, position)) return false; // slow, not dead
         // One compare-exchange from "claimed" to "published skip": if the claimer published before it died, the
         // sequence is no longer the position and its message stands.
@@ -217,7 +219,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
 
     private void FreeSlot(long position, long slot)
     {
-        _ring.Buffer.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount); // release pairs with the producer's acquire of the sequence; the fence orders it before the waiter check
+        _ring.Memory.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount); // release pairs with the producer's acquire of the sequence; the fence orders it before the waiter check
         _writers.NotifyAfterFence(1);
     }
 
@@ -227,7 +229,7 @@ internal sealed class MpmcReader<TPolicy> : RingReader where TPolicy : struct, I
         if (_disposed) RingThrow.Disposed(nameof(RingReader));
     }
 
-    private readonly struct MessageCondition(MpmcReader<TPolicy> reader) : IWaitCondition
+    private readonly struct MessageCondition(MpmcReader<TPolicy, TMemory> reader) : IWaitCondition
     {
         public bool IsSatisfied() => reader.HasMessage();
 

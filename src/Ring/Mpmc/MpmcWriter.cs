@@ -3,28 +3,30 @@ using System.Runtime.CompilerServices;
 namespace Ring.Mpmc;
 
 /// <summary>A producer end of an MPMC ring; see <see cref="MpmcProtocol"/> for the protocol.</summary>
-internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, IWaitPolicy
+internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
+    where TPolicy : struct, IWaitPolicy
+    where TMemory : struct, ISharedMemory
 {
     private readonly RingSegment _segment;
     private readonly ParticipantLease _lease;
-    private readonly MpmcProtocol _ring;
-    private readonly EventCount _readers;
-    private readonly EventCount _writers;
-    private readonly EventWaker _waker;
+    private readonly MpmcRing<TMemory> _ring;
+    private readonly EventCount<TMemory> _readers;
+    private readonly EventCount<TMemory> _writers;
+    private readonly EventWaker<TMemory> _waker;
 
     private long _claimPosition = -1;
     private int _claimLength;
     private StuckPosition _stuck;
     private bool _disposed;
 
-    public MpmcWriter(RingSegment segment, ParticipantLease lease)
+    public MpmcWriter(RingSegment segment, ParticipantLease lease, TMemory memory)
     {
         _segment = segment;
         _lease = lease;
-        _ring = new MpmcProtocol(segment);
+        _ring = new MpmcRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        _waker = new EventWaker(_writers);
+        _waker = new EventWaker<TMemory>(_writers);
         _stuck = StuckPosition.None;
         segment.AddMappingReference();
     }
@@ -36,9 +38,9 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
         CheckLength(message.Length);
         if (!TryClaimPosition(out long position)) return false;
         long slot = _ring.SlotOffset(position);
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         b.WriteInt32(slot + SegmentLayout.SlotLengthOffset, message.Length);
-        message.CopyTo(b.Span(slot + SegmentLayout.SlotHeaderLength, message.Length));
+        b.CopyIn(slot + SegmentLayout.SlotHeaderLength, message);
         Publish(position, slot, message.Length);
         return true;
     }
@@ -53,7 +55,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
         }
         _claimPosition = position;
         _claimLength = length;
-        buffer = _ring.Buffer.Span(_ring.SlotOffset(position) + SegmentLayout.SlotHeaderLength, length);
+        buffer = _ring.Memory.Span(_ring.SlotOffset(position) + SegmentLayout.SlotHeaderLength, length);
         return true;
     }
 
@@ -67,7 +69,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
             RingThrow.CommitLength(length, _claimLength);
         long position = _claimPosition;
         long slot = _ring.SlotOffset(position);
-        _ring.Buffer.WriteInt32(slot + SegmentLayout.SlotLengthOffset, length);
+        _ring.Memory.WriteInt32(slot + SegmentLayout.SlotLengthOffset, length);
         _claimPosition = -1;
         Publish(position, slot, length);
     }
@@ -82,7 +84,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         CheckLength(length);
-        return Waiter.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this), _waker, timeout, cancellationToken);
+        return Waiter.WaitUntil<TPolicy, RoomCondition, TMemory>(new RoomCondition(this), _waker, timeout, cancellationToken);
     }
 
     public override void Dispose()
@@ -102,7 +104,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     /// </summary>
     private bool TryClaimPosition(out long position)
     {
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         long pos = b.ReadInt64Acquire(SegmentLayout.TailOffset); // any recent value: the compare-exchange decides
         while (true)
         {
@@ -154,9 +156,9 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     /// </summary>
     private bool TryFreeAfterDeadConsumer(long position, long observedSequence)
     {
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         if (b.ReadInt64Acquire(SegmentLayout.HeadOffset) <= position) return false; // unread, not in delivery: really full
-        if (!_stuck.HasBeenStuck(position, MpmcProtocol.StuckThreshold)) return false;
+        if (!_stuck.HasBeenStuck(_ring.Memory, position, MpmcProtocol.StuckThreshold)) return false;
         if (_lease.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) return false;
         long slot = _ring.SlotOffset(position);
         // Only the state judged: if the slot moved on meanwhile (freed, or freed and reused), someone else finished.
@@ -170,7 +172,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
     private void Publish(long position, long slot, int length)
     {
         _lease.CountWrite(length);
-        _ring.Buffer.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + 1); // release pairs with the reader's acquire of the sequence; the fence orders it before the waiter check
+        _ring.Memory.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + 1); // release pairs with the reader's acquire of the sequence; the fence orders it before the waiter check
         _readers.NotifyAfterFence(1);
     }
 
@@ -179,7 +181,7 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
         long position = _claimPosition;
         long slot = _ring.SlotOffset(position);
         _claimPosition = -1;
-        _ring.Buffer.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag); // as in Publish
+        _ring.Memory.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag); // as in Publish
         _readers.NotifyAfterFence(1);
     }
 
@@ -197,13 +199,13 @@ internal sealed class MpmcWriter<TPolicy> : RingWriter where TPolicy : struct, I
         if (_disposed) RingThrow.Disposed(nameof(RingWriter));
     }
 
-    private readonly struct RoomCondition(MpmcWriter<TPolicy> writer) : IWaitCondition
+    private readonly struct RoomCondition(MpmcWriter<TPolicy, TMemory> writer) : IWaitCondition
     {
         public bool IsSatisfied()
         {
-            MpmcProtocol ring = writer._ring;
-            long pos = ring.Buffer.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with producers' claiming compare-exchange
-            long raw = ring.Buffer.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
+            MpmcRing<TMemory> ring = writer._ring;
+            long pos = ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with producers' claiming compare-exchange
+            long raw = ring.Memory.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
             long lag = (raw & ~MpmcProtocol.SkipFlag) - pos;
             return lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw));
         }

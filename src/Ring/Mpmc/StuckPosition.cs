@@ -19,7 +19,7 @@ internal struct StuckPosition
 
     public readonly bool IsWatching => _position >= 0;
 
-    public bool HasBeenStuck(long position, TimeSpan threshold)
+    public bool HasBeenStuck<TMemory>(in TMemory clock, long position, TimeSpan threshold) where TMemory : struct, ISharedMemory
     {
         if (position != _position)
         {
@@ -33,7 +33,7 @@ internal struct StuckPosition
             _sightings++;
             return false;
         }
-        long now = Stopwatch.GetTimestamp();
+        long now = clock.GetTimestamp();
         if (_since == 0)
         {
             _since = now;

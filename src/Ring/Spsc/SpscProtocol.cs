@@ -17,7 +17,7 @@ namespace Ring.Spsc;
 /// sees every byte of every record it can reach. Symmetrically the consumer stores head with release after
 /// it has finished reading, and the producer loads head with acquire before it overwrites that space.
 /// Both stores are full-fence exchanges so that the following load of the other direction's waiter count
-/// cannot move before them (the eventcount protocol, <see cref="EventCount"/>).
+/// cannot move before them (the eventcount protocol, <see cref="EventCount{TMemory}"/>).
 /// </para>
 /// <para>
 /// Trust. Head and tail written by the other process, and every record header, are read once and checked
@@ -27,29 +27,33 @@ namespace Ring.Spsc;
 /// Because the tail moves only on commit, a producer that dies before committing leaves nothing a reader
 /// can see: its successor starts again from the committed tail.
 /// </summary>
-internal readonly struct SpscProtocol
+internal static class SpscProtocol
 {
-    public readonly SharedBuffer Buffer;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long PackHeader(int type, int payloadLength) => ((long)type << 32) | (uint)payloadLength;
+}
+
+/// <summary>One SPSC ring's geometry and the checks both ends share, over the memory the ring lives in.</summary>
+internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
+{
+    public readonly TMemory Memory;
     public readonly long Capacity;
     public readonly long Mask;
     public readonly int MaxMessageLength;
     public readonly string SegmentName;
 
-    public SpscProtocol(RingSegment segment)
+    public SpscRing(RingSegment segment, TMemory memory)
     {
-        Buffer = segment.Buffer;
+        Memory = memory;
         Capacity = segment.Capacity;
         Mask = Capacity - 1;
         MaxMessageLength = segment.MaxMessageLength;
         SegmentName = segment.Name;
     }
 
-    public EventCount Readers => new(Buffer, SegmentLayout.ReadersEventOffset, singleWaiter: true);
+    public EventCount<TMemory> Readers => new(Memory, SegmentLayout.ReadersEventOffset, singleWaiter: true);
 
-    public EventCount Writers => new(Buffer, SegmentLayout.WritersEventOffset, singleWaiter: true);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long PackHeader(int type, int payloadLength) => ((long)type << 32) | (uint)payloadLength;
+    public EventCount<TMemory> Writers => new(Memory, SegmentLayout.WritersEventOffset, singleWaiter: true);
 
     /// <summary>Checks a head/tail pair read from shared memory; one of the two came from the other process.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -66,8 +70,8 @@ internal readonly struct SpscProtocol
     /// <summary>Reads the committed head and tail at attach time, checked.</summary>
     public (long Head, long Tail) ReadPositions()
     {
-        long head = Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the consumer's fenced head store
-        long tail = Buffer.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the producer's fenced tail store
+        long head = Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the consumer's fenced head store
+        long tail = Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the producer's fenced tail store
         CheckPositions(head, tail);
         return (head, tail);
     }

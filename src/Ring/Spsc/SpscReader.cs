@@ -3,14 +3,16 @@ using System.Runtime.CompilerServices;
 namespace Ring.Spsc;
 
 /// <summary>The consumer end of an SPSC ring; see <see cref="SpscProtocol"/> for the protocol.</summary>
-internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, IWaitPolicy
+internal sealed class SpscReader<TPolicy, TMemory> : RingReader
+    where TPolicy : struct, IWaitPolicy
+    where TMemory : struct, ISharedMemory
 {
     private readonly RingSegment _segment;
     private readonly ParticipantLease _lease;
-    private readonly SpscProtocol _ring;
-    private readonly EventCount _readers;
-    private readonly EventCount _writers;
-    private readonly EventWaker _waker;
+    private readonly SpscRing<TMemory> _ring;
+    private readonly EventCount<TMemory> _readers;
+    private readonly EventCount<TMemory> _writers;
+    private readonly EventWaker<TMemory> _waker;
 
     private long _head; // next record to read; ahead of the published head inside a batch
     private long _publishedHead;
@@ -20,17 +22,17 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
     private long _emptyEvents;
     private bool _disposed;
 
-    public SpscReader(RingSegment segment, ParticipantLease lease)
+    public SpscReader(RingSegment segment, ParticipantLease lease, TMemory memory)
     {
         _segment = segment;
         _lease = lease;
-        _ring = new SpscProtocol(segment);
+        _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        _waker = new EventWaker(_readers);
+        _waker = new EventWaker<TMemory>(_readers);
         (_head, _cachedTail) = _ring.ReadPositions(); // a successor continues from the committed head
         _publishedHead = _head;
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         _messagesRead = b.ReadInt64(SegmentLayout.MessagesReadOffset);
         _bytesRead = b.ReadInt64(SegmentLayout.BytesReadOffset);
         _emptyEvents = b.ReadInt64(SegmentLayout.EmptyEventsOffset);
@@ -48,7 +50,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
             return false;
         }
         if (destination.Length < length) RingThrow.DestinationTooShort(destination.Length, length);
-        _ring.Buffer.Span(payloadOffset, length).CopyTo(destination);
+        _ring.Memory.CopyOut(payloadOffset, destination[..length]);
         _head += SegmentLayout.AlignedRecordLength(length);
         Release(1, length);
         return true;
@@ -69,7 +71,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
                 _head += SegmentLayout.AlignedRecordLength(length);
                 count++;
                 bytes += length;
-                handler(_ring.Buffer.Span(payloadOffset, length));
+                handler(_ring.Memory.Span(payloadOffset, length));
             }
         }
         finally
@@ -84,7 +86,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Waiter.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), _waker, timeout, cancellationToken);
+        return Waiter.WaitUntil<TPolicy, DataCondition, TMemory>(new DataCondition(this), _waker, timeout, cancellationToken);
     }
 
     public override void Dispose()
@@ -112,7 +114,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
             }
             long index = _head & _ring.Mask;
             long available = _cachedTail - _head;
-            long header = _ring.Buffer.ReadInt64(SegmentLayout.DataOffset + index); // below the acquired tail: complete
+            long header = _ring.Memory.ReadInt64(SegmentLayout.DataOffset + index); // below the acquired tail: complete
             int type = (int)(header >> 32);
             length = (int)header;
             if (type == SegmentLayout.RecordTypeMessage)
@@ -134,7 +136,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
 
     private bool RefreshTail()
     {
-        long tail = _ring.Buffer.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the writer's fenced tail store: records below it are complete
+        long tail = _ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the writer's fenced tail store: records below it are complete
         _ring.CheckPositions(_publishedHead, tail);
         if ((ulong)(tail - _head) > (ulong)_ring.Capacity) _ring.ThrowCorrupted($"tail {tail} moved behind the read position {_head}");
         _cachedTail = tail;
@@ -144,7 +146,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Release(int messages, long bytes)
     {
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         _messagesRead += messages;
         _bytesRead += bytes;
         b.WriteInt64(SegmentLayout.MessagesReadOffset, _messagesRead);
@@ -154,7 +156,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
         _writers.NotifyAfterFence(1);
     }
 
-    private void CountEmpty() => _ring.Buffer.WriteInt64(SegmentLayout.EmptyEventsOffset, ++_emptyEvents);
+    private void CountEmpty() => _ring.Memory.WriteInt64(SegmentLayout.EmptyEventsOffset, ++_emptyEvents);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()
@@ -162,7 +164,7 @@ internal sealed class SpscReader<TPolicy> : RingReader where TPolicy : struct, I
         if (_disposed) RingThrow.Disposed(nameof(RingReader));
     }
 
-    private readonly struct DataCondition(SpscReader<TPolicy> reader) : IWaitCondition
+    private readonly struct DataCondition(SpscReader<TPolicy, TMemory> reader) : IWaitCondition
     {
         public bool IsSatisfied() => reader._head != reader._cachedTail || reader.RefreshTail();
 

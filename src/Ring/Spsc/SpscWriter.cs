@@ -3,14 +3,16 @@ using System.Runtime.CompilerServices;
 namespace Ring.Spsc;
 
 /// <summary>The producer end of an SPSC ring; see <see cref="SpscProtocol"/> for the protocol.</summary>
-internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, IWaitPolicy
+internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
+    where TPolicy : struct, IWaitPolicy
+    where TMemory : struct, ISharedMemory
 {
     private readonly RingSegment _segment;
     private readonly ParticipantLease _lease;
-    private readonly SpscProtocol _ring;
-    private readonly EventCount _readers;
-    private readonly EventCount _writers;
-    private readonly EventWaker _waker;
+    private readonly SpscRing<TMemory> _ring;
+    private readonly EventCount<TMemory> _readers;
+    private readonly EventCount<TMemory> _writers;
+    private readonly EventWaker<TMemory> _waker;
 
     private long _tail;
     private long _cachedHead;
@@ -25,16 +27,16 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
 
     private bool _disposed;
 
-    public SpscWriter(RingSegment segment, ParticipantLease lease)
+    public SpscWriter(RingSegment segment, ParticipantLease lease, TMemory memory)
     {
         _segment = segment;
         _lease = lease;
-        _ring = new SpscProtocol(segment);
+        _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        _waker = new EventWaker(_writers);
+        _waker = new EventWaker<TMemory>(_writers);
         (_cachedHead, _tail) = _ring.ReadPositions(); // a successor continues from the committed tail
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         _messagesWritten = b.ReadInt64(SegmentLayout.MessagesWrittenOffset);
         _bytesWritten = b.ReadInt64(SegmentLayout.BytesWrittenOffset);
         _fullEvents = b.ReadInt64(SegmentLayout.FullEventsOffset);
@@ -47,9 +49,9 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     {
         int recordLength = CheckedRecordLength(message.Length);
         if (!TryReserve(recordLength, out long recordOffset, out long advance)) return false;
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         b.WriteInt64(recordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, message.Length));
-        message.CopyTo(b.Span(recordOffset + SegmentLayout.RecordHeaderLength, message.Length));
+        b.CopyIn(recordOffset + SegmentLayout.RecordHeaderLength, message);
         Publish(advance, message.Length);
         return true;
     }
@@ -65,7 +67,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
         _claimAdvance = advance;
         _claimRecordOffset = recordOffset;
         _claimLength = length;
-        buffer = _ring.Buffer.Span(recordOffset + SegmentLayout.RecordHeaderLength, length);
+        buffer = _ring.Memory.Span(recordOffset + SegmentLayout.RecordHeaderLength, length);
         return true;
     }
 
@@ -78,7 +80,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
         if ((uint)length > (uint)_claimLength)
             RingThrow.CommitLength(length, _claimLength);
         long advance = _claimAdvance - (SegmentLayout.AlignedRecordLength(_claimLength) - SegmentLayout.AlignedRecordLength(length));
-        _ring.Buffer.WriteInt64(_claimRecordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, length));
+        _ring.Memory.WriteInt64(_claimRecordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, length));
         _claimAdvance = 0;
         Publish(advance, length);
     }
@@ -93,7 +95,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         int recordLength = CheckedRecordLength(length);
-        return Waiter.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), _waker, timeout, cancellationToken);
+        return Waiter.WaitUntil<TPolicy, RoomCondition, TMemory>(new RoomCondition(this, recordLength), _waker, timeout, cancellationToken);
     }
 
     public override void Dispose()
@@ -128,7 +130,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
         advance = AdvanceFor(recordLength);
         if (advance > _ring.Capacity - (_tail - _cachedHead) && !HasRoom(advance))
         {
-            _ring.Buffer.WriteInt64(SegmentLayout.FullEventsOffset, ++_fullEvents);
+            _ring.Memory.WriteInt64(SegmentLayout.FullEventsOffset, ++_fullEvents);
             recordOffset = 0;
             return false;
         }
@@ -137,7 +139,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
         {
             // Padding to the end of the data region; published together with the record by one tail store.
             long padding = _ring.Capacity - index;
-            _ring.Buffer.WriteInt64(SegmentLayout.DataOffset + index,
+            _ring.Memory.WriteInt64(SegmentLayout.DataOffset + index,
                 SpscProtocol.PackHeader(SegmentLayout.RecordTypePadding, (int)(padding - SegmentLayout.RecordHeaderLength)));
             index = 0;
         }
@@ -148,16 +150,18 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
     /// <summary>Re-reads the consumer's head (only when the cached one says full) and checks it.</summary>
     private bool HasRoom(long advance)
     {
-        long head = _ring.Buffer.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the reader's fenced head store: it has finished with the bytes below
+        long head = _ring.Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the reader's fenced head store: it has finished with the bytes below
         _ring.CheckPositions(head, _tail);
         _cachedHead = head;
-        return advance <= _ring.Capacity - (_tail - head);
+        long used = _tail - head;
+        if (TMemory.Mutation == ProtocolMutation.UsedBytesModuloCapacity) used &= _ring.Mask;
+        return advance <= _ring.Capacity - used;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Publish(long advance, int payloadLength)
     {
-        SharedBuffer b = _ring.Buffer;
+        TMemory b = _ring.Memory;
         _tail += advance;
         b.WriteInt64(SegmentLayout.MessagesWrittenOffset, ++_messagesWritten);
         b.WriteInt64(SegmentLayout.BytesWrittenOffset, _bytesWritten += payloadLength);
@@ -171,7 +175,7 @@ internal sealed class SpscWriter<TPolicy> : RingWriter where TPolicy : struct, I
         if (_disposed) RingThrow.Disposed(nameof(RingWriter));
     }
 
-    private readonly struct RoomCondition(SpscWriter<TPolicy> writer, int recordLength) : IWaitCondition
+    private readonly struct RoomCondition(SpscWriter<TPolicy, TMemory> writer, int recordLength) : IWaitCondition
     {
         public bool IsSatisfied()
         {

@@ -1,0 +1,73 @@
+using Ring.Platform.Linux;
+
+namespace Ring;
+
+/// <summary>
+/// Every operation the ring algorithms perform on shared memory, and the clock their waits read. The rings
+/// are generic over it: in production the type argument is <see cref="SharedBuffer"/> itself, so each call
+/// compiles to the single load, store or locked instruction it names; the integrity harness substitutes a
+/// type that hands control to a step scheduler before each operation, which makes the interleaving of two
+/// endpoints something a test can choose, shrink and replay.
+/// </summary>
+internal interface ISharedMemory
+{
+    int ReadInt32(long offset);
+
+    long ReadInt64(long offset);
+
+    int ReadInt32Acquire(long offset);
+
+    long ReadInt64Acquire(long offset);
+
+    void WriteInt32(long offset, int value);
+
+    void WriteInt64(long offset, long value);
+
+    /// <summary>A release store that is also a full fence: no later load moves before it.</summary>
+    void WriteInt64Fenced(long offset, long value);
+
+    int CompareExchangeInt32(long offset, int value, int comparand);
+
+    long CompareExchangeInt64(long offset, long value, long comparand);
+
+    /// <summary>Adds and returns the new value; a full fence.</summary>
+    int FetchAddInt32(long offset, int delta);
+
+    /// <summary>Adds and returns the new value; a full fence.</summary>
+    long FetchAddInt64(long offset, long delta);
+
+    /// <summary>Copies a payload into the segment with plain stores.</summary>
+    void CopyIn(long offset, ReadOnlySpan<byte> source);
+
+    /// <summary>Copies a payload out of the segment with plain loads.</summary>
+    void CopyOut(long offset, Span<byte> destination);
+
+    /// <summary>Bytes inside the segment handed to user code: a claim to fill, or a message read in place.</summary>
+    Span<byte> Span(long offset, int length);
+
+    Futex.WaitResult FutexWait(long offset, int expected, TimeSpan timeout);
+
+    int FutexWake(long offset, int count);
+
+    /// <summary>Monotonic time in <see cref="System.Diagnostics.Stopwatch"/> ticks, for deadlines and stuck-claim timing.</summary>
+    long GetTimestamp();
+
+    /// <summary>
+    /// A deliberate protocol error, for the tests that prove the integrity harness catches a broken ring.
+    /// Only test types override it; for <see cref="SharedBuffer"/> it is the constant <see cref="ProtocolMutation.None"/>
+    /// and the JIT drops the branches that test it.
+    /// </summary>
+    static virtual ProtocolMutation Mutation => ProtocolMutation.None;
+}
+
+/// <summary>Deliberate protocol errors the integrity tests must catch; see <see cref="ISharedMemory.Mutation"/>.</summary>
+internal enum ProtocolMutation
+{
+    None,
+
+    /// <summary>A waiter registers on the eventcount and sleeps without re-checking its condition.</summary>
+    SkipRecheckBeforeSleep,
+
+    /// <summary>The SPSC producer computes the bytes in use modulo the capacity, so a full ring looks empty.</summary>
+    UsedBytesModuloCapacity,
+}

@@ -3,19 +3,17 @@ using System.Diagnostics;
 namespace Ring;
 
 /// <summary>
-/// A timeout turned into a point on a monotonic clock; infinite stays infinite. The clock is passed in where
-/// the caller has its own (a ring's <see cref="ISharedMemory.GetTimestamp"/>); otherwise it is the Stopwatch.
+/// A timeout turned into a point on a monotonic clock; infinite stays infinite. The caller passes the clock's
+/// readings: an endpoint reads its ring's <see cref="ISharedMemory.GetTimestamp"/>, which is virtual under the
+/// integrity harness's step scheduler. Readings are Stopwatch ticks.
 /// </summary>
 internal readonly struct Deadline
 {
     private readonly long _start;
     private readonly TimeSpan _timeout;
 
-    public Deadline(TimeSpan timeout)
-        : this(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : Stopwatch.GetTimestamp())
-    {
-    }
-
+    /// <param name="timeout">Non-negative, or Timeout.InfiniteTimeSpan.</param>
+    /// <param name="startTimestamp">Now; ignored (pass 0) when the timeout is infinite.</param>
     public Deadline(TimeSpan timeout, long startTimestamp)
     {
         Waiter.ValidateTimeout(timeout);
@@ -25,10 +23,7 @@ internal readonly struct Deadline
 
     public bool IsInfinite => _timeout == Timeout.InfiniteTimeSpan;
 
-    /// <summary>Time left (Timeout.InfiniteTimeSpan when infinite); false once it has passed.</summary>
-    public bool TryGetRemaining(out TimeSpan remaining) =>
-        TryGetRemaining(IsInfinite ? 0 : Stopwatch.GetTimestamp(), out remaining);
-
+    /// <summary>Time left at <paramref name="now"/> (Timeout.InfiniteTimeSpan when infinite); false once it has passed.</summary>
     public bool TryGetRemaining(long now, out TimeSpan remaining)
     {
         if (IsInfinite)

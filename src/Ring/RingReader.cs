@@ -40,6 +40,9 @@ public abstract class RingReader : IDisposable
     /// <summary>Waits until a message is there (true) or the timeout passes (false).</summary>
     public abstract bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default);
 
+    /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
+    private protected abstract long GetTimestamp();
+
     /// <summary>Releases the consumer role and detaches from the segment's mapping.</summary>
     public abstract void Dispose();
 
@@ -48,8 +51,8 @@ public abstract class RingReader : IDisposable
     {
         Waiter.ValidateTimeout(timeout);
         if (TryRead(destination, out length)) return true;
-        Deadline deadline = new(timeout);
-        while (deadline.TryGetRemaining(out TimeSpan remaining))
+        Deadline deadline = new(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : GetTimestamp());
+        while (deadline.TryGetRemaining(GetTimestamp(), out TimeSpan remaining))
         {
             if (!WaitToRead(remaining, cancellationToken)) return false;
             if (TryRead(destination, out length)) return true;

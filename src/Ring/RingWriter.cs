@@ -34,6 +34,9 @@ public abstract class RingWriter : IDisposable
     /// <summary>Waits until a message of <paramref name="length"/> bytes fits (true) or the timeout passes (false).</summary>
     public abstract bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default);
 
+    /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
+    private protected abstract long GetTimestamp();
+
     /// <summary>Releases the producer role and detaches from the segment's mapping.</summary>
     public abstract void Dispose();
 
@@ -42,8 +45,8 @@ public abstract class RingWriter : IDisposable
     {
         Waiter.ValidateTimeout(timeout);
         if (TryWrite(message)) return true;
-        Deadline deadline = new(timeout);
-        while (deadline.TryGetRemaining(out TimeSpan remaining))
+        Deadline deadline = new(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : GetTimestamp());
+        while (deadline.TryGetRemaining(GetTimestamp(), out TimeSpan remaining))
         {
             if (!WaitToWrite(message.Length, remaining, cancellationToken)) return false;
             if (TryWrite(message)) return true;

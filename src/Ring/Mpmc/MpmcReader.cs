@@ -30,6 +30,8 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
 
+    private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
+
     public override bool TryRead(Span<byte> destination, out int length)
     {
         ThrowIfDisposed();

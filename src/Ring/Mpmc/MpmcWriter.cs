@@ -33,6 +33,8 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
 
+    private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
+
     public override bool TryWrite(ReadOnlySpan<byte> message)
     {
         CheckLength(message.Length);

@@ -45,6 +45,8 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
 
+    private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
+
     public override bool TryWrite(ReadOnlySpan<byte> message)
     {
         int recordLength = CheckedRecordLength(message.Length);

@@ -1,0 +1,71 @@
+using System.CommandLine;
+
+namespace Ring.Stress.Integrity;
+
+/// <summary>The <c>interleave</c> subcommand: the integrity harness's stress mode on free-running threads.</summary>
+public static class InterleaveCommand
+{
+    /// <summary>Multiplies the CI budgets of the integrity checks (schedules per shape, runs per scenario) for a soak.</summary>
+    public const string ScaleVariable = "RING_INTEGRITY_SCALE";
+
+    public const int CiScenarios = 200;
+    public const int CiRunsPerScenario = 1_000;
+
+    /// <summary>The soak factor from <see cref="ScaleVariable"/>: a positive integer, 1 when unset.</summary>
+    public static int Scale
+    {
+        get
+        {
+            string? text = Environment.GetEnvironmentVariable(ScaleVariable);
+            if (string.IsNullOrEmpty(text)) return 1;
+            if (!int.TryParse(text, out int scale) || scale < 1)
+                throw new InvalidOperationException($"{ScaleVariable} must be a positive integer, not '{text}'.");
+            return scale;
+        }
+    }
+
+    public static Command Create()
+    {
+        Option<int> scenarios = new("--scenarios")
+        {
+            Description = "Generated scenarios, spread over the shapes SPSC 1P1C and MPMC 1P1C, 2P1C, 1P2C, 2P2C.",
+            HelpName = "N",
+            DefaultValueFactory = _ => CiScenarios,
+        };
+        Option<int> runs = new("--runs")
+        {
+            Description = $"Runs of each scenario on free threads (times {ScaleVariable}).",
+            HelpName = "N",
+            DefaultValueFactory = _ => CiRunsPerScenario,
+        };
+        Option<int> seed = new("--seed")
+        {
+            Description = "Seed of the scenario generator; a failure report names it, and the same seed regenerates the same scenarios.",
+            HelpName = "SEED",
+            DefaultValueFactory = _ => Environment.TickCount & int.MaxValue,
+        };
+        foreach (Option<int> option in new[] { scenarios, runs })
+        {
+            option.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<int>() < 1) r.AddError($"{option.Name} must be at least 1.");
+            });
+        }
+        Command command = new("interleave", "Integrity stress: generated scenarios on free-running threads started behind a barrier, each run checked for lost, duplicated, invented, reordered or corrupted messages and for linearizability.")
+        {
+            scenarios,
+            runs,
+            seed,
+        };
+        command.SetAction(parsed =>
+        {
+            FreeRunStress.Settings settings = new(parsed.GetValue(scenarios), parsed.GetValue(runs) * Scale, parsed.GetValue(seed));
+            Console.WriteLine($"interleave: {settings.Scenarios} scenarios × {settings.RunsPerScenario:N0} runs on free threads, seed {settings.Seed}");
+            FreeRunStress.Result result = FreeRunStress.Run(settings, Console.Out);
+            double rate = result.Runs / Math.Max(result.Elapsed.TotalSeconds, 1e-9);
+            Console.WriteLine($"interleave: {(result.Failures == 0 ? "PASS" : "FAIL")} · {result.Runs:N0} runs ({rate:N0}/s; {result.OverlappingRuns * 100.0 / Math.Max(1, result.Runs):F0}% with overlapping calls), {result.Operations:N0} operations checked, {result.Failures} scenario(s) failed, {result.Elapsed.TotalSeconds:F1} s");
+            return result.Failures == 0 ? 0 : 1;
+        });
+        return command;
+    }
+}

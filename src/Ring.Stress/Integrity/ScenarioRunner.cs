@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace Ring.Stress.Integrity;
+
+/// <summary>
+/// Runs one scenario's threads against a ring and records what each call did as a queue history. The same
+/// bodies run under the step scheduler (one run per schedule) and on free threads (many runs on one ring, the
+/// ring drained between them). After a run the ring is drained on the calling thread and the history, with the
+/// drain, is checked: payloads, nothing lost, duplicated or invented, per-producer order, linearizability.
+/// </summary>
+internal sealed class ScenarioRunner : IDisposable
+{
+    private static int s_segmentCounter;
+
+    private readonly Scenario _scenario;
+    private readonly RingSegment _segment;
+    private readonly RingWriter[] _writers;
+    private readonly RingReader[] _readers;
+    private readonly Func<long> _clock;
+    private readonly List<QueueOperation>[] _logs;
+    private readonly int[][] _expectedLengths;
+    private readonly RingMessageHandler[] _handlers;
+    private readonly long[] _handlerMarks;
+    private readonly ConcurrentQueue<string> _payloadErrors = new();
+    private readonly int _producers;
+    private readonly int _consumers;
+    private long _committed;
+    private long _dequeued;
+    private int _epoch;
+
+    /// <param name="clock">The history's clock: scheduler steps, or Stopwatch ticks on free threads.</param>
+    public ScenarioRunner(Scenario scenario, IEndpointFactory endpoints, Func<long> clock)
+    {
+        _scenario = scenario;
+        _clock = clock;
+        (_producers, _consumers) = (scenario.Producers.Length, scenario.Consumers.Length);
+        string path = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(),
+            $"ring-integrity-{Environment.ProcessId}-{Interlocked.Increment(ref s_segmentCounter)}");
+        _segment = RingSegment.Create(path, scenario.Options);
+        RingSegment.Unlink(path); // mapped for as long as the runner lives; nothing to clean up after a crash
+        _writers = new RingWriter[_producers];
+        _readers = new RingReader[_consumers];
+        for (int p = 0; p < _producers; p++) _writers[p] = endpoints.CreateWriter(_segment, scenario.Wait);
+        for (int c = 0; c < _consumers; c++) _readers[c] = endpoints.CreateReader(_segment, scenario.Wait);
+        _logs = new List<QueueOperation>[_producers + _consumers + 1];
+        for (int t = 0; t < _logs.Length; t++) _logs[t] = [];
+        _expectedLengths = Array.ConvertAll(scenario.Producers, ops => new int[ops.Length]);
+        _handlerMarks = new long[_consumers + 1];
+        _handlers = new RingMessageHandler[_consumers + 1];
+        for (int c = 0; c <= _consumers; c++)
+        {
+            int consumer = c;
+            _handlers[c] = message => RecordInPlace(consumer, message);
+        }
+    }
+
+    public int ThreadCount => _producers + _consumers;
+
+    /// <summary>The bodies of one run, producers first; call <see cref="BeginRun"/> before and <see cref="Check"/> after.</summary>
+    public Action[] Bodies()
+    {
+        Action[] bodies = new Action[ThreadCount];
+        for (int p = 0; p < _producers; p++)
+        {
+            int producer = p;
+            bodies[p] = () => Produce(producer);
+        }
+        for (int c = 0; c < _consumers; c++)
+        {
+            int consumer = c;
+            bodies[_producers + c] = () => Consume(consumer);
+        }
+        return bodies;
+    }
+
+    public void BeginRun()
+    {
+        foreach (List<QueueOperation> log in _logs) log.Clear();
+        _payloadErrors.Clear();
+        _committed = 0;
+        _dequeued = 0;
+        _epoch = (_epoch + 1) & MessageCodec.EpochMask;
+    }
+
+    /// <summary>
+    /// Called by the scheduler when no thread can run, so none is inside a call except the sleepers (who hold
+    /// no claim): a consumer asleep while committed messages are unread, or a producer asleep on an empty ring
+    /// (head = tail, so no unconsumed skip either), is a lost wake-up; anything else is a legitimate wait.
+    /// </summary>
+    public string? DiagnoseStall(IReadOnlyList<int> parked)
+    {
+        long unread = Volatile.Read(ref _committed) - Volatile.Read(ref _dequeued);
+        SharedBuffer ring = _segment.Buffer;
+        bool empty = ring.ReadInt64Acquire(SegmentLayout.HeadOffset) == ring.ReadInt64Acquire(SegmentLayout.TailOffset); // no thread is running: a settled snapshot
+        foreach (int thread in parked)
+        {
+            if (thread >= _producers && unread > 0)
+                return $"t{thread} (consumer) is asleep while {unread} committed message(s) are unread and no other thread can run";
+            if (thread < _producers && empty)
+                return $"t{thread} (producer) is asleep waiting for room in an empty ring and no other thread can run";
+        }
+        return null;
+    }
+
+    /// <summary>Drains the ring, then checks the run. <paramref name="runFailure"/> is the scheduler's verdict, if any.</summary>
+    public RunVerdict Check(string? runFailure)
+    {
+        List<string> problems = [];
+        if (runFailure is not null) problems.Add(runFailure);
+        else Drain(problems);
+        problems.AddRange(_payloadErrors);
+        List<QueueOperation> history = [];
+        foreach (List<QueueOperation> log in _logs) history.AddRange(log);
+        history.Sort((a, b) => a.Invoke != b.Invoke ? a.Invoke.CompareTo(b.Invoke) : a.Thread.CompareTo(b.Thread));
+        if (runFailure is null)
+        {
+            AuditResult audit = QueueHistoryAudit.Check(history, drained: true);
+            problems.AddRange(audit.Violations);
+            if (problems.Count == 0)
+            {
+                // One producer publishes positions in order, so an empty answer is exact; with two, an MPMC reader can
+                // find a later position published while an earlier one is still being written, and say empty by design.
+                QueueModelOptions model = new(CheckEmpty: _producers == 1);
+                LinearizabilityResult linear = LinearizabilityChecker.Check(history, model);
+                if (linear.Verdict == LinearizabilityVerdict.NotLinearizable) problems.Add($"not linearizable: {linear.Explanation}");
+                else if (linear.Verdict == LinearizabilityVerdict.Inconclusive) problems.Add($"linearizability check gave up after {linear.StatesExplored} states");
+            }
+        }
+        return new RunVerdict(problems, history);
+    }
+
+    public void Dispose()
+    {
+        foreach (RingWriter writer in _writers) writer.Dispose();
+        foreach (RingReader reader in _readers) reader.Dispose();
+        _segment.Dispose();
+    }
+
+    private void Produce(int producer)
+    {
+        RingWriter writer = _writers[producer];
+        List<QueueOperation> log = _logs[producer];
+        ScenarioOp[] ops = _scenario.Producers[producer];
+        Span<byte> scratch = stackalloc byte[_scenario.MaxMessageLength];
+        for (int seq = 0; seq < ops.Length; seq++)
+        {
+            ScenarioOp op = ops[seq];
+            uint word = MessageCodec.Word(producer, _epoch, seq);
+            int length = op.Kind == ScenarioOpKind.ClaimCommitShorter ? op.Arg : op.Length;
+            _expectedLengths[producer][seq] = length; // before the write: a consumer may check it as soon as the message is out
+            long invoke = _clock();
+            bool written;
+            switch (op.Kind)
+            {
+                case ScenarioOpKind.TryWrite:
+                    MessageCodec.Fill(scratch[..length], word);
+                    written = writer.TryWrite(scratch[..length]);
+                    break;
+                case ScenarioOpKind.Write:
+                    MessageCodec.Fill(scratch[..length], word);
+                    written = writer.TryWrite(scratch[..length], TimeSpan.FromMicroseconds(op.Arg));
+                    break;
+                default:
+                    written = ClaimAndFinish(writer, op, word);
+                    break;
+            }
+            if (written) Interlocked.Increment(ref _committed);
+            log.Add(new QueueOperation(producer, QueueOpKind.Enqueue, MessageCodec.Id(word), written, invoke, _clock()));
+        }
+    }
+
+    private static bool ClaimAndFinish(RingWriter writer, ScenarioOp op, uint word)
+    {
+        if (!writer.TryClaim(op.Length, out Span<byte> claimed)) return false;
+        switch (op.Kind)
+        {
+            case ScenarioOpKind.ClaimAbort:
+                MessageCodec.Fill(claimed, word);
+                writer.Abort();
+                return false;
+            case ScenarioOpKind.ClaimCommitShorter:
+                MessageCodec.Fill(claimed[..op.Arg], word);
+                claimed[op.Arg..].Fill(0xEE); // bytes past the commit length must never reach a reader
+                writer.Commit(op.Arg);
+                return true;
+            default:
+                MessageCodec.Fill(claimed, word);
+                writer.Commit();
+                return true;
+        }
+    }
+
+    private void Consume(int consumer)
+    {
+        RingReader reader = _readers[consumer];
+        int thread = _producers + consumer;
+        List<QueueOperation> log = _logs[thread];
+        Span<byte> destination = stackalloc byte[_scenario.MaxMessageLength];
+        foreach (ScenarioOp op in _scenario.Consumers[consumer])
+        {
+            long invoke = _clock();
+            switch (op.Kind)
+            {
+                case ScenarioOpKind.TryRead:
+                case ScenarioOpKind.Read:
+                {
+                    bool read = op.Kind == ScenarioOpKind.TryRead
+                        ? reader.TryRead(destination, out int length)
+                        : reader.TryRead(destination, out length, TimeSpan.FromMicroseconds(op.Arg));
+                    long id = read ? Verify(thread, destination[..length]) : 0;
+                    log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, id, read, invoke, _clock()));
+                    break;
+                }
+                default:
+                {
+                    _handlerMarks[consumer] = invoke;
+                    int count = op.Kind == ScenarioOpKind.ReadInPlace ? (reader.TryRead(_handlers[consumer]) ? 1 : 0) : reader.ReadBatch(_handlers[consumer], op.Arg);
+                    if (count == 0) log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, 0, false, invoke, _clock()));
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One message of a batch or in-place read. Message k was taken between the handler call for message k − 1
+    /// and this one, so that is its interval: the history keeps the batch's order.
+    /// </summary>
+    private void RecordInPlace(int consumer, ReadOnlySpan<byte> message)
+    {
+        int thread = _producers + consumer;
+        long id = Verify(thread, message);
+        long now = _clock();
+        _logs[thread].Add(new QueueOperation(thread, QueueOpKind.Dequeue, id, true, _handlerMarks[consumer], now));
+        _handlerMarks[consumer] = now;
+    }
+
+    private long Verify(int thread, ReadOnlySpan<byte> message)
+    {
+        Interlocked.Increment(ref _dequeued);
+        if (message.Length < Scenario.MinMessageLength)
+        {
+            _payloadErrors.Enqueue($"t{thread} read a {message.Length}-byte message; every message written has at least {Scenario.MinMessageLength}");
+            return MessageCodec.Invalid;
+        }
+        uint word = MessageCodec.ReadWord(message);
+        (int producer, int epoch, int seq) = MessageCodec.Decode(word);
+        if (producer >= _producers || epoch != _epoch || seq >= _expectedLengths[producer].Length)
+        {
+            _payloadErrors.Enqueue($"t{thread} read a message with id word 0x{word:x8} that this run never wrote (producer {producer}, epoch {epoch}, seq {seq})");
+            return MessageCodec.Invalid;
+        }
+        int expected = _expectedLengths[producer][seq];
+        if (message.Length != expected)
+            _payloadErrors.Enqueue($"t{thread} read message {producer}:{seq} with {message.Length} bytes; it was committed with {expected}");
+        else if (!MessageCodec.Matches(message, word))
+            _payloadErrors.Enqueue($"t{thread} read message {producer}:{seq} with corrupted payload: {Convert.ToHexString(message)}");
+        return MessageCodec.Id(word);
+    }
+
+    /// <summary>Reads what is left on the calling thread; every thread has finished, so empty means empty.</summary>
+    private void Drain(List<string> problems)
+    {
+        int thread = _producers + _consumers;
+        long time = 0;
+        foreach (List<QueueOperation> log in _logs)
+        {
+            foreach (QueueOperation op in log) time = Math.Max(time, op.Response);
+        }
+        Span<byte> destination = stackalloc byte[_scenario.MaxMessageLength];
+        RingReader reader = _readers[0];
+        try
+        {
+            while (true)
+            {
+                long invoke = ++time;
+                bool read = reader.TryRead(destination, out int length);
+                if (!read) break;
+                long id = Verify(thread, destination[..length]);
+                _logs[thread].Add(new QueueOperation(thread, QueueOpKind.Dequeue, id, true, invoke, ++time));
+            }
+        }
+        catch (Exception exception)
+        {
+            problems.Add($"draining the ring threw {exception.GetType().Name}: {exception.Message}");
+        }
+    }
+}
+
+/// <summary>The outcome of one run: empty problems means it passed.</summary>
+internal sealed record RunVerdict(List<string> Problems, List<QueueOperation> History)
+{
+    public bool Passed => Problems.Count == 0;
+
+    public string FormatHistory(int maxLines = 120)
+    {
+        StringBuilder text = new();
+        foreach (QueueOperation op in History.Take(maxLines)) text.Append("  ").Append(op).Append('\n');
+        if (History.Count > maxLines) text.Append($"  … {History.Count - maxLines} more\n");
+        return text.ToString();
+    }
+}
+
+/// <summary>
+/// The message format: the first 4 bytes are the id word (producer 4 bits, run epoch 12 bits, sequence 16 bits),
+/// the rest a pattern derived from the word and the length, so a torn, stale or misframed payload shows.
+/// </summary>
+internal static class MessageCodec
+{
+    public const int EpochMask = 0xFFF;
+    public const long Invalid = -1;
+
+    public static uint Word(int producer, int epoch, int seq) => ((uint)producer << 28) | ((uint)(epoch & EpochMask) << 16) | (uint)(ushort)seq;
+
+    public static (int Producer, int Epoch, int Seq) Decode(uint word) => ((int)(word >> 28), (int)(word >> 16) & EpochMask, (int)(word & 0xFFFF));
+
+    /// <summary>The history's value: producer in the high half, epoch and sequence (increasing within a run) in the low half.</summary>
+    public static long Id(uint word) => ((long)(word >> 28) << 32) | (word & 0x0FFF_FFFF);
+
+    public static uint ReadWord(ReadOnlySpan<byte> message) => BitConverter.ToUInt32(message);
+
+    public static void Fill(Span<byte> message, uint word)
+    {
+        BitConverter.TryWriteBytes(message, word);
+        for (int i = sizeof(uint); i < message.Length; i++) message[i] = PatternByte(word, message.Length, i);
+    }
+
+    public static bool Matches(ReadOnlySpan<byte> message, uint word)
+    {
+        for (int i = sizeof(uint); i < message.Length; i++)
+        {
+            if (message[i] != PatternByte(word, message.Length, i)) return false;
+        }
+        return true;
+    }
+
+    private static byte PatternByte(uint word, int length, int index) => (byte)((word * 0x9E3779B1u >> 24) + (uint)(index * 29) + (uint)(length * 13));
+}

@@ -8,7 +8,9 @@ namespace Ring.Bench.Operations;
 /// Messages per second through one in-process MPMC queue with P producer and C consumer threads, against a
 /// bounded channel of the same capacity in the same run. Both sides poll with the same back-off
 /// (SpinWait without sleeps), so the comparison is the queue and not the waiting: on a 2-core machine
-/// 2P/2C and 4P/4C oversubscribe the CPUs, which is part of what is being measured.
+/// 2P/2C and 4P/4C oversubscribe the CPUs, which is part of what is being measured. Consumers count what
+/// they read locally and stop once every producer has finished and the queue is empty; the run checks the
+/// total, so nothing shared but the queue is touched per message.
 /// </summary>
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
@@ -46,21 +48,22 @@ public class MpmcThroughput
                 while (!writer.TryWrite(new Payload(producer, i))) spin.SpinOnce(sleep1Threshold: -1);
             }
         },
-        () =>
+        (out long count) =>
         {
             ChannelReader<Payload> reader = _channel.Reader;
             long sum = 0;
+            count = 0;
             while (true)
             {
                 SpinWait spin = default;
                 Payload payload;
                 while (!reader.TryRead(out payload))
                 {
-                    if (Volatile.Read(ref _remaining) <= 0) return sum;
+                    if (ProducersFinished && !reader.TryRead(out payload)) return sum;
                     spin.SpinOnce(sleep1Threshold: -1);
                 }
                 sum += payload.Sequence;
-                Interlocked.Decrement(ref _remaining);
+                count++;
             }
         });
 
@@ -78,41 +81,62 @@ public class MpmcThroughput
                 while (!writer.TryWrite(message)) spin.SpinOnce(sleep1Threshold: -1);
             }
         },
-        () =>
+        (out long count) =>
         {
             using RingReader reader = _ring.Segment.CreateReader(WaitStrategy.BusySpin);
             Span<byte> destination = stackalloc byte[16];
             long sum = 0;
+            count = 0;
             while (true)
             {
                 SpinWait spin = default;
                 while (!reader.TryRead(destination, out _))
                 {
-                    if (Volatile.Read(ref _remaining) <= 0) return sum;
+                    if (ProducersFinished && !reader.TryRead(destination, out _)) return sum;
                     spin.SpinOnce(sleep1Threshold: -1);
                 }
                 sum += BitConverter.ToInt64(destination[8..]);
-                Interlocked.Decrement(ref _remaining);
+                count++;
             }
         });
 
-    private long _remaining;
+    private int _producersRunning;
+
+    /// <summary>True once every producer has returned: a consumer that then finds the queue empty is done.</summary>
+    private bool ProducersFinished => Volatile.Read(ref _producersRunning) == 0;
+
+    private delegate long Consume(out long count);
 
     /// <summary>Starts Threads producers and Threads consumers behind a barrier and waits for every message to be read.</summary>
-    private long Run(Func<long, Action> producer, Func<long> consumer)
+    private long Run(Func<long, Action> producer, Consume consumer)
     {
-        _remaining = Messages / Threads * Threads;
+        long perProducer = Messages / Threads;
+        _producersRunning = Threads;
         using Barrier start = new(2 * Threads);
-        long total = 0;
+        long total = 0, read = 0;
         Thread[] threads = new Thread[2 * Threads];
         for (int t = 0; t < Threads; t++)
         {
             Action produce = producer(t);
-            threads[t] = new Thread(() => { start.SignalAndWait(); produce(); });
-            threads[Threads + t] = new Thread(() => { start.SignalAndWait(); Interlocked.Add(ref total, consumer()); });
+            threads[t] = new Thread(() =>
+            {
+                start.SignalAndWait();
+                produce();
+                Interlocked.Decrement(ref _producersRunning);
+            });
+            threads[Threads + t] = new Thread(() =>
+            {
+                start.SignalAndWait();
+                long sum = consumer(out long count);
+                Interlocked.Add(ref total, sum);
+                Interlocked.Add(ref read, count);
+            });
         }
         foreach (Thread thread in threads) thread.Start();
         foreach (Thread thread in threads) thread.Join();
+        long expected = perProducer * Threads;
+        if (read != expected || total != Threads * (perProducer * (perProducer - 1) / 2))
+            throw new InvalidOperationException($"read {read} messages (sum {total}); {expected} were written");
         return total;
     }
 }

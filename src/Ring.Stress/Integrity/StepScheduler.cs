@@ -39,6 +39,8 @@ internal sealed class StepScheduler
 
     private const int TraceLength = 400;
 
+    private static readonly TimeSpan HangLimit = TimeSpan.FromMinutes(1);
+
     private readonly int[] _choices;
     private readonly Random _random;
     private readonly int _maxSteps;
@@ -89,8 +91,14 @@ internal sealed class StepScheduler
         LogicalThread first = Choose();
         _running = first;
         first.Turn.Release();
-        _finished.Wait();
-        foreach (LogicalThread thread in _threads) thread.Os!.Join();
+        if (!_finished.Wait(HangLimit))
+        {
+            // Only a fault in the scheduler itself gets here (every wait in a run has a virtual timeout).
+            _failure ??= $"the scheduled run did not finish within {HangLimit.TotalSeconds:0} s of real time at step {Steps}";
+            _aborted = true;
+            foreach (LogicalThread thread in _threads) thread.Turn.Release();
+        }
+        foreach (LogicalThread thread in _threads) thread.Os!.Join(HangLimit);
     }
 
     /// <summary>Called by the running thread before each shared-memory operation.</summary>

@@ -52,7 +52,8 @@ public abstract class RingReader : IDisposable
         Waiter.ValidateTimeout(timeout);
         if (TryRead(destination, out length)) return true;
         Deadline deadline = new(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : GetTimestamp());
-        while (deadline.TryGetRemaining(GetTimestamp(), out TimeSpan remaining))
+        TimeSpan remaining = timeout;
+        while (deadline.IsInfinite || deadline.TryGetRemaining(GetTimestamp(), out remaining)) // an infinite wait reads no clock
         {
             if (!WaitToRead(remaining, cancellationToken)) return false;
             if (TryRead(destination, out length)) return true;

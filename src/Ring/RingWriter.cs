@@ -46,7 +46,8 @@ public abstract class RingWriter : IDisposable
         Waiter.ValidateTimeout(timeout);
         if (TryWrite(message)) return true;
         Deadline deadline = new(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : GetTimestamp());
-        while (deadline.TryGetRemaining(GetTimestamp(), out TimeSpan remaining))
+        TimeSpan remaining = timeout;
+        while (deadline.IsInfinite || deadline.TryGetRemaining(GetTimestamp(), out remaining)) // an infinite wait reads no clock
         {
             if (!WaitToWrite(message.Length, remaining, cancellationToken)) return false;
             if (TryWrite(message)) return true;

@@ -123,11 +123,12 @@ internal static class Waiter
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!TPolicy.Idle(ref iteration))
                 {
-                    if (++spins % DeadlineCheckInterval == 0 && !deadline.TryGetRemaining(memory.GetTimestamp(), out _)) return false;
+                    if (++spins % DeadlineCheckInterval == 0 && !deadline.IsInfinite && !deadline.TryGetRemaining(memory.GetTimestamp(), out _)) return false;
                 }
                 else
                 {
-                    if (!deadline.TryGetRemaining(memory.GetTimestamp(), out TimeSpan remaining)) return false;
+                    TimeSpan remaining = Timeout.InfiniteTimeSpan;
+                    if (!deadline.IsInfinite && !deadline.TryGetRemaining(memory.GetTimestamp(), out remaining)) return false;
                     if (cancellationToken.CanBeCanceled && registration == default)
                     {
                         registration = cancellationToken.UnsafeRegister(EventWaker<TMemory>.WakeAllCallback, waker);

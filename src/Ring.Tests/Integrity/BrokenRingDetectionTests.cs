@@ -22,7 +22,7 @@ public sealed class BrokenRingDetectionTests(ITestOutputHelper output)
     public void ScheduledRuns_BrokenRing_AreCaughtWithinTheCiBudget(RingVariant variant, RingShape shape)
     {
         Exception? caught = Record.Exception(() =>
-            Check.One(Config.QuickThrowOnFailure.WithMaxTest(InterleavingPropertyTests.SchedulesPerShape), InterleavingPropertyTests.Property(shape, variant)));
+            Check.One(InterleavingPropertyTests.Configuration(InterleavingPropertyTests.SchedulesPerShape), InterleavingPropertyTests.Property(shape, variant)));
 
         Assert.True(caught is not null, $"the harness passed the {variant} ring ({shape}) through {InterleavingPropertyTests.SchedulesPerShape} schedules");
         Assert.Contains("integrity violation", caught.Message);

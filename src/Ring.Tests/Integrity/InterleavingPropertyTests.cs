@@ -28,8 +28,22 @@ public sealed class InterleavingPropertyTests(ITestOutputHelper output)
         int schedules = SchedulesPerShape * InterleaveCommand.Scale;
         long steps = 0;
         Stopwatch clock = Stopwatch.StartNew();
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(schedules), Property(shape, RingVariant.Correct, outcome => steps += outcome.Steps));
+        Check.One(Configuration(schedules), Property(shape, RingVariant.Correct, outcome => steps += outcome.Steps));
         output.WriteLine($"{shape}: {schedules} schedules, {steps:N0} scheduled steps in {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>Replays a failure: set to the "(seed,gamma)" pair FsCheck printed after "Falsifiable, after N tests".</summary>
+    public const string ReplayVariable = "RING_INTEGRITY_REPLAY";
+
+    internal static Config Configuration(int maxTest)
+    {
+        Config config = Config.QuickThrowOnFailure.WithMaxTest(maxTest);
+        string? replay = Environment.GetEnvironmentVariable(ReplayVariable);
+        if (string.IsNullOrWhiteSpace(replay)) return config;
+        string[] parts = replay.Trim().Trim('(', ')').Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || !ulong.TryParse(parts[0], out ulong seed) || !ulong.TryParse(parts[1], out ulong gamma))
+            throw new InvalidOperationException($"{ReplayVariable} must be the \"(seed,gamma)\" pair FsCheck printed, not '{replay}'.");
+        return config.WithReplay(new Replay(new Rnd(seed, gamma), Microsoft.FSharp.Core.FSharpOption<int>.None));
     }
 
     internal static Property Property(RingShape shape, RingVariant variant, Action<ScheduledOutcome>? observe = null) =>

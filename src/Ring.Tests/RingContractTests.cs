@@ -599,6 +599,7 @@ public abstract class RingContractTests : IDisposable
     [InlineData(WaitStrategy.BusySpin)]
     [InlineData(WaitStrategy.SpinThenYield)]
     [InlineData(WaitStrategy.SpinThenBlock)]
+    [InlineData(WaitStrategy.Block)]
     public async Task TryReadWithTimeout_MessageFromAnotherThread_IsReturned(WaitStrategy wait)
     {
         using RingUnderTest ring = CreateRing(OptionsFor(4096), wait);
@@ -654,6 +655,7 @@ public abstract class RingContractTests : IDisposable
     [InlineData(WaitStrategy.BusySpin)]
     [InlineData(WaitStrategy.SpinThenYield)]
     [InlineData(WaitStrategy.SpinThenBlock)]
+    [InlineData(WaitStrategy.Block)]
     public async Task Read_CancelledWhileBlocked_ThrowsOperationCanceledPromptly(WaitStrategy wait)
     {
         using RingUnderTest ring = CreateRing(OptionsFor(4096), wait);
@@ -662,7 +664,7 @@ public abstract class RingContractTests : IDisposable
 
         Task<int> blocked = Task.Factory.StartNew(() => ring.Reader.Read(new byte[64], cancel.Token), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        if (wait == WaitStrategy.SpinThenBlock)
+        if (wait is WaitStrategy.SpinThenBlock or WaitStrategy.Block)
             WaitFor(() => ring.Segment.GetStatus().Sleeps > before.Sleeps, "the reader to sleep in the kernel");
         else
             WaitFor(() => ring.Segment.GetStatus().EmptyEvents > before.EmptyEvents, "the reader to find the ring empty");
@@ -683,6 +685,7 @@ public abstract class RingContractTests : IDisposable
     [InlineData(WaitStrategy.BusySpin)]
     [InlineData(WaitStrategy.SpinThenYield)]
     [InlineData(WaitStrategy.SpinThenBlock)]
+    [InlineData(WaitStrategy.Block)]
     public async Task Write_CancelledWhileBlocked_ThrowsOperationCanceledPromptly(WaitStrategy wait)
     {
         using RingUnderTest ring = CreateRing(OptionsFor(1024, 100), wait);
@@ -693,7 +696,7 @@ public abstract class RingContractTests : IDisposable
 
         Task blocked = Task.Factory.StartNew(() => ring.Writer.Write(new byte[100], cancel.Token), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        if (wait == WaitStrategy.SpinThenBlock)
+        if (wait is WaitStrategy.SpinThenBlock or WaitStrategy.Block)
             WaitFor(() => ring.Segment.GetStatus().Sleeps > before.Sleeps, "the writer to sleep in the kernel");
         else
             WaitFor(() => ring.Segment.GetStatus().FullEvents > before.FullEvents, "the writer to find the ring full");
@@ -898,6 +901,7 @@ public abstract class RingContractTests : IDisposable
     [InlineData(WaitStrategy.BusySpin)]
     [InlineData(WaitStrategy.SpinThenYield)]
     [InlineData(WaitStrategy.SpinThenBlock)]
+    [InlineData(WaitStrategy.Block)]
     public async Task WriteRead_ProducerAndConsumerThreads_DeliverEveryMessageInOrder(WaitStrategy wait)
     {
         const int Count = 200_000;

@@ -173,6 +173,7 @@ public sealed class RingSegment : IDisposable
         {
             WaitStrategy.BusySpin => CreateWriter<BusySpinPolicy, SharedBuffer>(Buffer),
             WaitStrategy.SpinThenYield => CreateWriter<SpinThenYieldPolicy, SharedBuffer>(Buffer),
+            WaitStrategy.Block => CreateWriter<BlockPolicy, SharedBuffer>(Buffer),
             _ => CreateWriter<SpinThenBlockPolicy, SharedBuffer>(Buffer),
         };
     }
@@ -207,6 +208,7 @@ public sealed class RingSegment : IDisposable
         {
             WaitStrategy.BusySpin => CreateReader<BusySpinPolicy, SharedBuffer>(Buffer),
             WaitStrategy.SpinThenYield => CreateReader<SpinThenYieldPolicy, SharedBuffer>(Buffer),
+            WaitStrategy.Block => CreateReader<BlockPolicy, SharedBuffer>(Buffer),
             _ => CreateReader<SpinThenBlockPolicy, SharedBuffer>(Buffer),
         };
     }

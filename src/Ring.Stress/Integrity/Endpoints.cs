@@ -13,14 +13,14 @@ internal sealed class Endpoints<TMemory>(Func<SharedBuffer, TMemory> memoryFor) 
 {
     public RingWriter CreateWriter(RingSegment segment, WaitMode wait) => wait switch
     {
-        WaitMode.SleepAtOnce => segment.CreateWriter<SleepAtOncePolicy, TMemory>(memoryFor(segment.Buffer)),
+        WaitMode.SleepAtOnce => segment.CreateWriter<BlockPolicy, TMemory>(memoryFor(segment.Buffer)),
         WaitMode.SpinThenSleep => segment.CreateWriter<SpinBrieflyThenSleepPolicy, TMemory>(memoryFor(segment.Buffer)),
         _ => segment.CreateWriter<BusySpinPolicy, TMemory>(memoryFor(segment.Buffer)),
     };
 
     public RingReader CreateReader(RingSegment segment, WaitMode wait) => wait switch
     {
-        WaitMode.SleepAtOnce => segment.CreateReader<SleepAtOncePolicy, TMemory>(memoryFor(segment.Buffer)),
+        WaitMode.SleepAtOnce => segment.CreateReader<BlockPolicy, TMemory>(memoryFor(segment.Buffer)),
         WaitMode.SpinThenSleep => segment.CreateReader<SpinBrieflyThenSleepPolicy, TMemory>(memoryFor(segment.Buffer)),
         _ => segment.CreateReader<BusySpinPolicy, TMemory>(memoryFor(segment.Buffer)),
     };
@@ -39,12 +39,6 @@ internal static class EndpointFactories
         RingVariant.WrongWrapArithmetic => new Endpoints<ScheduledMemory<WrongWrapRing>>(buffer => new(buffer, scheduler)),
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown ring variant."),
     };
-}
-
-/// <summary>Sleeps on the eventcount at the first idle step: every wait goes through the slow path.</summary>
-internal struct SleepAtOncePolicy : IWaitPolicy
-{
-    public static bool Idle(ref int iteration) => true;
 }
 
 /// <summary>A few re-checks before sleeping, like the production policy but short enough for a scheduled run.</summary>

@@ -119,7 +119,7 @@ internal sealed class CompareParent
             if (CompareWire.ValueAt(buffer, 0) != child.Id) throw new BenchFailure($"process {CompareWire.ValueAt(buffer, 0)} answered instead of the child (pid {child.Id})");
 
             List<Sample> samples = [MeasureRoundTrips(transport, size, channel, buffer)];
-            if (transport.HasStream) samples.Add(MeasureStream(transport, size, channel, buffer));
+            samples.Add(MeasureStream(transport, size, channel, buffer));
 
             lock (_gate) _childMayExit = true;
             CompareWire.Send(channel, buffer, CompareTag.Quit);
@@ -172,7 +172,7 @@ internal sealed class CompareParent
         long sleepsBefore = channel.Sleeps ?? 0;
         TimeSpan cpuBefore = CpuTime();
         long wallStart = Stopwatch.GetTimestamp();
-        long allocated = RoundTrips(channel, new byte[size], buffer, histogram, transport.PauseNs);
+        long allocated = RoundTrips(channel, new byte[size], buffer, histogram);
         long sent = _settings.WarmupRoundTrips + (long)_settings.MeasuredRoundTrips;
         CompareWire.Send(channel, buffer, CompareTag.EndRoundTrips, sent);
         CompareWire.Receive(channel, buffer, CompareTag.RoundTripReport, "child");
@@ -188,7 +188,7 @@ internal sealed class CompareParent
     }
 
     /// <summary>Runs the warm-up and the measured round trips in one loop; returns the bytes allocated after the warm-up.</summary>
-    private long RoundTrips(IChannel channel, byte[] pingBuffer, byte[] pongBuffer, LongHistogram histogram, long pauseNs)
+    private long RoundTrips(IChannel channel, byte[] pingBuffer, byte[] pongBuffer, LongHistogram histogram)
     {
         Span<byte> ping = pingBuffer;
         Span<byte> pong = pongBuffer;
@@ -196,7 +196,6 @@ internal sealed class CompareParent
         int warmup = _settings.WarmupRoundTrips;
         long total = warmup + (long)_settings.MeasuredRoundTrips;
         long allocatedBefore = 0;
-        if (pauseNs > 0) NativeSleep.TightenTimerSlack();
         for (long sequence = 0; sequence < total; sequence++)
         {
             if (sequence == warmup)
@@ -205,7 +204,6 @@ internal sealed class CompareParent
                 histogram.Reset();
                 allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             }
-            if (pauseNs > 0) NativeSleep.Sleep(pauseNs);
             BinaryPrimitives.WriteInt64LittleEndian(ping, sequence);
             long start = Stopwatch.GetTimestamp();
             channel.Send(ping);

@@ -67,7 +67,7 @@ internal static class CompareReport
             yield return "";
             List<Sample> stream = medians.Where(s => s.Size == size && s.Measurement == Sample.Stream).ToList();
             Sample? pipeStream = stream.FirstOrDefault(s => s.Transport.Name == Pipe);
-            yield return Invariant($"stream · {Bytes(size)} · one way for {settings.StreamDuration.TotalSeconds:0.##} s, median of {settings.Rounds} rounds · x/pipe = this msg/s ÷ pipe msg/s (ring-block: not run)");
+            yield return Invariant($"stream · {Bytes(size)} · one way for {settings.StreamDuration.TotalSeconds:0.##} s, median of {settings.Rounds} rounds · x/pipe = this msg/s ÷ pipe msg/s");
             yield return $"  {"transport",-12}{"M msg/s",10}{"MB/s",10}{"x/pipe",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/msg",12}";
             foreach (Sample s in stream)
             {

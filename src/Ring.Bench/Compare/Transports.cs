@@ -21,15 +21,12 @@ internal enum TransportKind
 /// <summary>A transport's name, how it is defined, and how its two ends are set up.</summary>
 internal sealed record Transport(TransportKind Kind, string Name, string Definition)
 {
-    /// <summary>ring-block: the pause before every ping, long enough for the child's reader to stop spinning and sleep.</summary>
-    public const long BlockPauseNs = 50_000;
-
     public static readonly IReadOnlyList<Transport> All =
     [
         new(TransportKind.Floor, "floor", "slot ring per direction in a mapped /dev/shm file: 64-bit sequences on own 128-byte blocks, no framing/headers/checks, spin with a pause"),
         new(TransportKind.RingSpin, "ring-spin", "Ring SPSC, 1 MiB per direction, BusySpin on both sides"),
         new(TransportKind.RingHybrid, "ring-hybrid", "Ring SPSC, SpinThenBlock (the default) on both sides"),
-        new(TransportKind.RingBlock, "ring-block", "Ring SPSC, SpinThenBlock on both sides; rtt: parent nanosleeps 50 µs before each ping so the child's reader is asleep; stream not run"),
+        new(TransportKind.RingBlock, "ring-block", "Ring SPSC, WaitStrategy.Block on both sides: each side sleeps in the kernel whenever it waits, no spinning"),
         new(TransportKind.Pipe, "pipe", "two anonymous pipes (AnonymousPipeServerStream, inherited fds), 4-byte length prefix"),
         new(TransportKind.NamedPipe, "named-pipe", ".NET NamedPipeServerStream: on Linux a Unix domain socket under /tmp, 4-byte length prefix"),
         new(TransportKind.Uds, "uds", "Unix domain stream socket (UnixDomainSocketEndPoint), 4-byte length prefix"),
@@ -38,11 +35,12 @@ internal sealed record Transport(TransportKind Kind, string Name, string Definit
 
     public static Transport Parse(string name) => All.FirstOrDefault(t => t.Name == name) ?? throw new BenchFailure($"unknown transport '{name}'");
 
-    public bool HasStream => Kind != TransportKind.RingBlock;
-
-    public long PauseNs => Kind == TransportKind.RingBlock ? BlockPauseNs : 0;
-
-    public WaitStrategy Wait => Kind == TransportKind.RingSpin ? WaitStrategy.BusySpin : WaitStrategy.SpinThenBlock;
+    public WaitStrategy Wait => Kind switch
+    {
+        TransportKind.RingSpin => WaitStrategy.BusySpin,
+        TransportKind.RingBlock => WaitStrategy.Block,
+        _ => WaitStrategy.SpinThenBlock,
+    };
 }
 
 /// <summary>

@@ -41,8 +41,8 @@ public static partial class RunCommand
         Option<int> maxSize = new("--max-size") { Description = "Largest message.", HelpName = "B", DefaultValueFactory = _ => 256 };
         Option<long> capacity = new("--capacity") { Description = "SPSC record space (power of two, ≥ 8 × max-size); MPMC: slots = largest power of two with slots × (max-size + 16) ≤ capacity.", HelpName = "BYTES", DefaultValueFactory = _ => 1 << 20 };
         Option<int> slots = new("--slots") { Description = "MPMC slot count (power of two), overriding the one derived from --capacity.", HelpName = "N" };
-        Option<string> wait = new("--wait") { Description = "Busy spin, spin then yield (hybrid), or spin then block in the kernel.", DefaultValueFactory = _ => "block" };
-        wait.AcceptOnlyFromAmong("spin", "hybrid", "block");
+        Option<string> wait = new("--wait") { Description = "Busy spin, spin then yield (hybrid), spin then block in the kernel, or sleep in the kernel at once (WaitStrategy.Block).", DefaultValueFactory = _ => "block" };
+        wait.AcceptOnlyFromAmong("spin", "hybrid", "block", "sleep");
         Option<TimeSpan?> killInterval = new("--kill-interval") { Description = "Processes mode: SIGKILL a random producer or consumer about this often (0.5×..1.5×) and start a replacement.", HelpName = "250ms", CustomParser = ParseSpan };
         Option<TimeSpan?> pauseInterval = new("--pause-interval") { Description = $"Processes mode: SIGSTOP a random participant about this often for {MinPauseMs}..{MaxPauseMs} ms (past the 50 ms recovery threshold), then SIGCONT it.", HelpName = "1s", CustomParser = ParseSpan };
         Option<ulong> seed = new("--seed") { Description = "Seed of sizes, payloads and the fault schedule.", HelpName = "S", DefaultValueFactory = _ => 1 };
@@ -134,7 +134,7 @@ public static partial class RunCommand
         Option<int> minSize = new("--min-size") { Required = true };
         Option<int> maxSize = new("--max-size") { Required = true };
         Option<string> wait = new("--wait") { Required = true };
-        wait.AcceptOnlyFromAmong("spin", "hybrid", "block");
+        wait.AcceptOnlyFromAmong("spin", "hybrid", "block", "sleep");
         Command command = new("participant", "Internal: one producer or consumer process of a --mode processes run, reporting through the run's ledger file.")
         {
             segment, ledger, role, seed, minSize, maxSize, wait,
@@ -188,6 +188,7 @@ public static partial class RunCommand
     {
         "spin" => WaitStrategy.BusySpin,
         "hybrid" => WaitStrategy.SpinThenYield,
+        "sleep" => WaitStrategy.Block,
         _ => WaitStrategy.SpinThenBlock,
     };
 

@@ -198,6 +198,7 @@ public static partial class StressEngine
     {
         WaitStrategy.BusySpin => "spin",
         WaitStrategy.SpinThenYield => "hybrid",
+        WaitStrategy.Block => "sleep",
         _ => "block",
     };
 

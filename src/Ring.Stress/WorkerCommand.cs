@@ -66,10 +66,10 @@ public static class WorkerCommand
         };
         Option<string> wait = new("--wait")
         {
-            Description = "How the endpoint waits: busy spin, spin then yield, or spin then block in the kernel.",
+            Description = "How the endpoint waits: busy spin, spin then yield, spin then block in the kernel, or sleep in the kernel at once (WaitStrategy.Block).",
             DefaultValueFactory = _ => "block",
         };
-        wait.AcceptOnlyFromAmong("spin", "yield", "block");
+        wait.AcceptOnlyFromAmong("spin", "yield", "block", "sleep");
         Option<IntRange?> burst = new("--burst")
         {
             Description = "Messages per burst, N or A..B (drawn per burst); a pause follows each burst. Needs --pause-ms.",
@@ -150,6 +150,7 @@ public static class WorkerCommand
                     {
                         "spin" => WaitStrategy.BusySpin,
                         "yield" => WaitStrategy.SpinThenYield,
+                        "sleep" => WaitStrategy.Block,
                         _ => WaitStrategy.SpinThenBlock,
                     },
                     Burst = parsed.GetValue(burst),

@@ -196,37 +196,34 @@ internal sealed class StepScheduler
         return false;
     }
 
+    /// <summary>
+    /// A logical thread's whole life. Nothing may escape it: an exception leaving a thread's start method ends
+    /// the process, and with it every test still to run in the host.
+    /// </summary>
     private void Body(LogicalThread thread)
     {
-        thread.Turn.Wait();
         try
         {
+            thread.Turn.Wait();
             if (!_aborted) thread.Action();
-        }
-        catch (ScheduleAbortedException)
-        {
-        }
-        catch (Exception exception)
-        {
-            if (!_aborted) Abort($"t{thread.Id} threw {exception.GetType().Name}: {exception.Message}\n{exception.StackTrace}");
-            return;
-        }
-        if (_aborted) return;
-        thread.State = ThreadState.Done;
-        if (_threads.TrueForAll(t => t.State == ThreadState.Done))
-        {
-            _running = null;
-            _finished.Set();
-            return;
-        }
-        try
-        {
+            if (_aborted) return;
+            thread.State = ThreadState.Done;
+            if (_threads.TrueForAll(t => t.State == ThreadState.Done))
+            {
+                _running = null;
+                _finished.Set();
+                return;
+            }
             LogicalThread next = ChooseOrResolveStall();
             _running = next;
             next.Turn.Release();
         }
         catch (ScheduleAbortedException)
         {
+        }
+        catch (Exception exception)
+        {
+            if (!_aborted) Stop($"t{thread.Id} threw {exception.GetType().Name}: {exception.Message}\n{exception.StackTrace}");
         }
     }
 
@@ -270,13 +267,20 @@ internal sealed class StepScheduler
         return earliest;
     }
 
+    /// <summary>Ends the run from inside a logical thread's step: records why, releases everyone, unwinds the caller.</summary>
     private void Abort(string failure)
+    {
+        Stop(failure);
+        throw new ScheduleAbortedException();
+    }
+
+    /// <summary>Records why the run ends and releases every thread; each unwinds at its next step.</summary>
+    private void Stop(string failure)
     {
         _failure ??= failure;
         _aborted = true;
         foreach (LogicalThread thread in _threads) thread.Turn.Release();
         _finished.Set();
-        throw new ScheduleAbortedException();
     }
 
     private enum ThreadState { Runnable, Parked, Done }

@@ -100,7 +100,7 @@ public sealed class MpmcModelPropertyTests : IDisposable
             });
             using RingWriter writer = segment.CreateWriter();
             using RingReader reader = segment.CreateReader();
-            Run(scenario, segment, writer, reader);
+            Bounded.Run(() => Run(scenario, segment, writer, reader));
         }
         finally
         {
@@ -131,7 +131,7 @@ public sealed class MpmcModelPropertyTests : IDisposable
         using RingWriter writer = segment.CreateWriter();
         using RingReader reader = segment.CreateReader();
 
-        Run(scenario, segment, writer, reader);
+        Bounded.Run(() => Run(scenario, segment, writer, reader));
     }
 
     private static void Run(MpmcModelScenario scenario, RingSegment segment, RingWriter writer, RingReader reader)

@@ -1058,10 +1058,14 @@ public abstract class RingContractTests : IDisposable
     public void WriteRead_MixedSizesKeptPartlyFull_EveryByteIntact(int bytes)
     {
         using RingUnderTest ring = CreateRing(bytes, bytes / 8);
+        Bounded.Run(() => StepRandomly(ring, new Random(bytes)));
+    }
+
+    private static void StepRandomly(RingUnderTest ring, Random random)
+    {
         int max = ring.Writer.MaxMessageLength;
         Queue<byte[]> inFlight = new();
         byte[] buffer = new byte[max];
-        Random random = new(bytes);
         long seed = 0;
 
         for (int step = 0; step < 20_000; step++)

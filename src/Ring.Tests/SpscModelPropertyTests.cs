@@ -119,7 +119,7 @@ public sealed class SpscModelPropertyTests : IDisposable
             using RingSegment segment = RingSegment.Create(name, new RingOptions { Capacity = scenario.Capacity, MaxMessageLength = scenario.MaxMessageOption });
             using RingWriter writer = segment.CreateWriter();
             using RingReader reader = segment.CreateReader();
-            Run(scenario, segment, writer, reader);
+            Bounded.Run(() => Run(scenario, segment, writer, reader));
         }
         finally
         {
@@ -147,7 +147,7 @@ public sealed class SpscModelPropertyTests : IDisposable
         using RingWriter writer = segment.CreateWriter();
         using RingReader reader = segment.CreateReader();
 
-        Run(scenario, segment, writer, reader);
+        Bounded.Run(() => Run(scenario, segment, writer, reader));
     }
 
     private static void Run(ModelScenario scenario, RingSegment segment, RingWriter writer, RingReader reader)

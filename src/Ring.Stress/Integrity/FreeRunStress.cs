@@ -41,6 +41,12 @@ internal static class FreeRunStress
         return new Result(settings.Scenarios, runs, overlapping, operations, reports.Count, clock.Elapsed, reports);
     }
 
+    /// <summary>
+    /// How long one run may take before it counts as hung. A run is at most a few dozen calls whose waits last at
+    /// most 300 µs; even a loaded machine finishes one in milliseconds.
+    /// </summary>
+    private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(30);
+
     /// <summary>FsCheck's size for stress scenarios: up to 7 calls per thread.</summary>
     private const int ScenarioSize = 20;
 
@@ -82,13 +88,19 @@ internal static class FreeRunStress
         }
         long done = 0, overlapping = 0, operations = 0;
         string? report = null;
+        bool hung = false;
         try
         {
             for (int run = 0; run < runs && report is null; run++)
             {
                 runner.BeginRun();
                 start.SignalAndWait();
-                end.SignalAndWait();
+                if (!end.SignalAndWait(RunLimit))
+                {
+                    hung = true;
+                    report = $"run {run} of {scenario}\nproblems:\n  - a thread was still inside the ring {RunLimit.TotalSeconds:0} s after the run began: a call never returned";
+                    break;
+                }
                 string? failure = Array.Find(thrown, t => t is not null);
                 RunVerdict verdict = runner.Check(failure);
                 done++;
@@ -102,9 +114,13 @@ internal static class FreeRunStress
         }
         finally
         {
-            Volatile.Write(ref stop, true);
-            start.SignalAndWait();
-            foreach (Thread thread in threads) thread.Join();
+            // A hung thread never reaches the barrier again; it and the ones waiting for it are left behind (background threads).
+            if (!hung)
+            {
+                Volatile.Write(ref stop, true);
+                start.SignalAndWait();
+                foreach (Thread thread in threads) thread.Join();
+            }
         }
         return (done, overlapping, operations, report);
     }

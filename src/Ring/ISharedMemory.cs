@@ -23,6 +23,9 @@ internal interface ISharedMemory
 
     void WriteInt64(long offset, long value);
 
+    /// <summary>A release store: no earlier load or store moves after it, but a later load may move before it.</summary>
+    void WriteInt64Release(long offset, long value);
+
     /// <summary>A release store that is also a full fence: no later load moves before it.</summary>
     void WriteInt64Fenced(long offset, long value);
 
@@ -70,4 +73,14 @@ internal enum ProtocolMutation
 
     /// <summary>The SPSC producer computes the bytes in use modulo the capacity, so a full ring looks empty.</summary>
     UsedBytesModuloCapacity,
+
+    /// <summary>
+    /// The SPSC producer publishes the tail with a release store and no fence, so its load of the readers' waiter
+    /// count can pass the store: a reader registering at that moment sleeps through the message. Invisible to a
+    /// sequentially consistent scheduler; the lost-wake-up detector on real cores must catch it.
+    /// </summary>
+    PublishTailWithoutFence,
+
+    /// <summary>The SPSC consumer's counterpart of <see cref="PublishTailWithoutFence"/>: the head, against a writer waiting for room.</summary>
+    PublishHeadWithoutFence,
 }

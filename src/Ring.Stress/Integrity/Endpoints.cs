@@ -37,6 +37,8 @@ internal static class EndpointFactories
         RingVariant.SkipRecheckBeforeSleep => new Endpoints<ScheduledMemory<SkipRecheckRing>>(buffer => new(buffer, scheduler)),
         RingVariant.NonAtomicIncrement => new Endpoints<ScheduledMemory<NonAtomicIncrementRing>>(buffer => new(buffer, scheduler)),
         RingVariant.WrongWrapArithmetic => new Endpoints<ScheduledMemory<WrongWrapRing>>(buffer => new(buffer, scheduler)),
+        RingVariant.PublishTailWithoutFence => new Endpoints<ScheduledMemory<TailWithoutFenceRing>>(buffer => new(buffer, scheduler)),
+        RingVariant.PublishHeadWithoutFence => new Endpoints<ScheduledMemory<HeadWithoutFenceRing>>(buffer => new(buffer, scheduler)),
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown ring variant."),
     };
 }

@@ -18,6 +18,28 @@ public enum RingVariant
 
     /// <summary>The SPSC producer counts used bytes modulo the capacity, so a full ring looks empty.</summary>
     WrongWrapArithmetic,
+
+    /// <summary>
+    /// The SPSC tail is published without its fence. Only real cores can show this one (<see cref="MutatedMemory{TVariant}"/>
+    /// and the lost-wake-up detector); under the step scheduler it behaves like the correct ring.
+    /// </summary>
+    PublishTailWithoutFence,
+
+    /// <summary>The SPSC head is published without its fence; as <see cref="PublishTailWithoutFence"/>.</summary>
+    PublishHeadWithoutFence,
+}
+
+internal static class RingVariants
+{
+    /// <summary>The protocol mutation the rings themselves apply for a variant; the others are the memory's doing.</summary>
+    public static ProtocolMutation MutationOf(RingVariant variant) => variant switch
+    {
+        RingVariant.SkipRecheckBeforeSleep => ProtocolMutation.SkipRecheckBeforeSleep,
+        RingVariant.WrongWrapArithmetic => ProtocolMutation.UsedBytesModuloCapacity,
+        RingVariant.PublishTailWithoutFence => ProtocolMutation.PublishTailWithoutFence,
+        RingVariant.PublishHeadWithoutFence => ProtocolMutation.PublishHeadWithoutFence,
+        _ => ProtocolMutation.None,
+    };
 }
 
 /// <summary>Picks a <see cref="RingVariant"/> at compile time, so each variant is its own instantiation of the rings.</summary>
@@ -51,6 +73,16 @@ internal struct WrongWrapRing : IRingVariant
     public static RingVariant Variant => RingVariant.WrongWrapArithmetic;
 }
 
+internal struct TailWithoutFenceRing : IRingVariant
+{
+    public static RingVariant Variant => RingVariant.PublishTailWithoutFence;
+}
+
+internal struct HeadWithoutFenceRing : IRingVariant
+{
+    public static RingVariant Variant => RingVariant.PublishHeadWithoutFence;
+}
+
 /// <summary>
 /// The segment's memory as the step scheduler sees it: every operation first yields to the scheduler, then
 /// does what <see cref="SharedBuffer"/> does. Payload copies are split in two steps so a reader can run between
@@ -66,12 +98,7 @@ internal struct WrongWrapRing : IRingVariant
 internal readonly struct ScheduledMemory<TVariant>(SharedBuffer buffer, StepScheduler scheduler) : ISharedMemory
     where TVariant : struct, IRingVariant
 {
-    public static ProtocolMutation Mutation => TVariant.Variant switch
-    {
-        RingVariant.SkipRecheckBeforeSleep => ProtocolMutation.SkipRecheckBeforeSleep,
-        RingVariant.WrongWrapArithmetic => ProtocolMutation.UsedBytesModuloCapacity,
-        _ => ProtocolMutation.None,
-    };
+    public static ProtocolMutation Mutation => RingVariants.MutationOf(TVariant.Variant);
 
     private static bool NonAtomic => TVariant.Variant == RingVariant.NonAtomicIncrement;
 
@@ -109,6 +136,12 @@ internal readonly struct ScheduledMemory<TVariant>(SharedBuffer buffer, StepSche
     {
         scheduler.Step(MemoryOp.Store, offset);
         buffer.WriteInt64(offset, value);
+    }
+
+    public void WriteInt64Release(long offset, long value)
+    {
+        scheduler.Step(MemoryOp.Store, offset);
+        buffer.WriteInt64Release(offset, value);
     }
 
     public void WriteInt64Fenced(long offset, long value)

@@ -153,7 +153,8 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
         _bytesRead += bytes;
         b.WriteInt64(SegmentLayout.MessagesReadOffset, _messagesRead);
         b.WriteInt64(SegmentLayout.BytesReadOffset, _bytesRead);
-        b.WriteInt64Fenced(SegmentLayout.HeadOffset, _head); // release pairs with the writer's acquire of head; the fence orders it before the waiter check
+        if (TMemory.Mutation == ProtocolMutation.PublishHeadWithoutFence) b.WriteInt64Release(SegmentLayout.HeadOffset, _head);
+        else b.WriteInt64Fenced(SegmentLayout.HeadOffset, _head); // release pairs with the writer's acquire of head; the fence orders it before the waiter check
         _publishedHead = _head;
         _writers.NotifyAfterFence(1);
     }

@@ -167,7 +167,8 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
         _tail += advance;
         b.WriteInt64(SegmentLayout.MessagesWrittenOffset, ++_messagesWritten);
         b.WriteInt64(SegmentLayout.BytesWrittenOffset, _bytesWritten += payloadLength);
-        b.WriteInt64Fenced(SegmentLayout.TailOffset, _tail); // release pairs with the reader's acquire of tail; the fence orders it before the waiter check
+        if (TMemory.Mutation == ProtocolMutation.PublishTailWithoutFence) b.WriteInt64Release(SegmentLayout.TailOffset, _tail);
+        else b.WriteInt64Fenced(SegmentLayout.TailOffset, _tail); // release pairs with the reader's acquire of tail; the fence orders it before the waiter check
         _readers.NotifyAfterFence(1);
     }
 

@@ -182,18 +182,19 @@ public sealed class RoleTests : IDisposable
     }
 
     [Fact]
-    public void CreateWriter_AfterHoldingAttachmentDisposed_StillTakenUntilWriterDisposed()
+    public void CreateWriter_AfterHoldingAttachmentDisposed_RoleIsFree()
     {
-        // The role belongs to the endpoint, not to the attachment it was created from.
+        // Disposing the attachment disposes the endpoints created from it, and with them their roles.
         string name = _dir.NewName();
         RingSegment holderSegment = RingSegment.Create(name, Options);
         RingWriter holder = holderSegment.CreateWriter();
-        holderSegment.Dispose();
         using RingSegment other = RingSegment.Open(name);
-
         Assert.Throws<RingRoleTakenException>(() => other.CreateWriter());
-        holder.Dispose();
+
+        holderSegment.Dispose();
+
         using RingWriter successor = other.CreateWriter();
+        Assert.Throws<ObjectDisposedException>(() => holder.TryWrite("x"u8));
     }
 
     [Fact]

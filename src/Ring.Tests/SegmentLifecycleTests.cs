@@ -896,19 +896,24 @@ public sealed class SegmentLifecycleTests : IDisposable
     }
 
     [Fact]
-    public void Dispose_WithEndpointsStillOpen_EndpointsKeepWorking()
+    public void Dispose_WithEndpointsStillOpen_DisposesThemAndLeavesNoParticipant()
     {
         string name = _dir.NewName();
         RingSegment segment = RingSegment.Create(name, Small);
         using RingWriter writer = segment.CreateWriter();
         using RingReader reader = segment.CreateReader();
+        Assert.True(writer.TryWrite("left in the ring"u8));
 
         segment.Dispose();
 
-        Assert.True(writer.TryWrite("still mapped"u8));
+        Assert.Throws<ObjectDisposedException>(() => writer.TryWrite("x"u8));
+        Assert.Throws<ObjectDisposedException>(() => reader.TryRead(new byte[64], out _));
+        Assert.Empty(RingSegment.Stat(name).Participants);
+        using RingSegment again = RingSegment.Open(name);
+        using RingReader successor = again.CreateReader();
         byte[] buffer = new byte[64];
-        Assert.True(reader.TryRead(buffer, out int length));
-        Assert.Equal("still mapped"u8.ToArray(), buffer[..length]);
+        Assert.True(successor.TryRead(buffer, out int length));
+        Assert.Equal("left in the ring"u8.ToArray(), buffer[..length]);
     }
 
     // ---- Names ----

@@ -73,7 +73,7 @@ internal readonly struct EventCount<TMemory>(TMemory memory, long blockOffset, b
         Wake(count);
     }
 
-    /// <summary>Wakes every sleeper so it re-checks its condition (used by cancellation).</summary>
+    /// <summary>Wakes every sleeper so it re-checks its condition (used by cancellation and Dispose).</summary>
     public void WakeAll() => Wake(int.MaxValue);
 
     public int Waiters => memory.ReadInt32Acquire(WaitersOffset);

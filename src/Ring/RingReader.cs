@@ -5,7 +5,8 @@ public delegate void RingMessageHandler(ReadOnlySpan<byte> message);
 
 /// <summary>
 /// The consumer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking and
-/// async calls wait with the endpoint's <see cref="WaitStrategy"/>. An instance is used by one thread at a time.
+/// async calls wait with the endpoint's <see cref="WaitStrategy"/>. An instance is used by one thread at a
+/// time, except <see cref="Dispose"/>, which any thread may call, also while a call is blocked.
 /// </summary>
 public abstract class RingReader : IDisposable
 {
@@ -43,7 +44,13 @@ public abstract class RingReader : IDisposable
     /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
     private protected abstract long GetTimestamp();
 
-    /// <summary>Releases the consumer role and detaches from the segment's mapping.</summary>
+    /// <summary>
+    /// Releases the consumer role and detaches from the segment's mapping; disposing the segment does this too.
+    /// A call blocked in this reader on another thread is woken and throws <see cref="ObjectDisposedException"/>
+    /// (the task of <see cref="ReadAsync"/> or <see cref="WaitToReadAsync"/> faults with it); the mapping stays
+    /// until that call has left. A <see cref="ReadBatch"/> handler may dispose the reader: the batch ends after
+    /// that message. Idempotent and thread-safe.
+    /// </summary>
     public abstract void Dispose();
 
     /// <summary>Reads the next message, waiting up to <paramref name="timeout"/> for one; false on timeout.</summary>

@@ -16,6 +16,7 @@ public sealed class RingSegment : IDisposable
     private readonly MappingHandle _mapping;
     private readonly SegmentHeader _header;
     private readonly ParticipantLease? _attachment;
+    private readonly List<IDisposable> _endpoints = []; // the writers and readers to dispose with the segment
     private int _disposed;
 
     private RingSegment(string name, string path, FileDescriptorHandle file, MappingHandle mapping, SegmentHeader header, bool readOnly)
@@ -187,9 +188,9 @@ public sealed class RingSegment : IDisposable
         ParticipantLease lease = ParticipantLease.Register(this, RingRole.Producer, exclusiveRole: Kind == RingKind.Spsc);
         try
         {
-            return Kind == RingKind.Spsc
+            return Track<RingWriter>(Kind == RingKind.Spsc
                 ? new SpscWriter<TPolicy, TMemory>(this, lease, memory)
-                : new MpmcWriter<TPolicy, TMemory>(this, lease, memory);
+                : new MpmcWriter<TPolicy, TMemory>(this, lease, memory));
         }
         catch
         {
@@ -222,9 +223,9 @@ public sealed class RingSegment : IDisposable
         ParticipantLease lease = ParticipantLease.Register(this, RingRole.Consumer, exclusiveRole: Kind == RingKind.Spsc);
         try
         {
-            return Kind == RingKind.Spsc
+            return Track<RingReader>(Kind == RingKind.Spsc
                 ? new SpscReader<TPolicy, TMemory>(this, lease, memory)
-                : new MpmcReader<TPolicy, TMemory>(this, lease, memory);
+                : new MpmcReader<TPolicy, TMemory>(this, lease, memory));
         }
         catch
         {
@@ -306,10 +307,17 @@ public sealed class RingSegment : IDisposable
         };
     }
 
-    /// <summary>Detaches: leaves the participant table and unmaps once every writer and reader is disposed too.</summary>
+    /// <summary>
+    /// Detaches: disposes every writer and reader created from the segment and still open (a call blocked in
+    /// one of them ends with <see cref="ObjectDisposedException"/>), leaves the participant table, and unmaps
+    /// once the last call inside those endpoints has left. Idempotent and thread-safe.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        IDisposable[] endpoints;
+        lock (_endpoints) endpoints = [.. _endpoints];
+        foreach (IDisposable endpoint in endpoints) endpoint.Dispose();
         _attachment?.Dispose();
         _file.Dispose();
         _mapping.Dispose(); // unmaps when the last endpoint releases its reference
@@ -323,6 +331,28 @@ public sealed class RingSegment : IDisposable
     }
 
     internal void ReleaseMappingReference() => _mapping.DangerousRelease();
+
+    /// <summary>Forgets a disposed endpoint, so a long-lived segment does not collect them.</summary>
+    internal void Untrack(IDisposable endpoint)
+    {
+        lock (_endpoints) _endpoints.Remove(endpoint);
+    }
+
+    /// <summary>Remembers a new endpoint for <see cref="Dispose"/>; one created while the segment was disposed is disposed at once.</summary>
+    private TEndpoint Track<TEndpoint>(TEndpoint endpoint) where TEndpoint : IDisposable
+    {
+        lock (_endpoints)
+        {
+            // Under the lock: either Dispose's snapshot includes the endpoint, or this sees its flag.
+            if (Volatile.Read(ref _disposed) == 0)
+            {
+                _endpoints.Add(endpoint);
+                return endpoint;
+            }
+        }
+        endpoint.Dispose();
+        throw new ObjectDisposedException(nameof(RingSegment));
+    }
 
     /// <summary>Counts a recovery from a dead participant; one that dropped a message in delivery counts twice.</summary>
     internal void CountRecovery(bool lostInDelivery)

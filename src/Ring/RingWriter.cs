@@ -2,7 +2,8 @@ namespace Ring;
 
 /// <summary>
 /// The producer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking and
-/// async calls wait with the endpoint's <see cref="WaitStrategy"/>. An instance is used by one thread at a time.
+/// async calls wait with the endpoint's <see cref="WaitStrategy"/>. An instance is used by one thread at a
+/// time, except <see cref="Dispose"/>, which any thread may call, also while a call is blocked.
 /// </summary>
 public abstract class RingWriter : IDisposable
 {
@@ -37,7 +38,13 @@ public abstract class RingWriter : IDisposable
     /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
     private protected abstract long GetTimestamp();
 
-    /// <summary>Releases the producer role and detaches from the segment's mapping.</summary>
+    /// <summary>
+    /// Releases the producer role and detaches from the segment's mapping; disposing the segment does this too.
+    /// A call blocked in this writer on another thread is woken and throws <see cref="ObjectDisposedException"/>
+    /// (the task of <see cref="WriteAsync"/> or <see cref="WaitToWriteAsync"/> faults with it); the mapping stays
+    /// until that call has left. An outstanding claim is dropped, and its span must not be used afterwards.
+    /// Idempotent and thread-safe.
+    /// </summary>
     public abstract void Dispose();
 
     /// <summary>Writes the message, waiting up to <paramref name="timeout"/> for room; false on timeout.</summary>

@@ -95,8 +95,9 @@ internal interface IWaitCondition
 }
 
 /// <summary>
-/// An endpoint's handle on one eventcount for cancellation: a token that fires wakes every sleeper so the
-/// cancelled one notices. One per endpoint, so a cancellable wait allocates nothing of its own.
+/// An endpoint's handle on one eventcount for cancellation and Dispose: a token that fires, or a Dispose,
+/// wakes every sleeper so the one concerned notices. One per endpoint, so a cancellable wait allocates nothing
+/// of its own.
 /// </summary>
 internal sealed class EventWaker<TMemory>(EventCount<TMemory> events) where TMemory : struct, ISharedMemory
 {
@@ -113,8 +114,12 @@ internal static class Waiter
     // Reading the clock costs about as much as a spin step: while spinning, look at it every so many steps.
     private const int DeadlineCheckInterval = 32;
 
-    /// <summary>Waits until the condition holds (true) or the timeout passes (false).</summary>
-    public static bool WaitUntil<TPolicy, TCondition, TMemory>(TCondition condition, EventWaker<TMemory> waker, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the condition holds (true) or the timeout passes (false). Throws
+    /// <see cref="ObjectDisposedException"/> once the endpoint behind <paramref name="guard"/> is disposed: its
+    /// Dispose wakes the sleepers, and the check before each sleep catches a Dispose that came first.
+    /// </summary>
+    public static bool WaitUntil<TPolicy, TCondition, TMemory>(TCondition condition, EventWaker<TMemory> waker, ref CallGuard guard, TimeSpan timeout, CancellationToken cancellationToken)
         where TPolicy : struct, IWaitPolicy
         where TCondition : struct, IWaitCondition
         where TMemory : struct, ISharedMemory
@@ -146,7 +151,8 @@ internal static class Waiter
                     }
                     int sequence = events.Register();
                     bool recheck = TMemory.Mutation != ProtocolMutation.SkipRecheckBeforeSleep;
-                    if ((recheck && condition.IsSatisfied()) || cancellationToken.IsCancellationRequested)
+                    // Dispose sets its flag before it bumps the sequence: a sleep on a sequence read before the bump is woken.
+                    if ((recheck && condition.IsSatisfied()) || cancellationToken.IsCancellationRequested || guard.IsDisposed)
                     {
                         events.Unregister();
                     }
@@ -156,6 +162,7 @@ internal static class Waiter
                         events.Sleep(sequence, deadline.IsInfinite || remaining > limit ? limit : remaining);
                     }
                 }
+                guard.ThrowIfDisposed(); // before the condition: a disposed endpoint's lease is gone
                 if (condition.IsSatisfied()) return true;
             }
         }

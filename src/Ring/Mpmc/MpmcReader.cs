@@ -14,7 +14,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     private readonly EventCount<TMemory> _writers;
     private readonly EventWaker<TMemory> _waker;
     private StuckPosition _stuck;
-    private bool _disposed;
+    private CallGuard _guard;
 
     public MpmcReader(RingSegment segment, ParticipantLease lease, TMemory memory)
     {
@@ -25,7 +25,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
         _writers = _ring.Writers;
         _waker = new EventWaker<TMemory>(_readers);
         _stuck = StuckPosition.None;
-        segment.AddMappingReference();
+        _guard = new CallGuard(segment, nameof(RingReader));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -34,7 +34,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     public override bool TryRead(Span<byte> destination, out int length)
     {
-        ThrowIfDisposed();
+        using CallGuard.Scope call = _guard.Enter();
         if (!TryClaimPosition(destination.Length, out long position, out length))
         {
             _lease.CountEmpty();
@@ -48,11 +48,11 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     public override int ReadBatch(RingMessageHandler handler, int maxMessages)
     {
-        ThrowIfDisposed();
+        using CallGuard.Scope call = _guard.Enter();
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
         int count = 0;
-        while (count < maxMessages && TryClaimPosition(int.MaxValue, out long position, out int length))
+        while (count < maxMessages && !_guard.IsDisposed && TryClaimPosition(int.MaxValue, out long position, out int length)) // a handler may dispose the reader
         {
             long slot = _ring.SlotOffset(position);
             count++;
@@ -72,16 +72,15 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        return Waiter.WaitUntil<TPolicy, MessageCondition, TMemory>(new MessageCondition(this), _waker, timeout, cancellationToken);
+        using CallGuard.Scope call = _guard.Enter();
+        return Waiter.WaitUntil<TPolicy, MessageCondition, TMemory>(new MessageCondition(this), _waker, ref _guard, timeout, cancellationToken);
     }
 
     public override void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (!_guard.TryBeginDispose(_waker)) return;
         _lease.Dispose();
-        _segment.ReleaseMappingReference();
+        _guard.EndDispose(this);
     }
 
     /// <summary>
@@ -223,12 +222,6 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     {
         _ring.Memory.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount); // release pairs with the producer's acquire of the sequence; the fence orders it before the waiter check
         _writers.NotifyAfterFence(1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) RingThrow.Disposed(nameof(RingReader));
     }
 
     private readonly struct MessageCondition(MpmcReader<TPolicy, TMemory> reader) : IWaitCondition

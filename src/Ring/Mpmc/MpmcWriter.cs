@@ -17,7 +17,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     private long _claimPosition = -1;
     private int _claimLength;
     private StuckPosition _stuck;
-    private bool _disposed;
+    private CallGuard _guard;
 
     public MpmcWriter(RingSegment segment, ParticipantLease lease, TMemory memory)
     {
@@ -28,7 +28,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
         _writers = _ring.Writers;
         _waker = new EventWaker<TMemory>(_writers);
         _stuck = StuckPosition.None;
-        segment.AddMappingReference();
+        _guard = new CallGuard(segment, nameof(RingWriter));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -37,6 +37,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override bool TryWrite(ReadOnlySpan<byte> message)
     {
+        using CallGuard.Scope call = _guard.Enter();
         CheckLength(message.Length);
         if (!TryClaimPosition(out long position)) return false;
         long slot = _ring.SlotOffset(position);
@@ -49,6 +50,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override bool TryClaim(int length, out Span<byte> buffer)
     {
+        using CallGuard.Scope call = _guard.Enter();
         CheckLength(length);
         if (!TryClaimPosition(out long position))
         {
@@ -65,7 +67,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override void Commit(int length)
     {
-        ThrowIfDisposed();
+        using CallGuard.Scope call = _guard.Enter();
         if (_claimPosition < 0) RingThrow.NoClaim("commit");
         if ((uint)length > (uint)_claimLength)
             RingThrow.CommitLength(length, _claimLength);
@@ -78,26 +80,26 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override void Abort()
     {
-        ThrowIfDisposed();
+        using CallGuard.Scope call = _guard.Enter();
         if (_claimPosition < 0) RingThrow.NoClaim("abort");
         PublishSkip();
     }
 
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        using CallGuard.Scope call = _guard.Enter();
         CheckLength(length);
-        return Waiter.WaitUntil<TPolicy, RoomCondition, TMemory>(new RoomCondition(this), _waker, timeout, cancellationToken);
+        return Waiter.WaitUntil<TPolicy, RoomCondition, TMemory>(new RoomCondition(this), _waker, ref _guard, timeout, cancellationToken);
     }
 
     public override void Dispose()
     {
-        if (_disposed) return;
+        if (!_guard.TryBeginDispose(_waker)) return;
         // The position is claimed and other producers have moved past it: publish it as a skip, or every
         // reader would stall on it until the recovery threshold.
         if (_claimPosition >= 0) PublishSkip();
-        _disposed = true;
         _lease.Dispose();
-        _segment.ReleaseMappingReference();
+        _guard.EndDispose(this);
     }
 
     /// <summary>
@@ -190,15 +192,8 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckLength(int length)
     {
-        if (_disposed) RingThrow.Disposed(nameof(RingWriter));
         if ((uint)length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(length, _ring.SegmentName, _ring.MaxMessageLength);
         if (_claimPosition >= 0) RingThrow.ClaimOutstanding();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) RingThrow.Disposed(nameof(RingWriter));
     }
 
     private readonly struct RoomCondition(MpmcWriter<TPolicy, TMemory> writer) : IWaitCondition

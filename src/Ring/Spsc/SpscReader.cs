@@ -7,7 +7,6 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
-    private readonly RingSegment _segment;
     private readonly ParticipantLease _lease;
     private readonly SpscRing<TMemory> _ring;
     private readonly EventCount<TMemory> _readers;
@@ -20,11 +19,10 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     private long _messagesRead;
     private long _bytesRead;
     private long _emptyEvents;
-    private bool _disposed;
+    private CallGuard _guard;
 
     public SpscReader(RingSegment segment, ParticipantLease lease, TMemory memory)
     {
-        _segment = segment;
         _lease = lease;
         _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
@@ -36,7 +34,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
         _messagesRead = b.ReadInt64(SegmentLayout.MessagesReadOffset);
         _bytesRead = b.ReadInt64(SegmentLayout.BytesReadOffset);
         _emptyEvents = b.ReadInt64(SegmentLayout.EmptyEventsOffset);
-        segment.AddMappingReference();
+        _guard = new CallGuard(segment, nameof(RingReader));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -45,7 +43,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     public override bool TryRead(Span<byte> destination, out int length)
     {
-        ThrowIfDisposed();
+        using CallGuard.Scope call = _guard.Enter();
         if (!TryPeek(out long payloadOffset, out length))
         {
             CountEmpty();
@@ -60,14 +58,14 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     public override int ReadBatch(RingMessageHandler handler, int maxMessages)
     {
-        ThrowIfDisposed();
+        using CallGuard.Scope call = _guard.Enter();
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
         int count = 0;
         long bytes = 0;
         try
         {
-            while (count < maxMessages && TryPeek(out long payloadOffset, out int length))
+            while (count < maxMessages && !_guard.IsDisposed && TryPeek(out long payloadOffset, out int length)) // a handler may dispose the reader
             {
                 // Advance first: a message whose handler throws still counts as delivered, not redelivered forever.
                 _head += SegmentLayout.AlignedRecordLength(length);
@@ -87,16 +85,15 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        return Waiter.WaitUntil<TPolicy, DataCondition, TMemory>(new DataCondition(this), _waker, timeout, cancellationToken);
+        using CallGuard.Scope call = _guard.Enter();
+        return Waiter.WaitUntil<TPolicy, DataCondition, TMemory>(new DataCondition(this), _waker, ref _guard, timeout, cancellationToken);
     }
 
     public override void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (!_guard.TryBeginDispose(_waker)) return;
         _lease.Dispose();
-        _segment.ReleaseMappingReference();
+        _guard.EndDispose(this);
     }
 
     /// <summary>
@@ -160,12 +157,6 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     }
 
     private void CountEmpty() => _ring.Memory.WriteInt64(SegmentLayout.EmptyEventsOffset, ++_emptyEvents);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) RingThrow.Disposed(nameof(RingReader));
-    }
 
     private readonly struct DataCondition(SpscReader<TPolicy, TMemory> reader) : IWaitCondition
     {

@@ -7,7 +7,6 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
-    private readonly RingSegment _segment;
     private readonly ParticipantLease _lease;
     private readonly SpscRing<TMemory> _ring;
     private readonly EventCount<TMemory> _readers;
@@ -25,11 +24,10 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     private long _claimRecordOffset;
     private int _claimLength;
 
-    private bool _disposed;
+    private CallGuard _guard;
 
     public SpscWriter(RingSegment segment, ParticipantLease lease, TMemory memory)
     {
-        _segment = segment;
         _lease = lease;
         _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
@@ -40,7 +38,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
         _messagesWritten = b.ReadInt64(SegmentLayout.MessagesWrittenOffset);
         _bytesWritten = b.ReadInt64(SegmentLayout.BytesWrittenOffset);
         _fullEvents = b.ReadInt64(SegmentLayout.FullEventsOffset);
-        segment.AddMappingReference();
+        _guard = new CallGuard(segment, nameof(RingWriter));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -49,6 +47,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override bool TryWrite(ReadOnlySpan<byte> message)
     {
+        using CallGuard.Scope call = _guard.Enter();
         int recordLength = CheckedRecordLength(message.Length);
         if (!TryReserve(recordLength, out long recordOffset, out long advance)) return false;
         TMemory b = _ring.Memory;
@@ -60,6 +59,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override bool TryClaim(int length, out Span<byte> buffer)
     {
+        using CallGuard.Scope call = _guard.Enter();
         int recordLength = CheckedRecordLength(length);
         if (!TryReserve(recordLength, out long recordOffset, out long advance))
         {
@@ -77,7 +77,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override void Commit(int length)
     {
-        ThrowIfDisposed();
+        using CallGuard.Scope call = _guard.Enter();
         if (_claimAdvance == 0) RingThrow.NoClaim("commit");
         if ((uint)length > (uint)_claimLength)
             RingThrow.CommitLength(length, _claimLength);
@@ -89,30 +89,29 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override void Abort()
     {
-        ThrowIfDisposed();
+        _guard.ThrowIfDisposed();
         if (_claimAdvance == 0) RingThrow.NoClaim("abort");
         _claimAdvance = 0; // the tail never moved, so readers never saw the claimed bytes
     }
 
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        using CallGuard.Scope call = _guard.Enter();
         int recordLength = CheckedRecordLength(length);
-        return Waiter.WaitUntil<TPolicy, RoomCondition, TMemory>(new RoomCondition(this, recordLength), _waker, timeout, cancellationToken);
+        return Waiter.WaitUntil<TPolicy, RoomCondition, TMemory>(new RoomCondition(this, recordLength), _waker, ref _guard, timeout, cancellationToken);
     }
 
     public override void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (!_guard.TryBeginDispose(_waker)) return;
         _claimAdvance = 0;
         _lease.Dispose();
-        _segment.ReleaseMappingReference();
+        _guard.EndDispose(this);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int CheckedRecordLength(int length)
     {
-        ThrowIfDisposed();
         if ((uint)length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(length, _ring.SegmentName, _ring.MaxMessageLength);
         if (_claimAdvance != 0) RingThrow.ClaimOutstanding();
         return SegmentLayout.AlignedRecordLength(length);
@@ -170,12 +169,6 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
         if (TMemory.Mutation == ProtocolMutation.PublishTailWithoutFence) b.WriteInt64Release(SegmentLayout.TailOffset, _tail);
         else b.WriteInt64Fenced(SegmentLayout.TailOffset, _tail); // release pairs with the reader's acquire of tail; the fence orders it before the waiter check
         _readers.NotifyAfterFence(1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ThrowIfDisposed()
-    {
-        if (_disposed) RingThrow.Disposed(nameof(RingWriter));
     }
 
     private readonly struct RoomCondition(SpscWriter<TPolicy, TMemory> writer, int recordLength) : IWaitCondition

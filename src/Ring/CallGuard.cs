@@ -1,0 +1,138 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace Ring;
+
+/// <summary>
+/// An endpoint's reference on the segment's mapping, given back only once <c>Dispose</c> has finished and the
+/// last call inside the endpoint has left, so a call never touches an unmapped segment (a thread asleep in a
+/// blocking read while another disposes the reader and the segment used to die of an access violation).
+/// <para>
+/// Counting calls the way <see cref="System.Runtime.InteropServices.SafeHandle"/> does would put a locked
+/// instruction on every call; an endpoint is used by one thread at a time, so calls are counted with plain
+/// stores and the cost is moved to <c>Dispose</c>. A call stores <c>_calls + 1</c>, then reads
+/// <c>_disposed</c>; on its way out it stores <c>_calls - 1</c> (a release store: the call's accesses to
+/// the segment come first) and reads <c>_disposed</c> again. <c>Dispose</c> sets <c>_disposed</c>, runs
+/// <see cref="Interlocked.MemoryBarrierProcessWide"/>, then reads <c>_calls</c>. The barrier executes a full
+/// fence on the calling thread at some instant between <c>Dispose</c>'s store and its load. A store of the
+/// caller's made before that instant is visible to <c>Dispose</c>'s load; for one made after it, the load of
+/// <c>_disposed</c> that follows it in the caller runs after the instant too and sees <c>_disposed</c> set.
+/// So either <c>Dispose</c> finds no call inside, and any call entering from then on sees <c>_disposed</c> and
+/// throws before touching the segment, or the call inside sees <c>_disposed</c> on its way out. This relies on
+/// the JIT keeping each store before the volatile load that follows it (it does not move memory accesses
+/// across a volatile one); the processor's store buffer is what the barrier takes care of.
+/// </para>
+/// <para>
+/// Both sides may see each other. Whoever sees <c>_disposed</c> set with no call inside gives up the calls'
+/// share of the reference, and <c>Dispose</c> gives up its own once it has finished with the segment (waking
+/// sleepers, leaving the participant table): an <see cref="Interlocked.And(ref int, int)"/> clears each share
+/// once, and whoever clears the last one releases the reference. That is the only interlocked instruction, and
+/// only after <c>Dispose</c>. A call that <c>Dispose</c> finds inside may be asleep on the eventcount:
+/// <c>Dispose</c> wakes every sleeper on it, and the wait loop checks <see cref="IsDisposed"/> before it
+/// sleeps and after every wake (see <see cref="Waiter"/>). Calls nest (a read handler may call the reader, or
+/// dispose it and the segment), which is why <c>_calls</c> is a depth and not a flag.
+/// </para>
+/// </summary>
+internal struct CallGuard
+{
+    private const int CallsShare = 1;
+    private const int DisposeShare = 2;
+
+    private readonly RingSegment _segment;
+    private readonly string _endpoint;
+    private int _calls; // written only by the thread using the endpoint
+    private int _disposed;
+    private int _shares;
+
+    /// <summary>Takes the endpoint's reference on the mapping.</summary>
+    public CallGuard(RingSegment segment, string endpoint)
+    {
+        segment.AddMappingReference();
+        _segment = segment;
+        _endpoint = endpoint;
+        _shares = CallsShare | DisposeShare;
+    }
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0; // pairs with Dispose's exchange
+
+    /// <summary>Counts a call in until the returned scope is disposed; throws if the endpoint is disposed.</summary>
+    [UnscopedRef]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Scope Enter()
+    {
+        _calls++;
+        if (Volatile.Read(ref _disposed) != 0) EnterDisposed(); // pairs with Dispose's exchange and barrier (see above)
+        return new Scope(ref this);
+    }
+
+    /// <summary>For calls that do not touch the segment.</summary>
+    public void ThrowIfDisposed()
+    {
+        if (IsDisposed) RingThrow.Disposed(_endpoint);
+    }
+
+    /// <summary>
+    /// The first half of the endpoint's Dispose: false when it was disposed already. Wakes the sleepers on
+    /// <paramref name="waker"/>'s eventcount if a call is inside; the endpoint may still use the segment
+    /// until <see cref="EndDispose"/>.
+    /// </summary>
+    public bool TryBeginDispose<TMemory>(EventWaker<TMemory> waker) where TMemory : struct, ISharedMemory
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return false; // a full fence: set before the barrier
+        Interlocked.MemoryBarrierProcessWide();
+        if (Volatile.Read(ref _calls) == 0) // after the barrier: sees every call that could miss _disposed
+        {
+            GiveUp(CallsShare);
+        }
+        else
+        {
+            // Other processes' sleepers on this eventcount wake too, re-check and sleep again.
+            waker.Events.WakeAll();
+        }
+        return true;
+    }
+
+    /// <summary>The second half of Dispose: the endpoint has finished with the segment.</summary>
+    public void EndDispose(IDisposable endpoint)
+    {
+        _segment.Untrack(endpoint);
+        GiveUp(DisposeShare);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Exit()
+    {
+        Volatile.Write(ref _calls, _calls - 1); // release: the call's accesses to the segment come before it
+        if (Volatile.Read(ref _disposed) != 0) LeftAfterDispose(); // pairs with Dispose's exchange and barrier
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EnterDisposed()
+    {
+        _calls--;
+        LeftAfterDispose();
+        RingThrow.Disposed(_endpoint);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void LeftAfterDispose()
+    {
+        if (_calls == 0) GiveUp(CallsShare);
+    }
+
+    private void GiveUp(int share)
+    {
+        if (Interlocked.And(ref _shares, ~share) == share) _segment.ReleaseMappingReference(); // the last share out
+    }
+
+    /// <summary>A call inside the endpoint, from <see cref="Enter"/> to <see cref="Dispose"/>.</summary>
+    public readonly ref struct Scope
+    {
+        private readonly ref CallGuard _guard;
+
+        public Scope(ref CallGuard guard) => _guard = ref guard;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Dispose() => _guard.Exit();
+    }
+}

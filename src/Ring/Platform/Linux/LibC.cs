@@ -15,8 +15,10 @@ internal static unsafe partial class LibC
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
     public const int O_NONBLOCK = 0x800;
-    public const int O_NOFOLLOW = 0x20000;
     public const int O_CLOEXEC = 0x80000;
+
+    /// <summary>arm64 keeps arm32's value for AArch32 compatibility; there 0x20000 is O_LARGEFILE.</summary>
+    public static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
 
     public const int PROT_READ = 0x1;
     public const int PROT_WRITE = 0x2;

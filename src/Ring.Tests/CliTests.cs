@@ -312,6 +312,7 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
         SegmentFile.WriteInt32(PathOf("corrupt"), SegmentLayout.VersionOffset, 99);
         File.WriteAllText(PathOf("junk"), "hello");
         File.WriteAllBytes(PathOf("random"), Payload.Make(7, 64 * 1024));
+        Directory.CreateDirectory(PathOf("dir"));
 
         (string[] Arguments, int ExitCode, string Message)[] cases =
         [
@@ -327,12 +328,17 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
             (["rm", "random"], ExitCode.NotASegment, "is not a usable Ring segment: Magic"),
             (["stat", "corrupt"], ExitCode.NotASegment, "is not a usable Ring segment: Version: layout version 99"),
             (["tail", "corrupt", "--count", "1"], ExitCode.NotASegment, "is not a usable Ring segment: Version"),
+            (["tail", "dir", "--count", "1"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
+            (["send", "dir", "--text", "x"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
+            (["stat", "dir"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
+            (["rm", "dir"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
         ];
         foreach ((string[] arguments, int exitCode, string message) in cases)
         {
             AssertFails(await RunAsync(arguments), exitCode, message);
         }
         Assert.True(File.Exists(PathOf("random")), "rm must leave a file that is not a segment alone");
+        Assert.True(Directory.Exists(PathOf("dir")), "rm must leave a directory alone");
 
         CliRun verbose = await RunAsync("stat", "corrupt", "--verbose");
         Assert.Equal(ExitCode.NotASegment, verbose.ExitCode);

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.IO.Hashing;
+using Ring.Platform.Linux;
 
 namespace Ring;
 
@@ -118,6 +120,13 @@ internal readonly record struct SegmentHeader(
             (UnixFileMode)(buffer.ReadInt32(SegmentLayout.CreateModeOffset) & 0x1FF),
             slotCount,
             slotStride);
+    }
+
+    /// <summary>The magic word as the file holds it, read without mapping the file; 0 when the file is too short to hold one.</summary>
+    public static ulong ReadMagic(FileDescriptorHandle file, string path)
+    {
+        Span<byte> magic = stackalloc byte[sizeof(ulong)];
+        return Posix.ReadAt(file, magic, SegmentLayout.MagicOffset, path) == magic.Length ? BinaryPrimitives.ReadUInt64LittleEndian(magic) : 0;
     }
 
     private static ulong Checksum(SharedBuffer buffer) =>

@@ -486,8 +486,7 @@ public sealed class RingSegment : IDisposable
         MappingHandle? mapping = null;
         try
         {
-            if (info.Length < SegmentLayout.HeaderLength)
-                throw new SegmentFormatException("FileLength", $"'{path}' is not a usable Ring segment: FileLength: the file is {info.Length} bytes, shorter than the {SegmentLayout.HeaderLength}-byte header.");
+            if (info.Length < SegmentLayout.HeaderLength) throw SegmentHeader.TooShort(file, info.Length, path);
             // Map exactly the length seen now; the header must then fit inside it. Nothing read later can
             // index past this mapping.
             mapping = Posix.Map(file, info.Length, writable: !readOnly, path);

@@ -17,27 +17,28 @@ internal static class GcCommand
     public static Command Create()
     {
         Option<bool> dryRun = new("--dry-run", "-n") { Description = "Print what would be removed, remove nothing." };
+        Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("gc", "Remove stale segments in the segment directory (every participant recorded in them is dead), " +
             "and staging files left by creates whose process died. Segments in use, and segments nobody is attached to " +
             "after a clean detach, are kept. Files that are not Ring segments are left alone.")
         {
-            dryRun,
+            dryRun, trustOwner,
         };
-        command.SetBlockingAction((parsed, _) => Run(parsed.GetValue(dryRun), Console.Out));
+        command.SetBlockingAction((parsed, _) => Run(parsed.GetValue(dryRun), parsed.OpenOptions(trustOwner), Console.Out));
         return command;
     }
 
-    private static int Run(bool dryRun, TextWriter output)
+    private static int Run(bool dryRun, RingOpenOptions trust, TextWriter output)
     {
         string directory = RingSegment.DefaultDirectory;
-        ScanResult scan = SegmentScan.Scan([directory], qualifiedNames: false);
+        ScanResult scan = SegmentScan.Scan([directory], qualifiedNames: false, trust);
         string verb = dryRun ? "would remove" : "removed";
         int removed = 0;
         foreach (FoundSegment found in scan.Segments.Where(f => f.Status.IsStale))
         {
             SegmentStatus s = found.Status;
             // Judged again at the moment of removal: it may have come back to life, been removed, or been replaced.
-            if (!dryRun && !RingSegment.UnlinkIfStale(s.Path)) continue;
+            if (!dryRun && !RingSegment.UnlinkIfStale(s.Path, trust)) continue;
             removed++;
             output.WriteLine($"{verb} segment '{found.Name}': stale, {RmCommand.Describe(s.Participants)} dead; " +
                 $"{StatusText.Number(s.MessagesInRing)} unread messages");

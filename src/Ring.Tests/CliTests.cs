@@ -184,6 +184,43 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         Assert.True(File.Exists(PathOf("idle")));
     }
 
+    [Fact]
+    public async Task Gc_OwnStagingFilesNotCertainlyAbandoned_AreReportedAndKept()
+    {
+        int dead = await DeadPidAsync();
+        byte[] published = new byte[SegmentLayout.HeaderLength];
+        BitConverter.TryWriteBytes(published.AsSpan(SegmentLayout.MagicOffset), SegmentLayout.Magic);
+        // What a create that died leaves: nothing written yet, a header not yet published, a header published but not linked.
+        string[] abandoned = [Staging("empty", dead, []), Staging("zeros", dead, new byte[SegmentLayout.HeaderLength]), Staging("published", dead, published)];
+        string text = Staging("text", dead, "not a header"u8.ToArray());
+        string random = Staging("random", dead, Payload.Make(5, 64 * 1024));
+        string live = Staging("live", Environment.ProcessId, []);
+
+        CliRun dryRun = await RunAsync("gc", "--dry-run");
+        AssertOk(dryRun, "gc: would remove 3");
+        Assert.All([.. abandoned, text, random, live], path => Assert.True(File.Exists(path), $"--dry-run removed '{path}'"));
+
+        CliRun gc = await RunAsync("gc");
+        AssertOk(gc, "gc: removed 3",
+            $"kept staging file '{text}': staging file '{text}' does not hold a Ring header in progress: 12 bytes",
+            $"kept staging file '{random}': staging file '{random}' does not hold a Ring header in progress: magic 0x",
+            $"kept staging file '{live}': staging file '{live}': its creator, pid {Environment.ProcessId}, is still running");
+        Assert.All(abandoned, path => Assert.False(File.Exists(path), $"gc kept '{path}'"));
+        Assert.All([text, random, live], path => Assert.True(File.Exists(path), $"gc removed '{path}'"));
+    }
+
+    [RootFact]
+    public async Task Gc_StagingFileAnotherUserOwns_IsReportedAndKept()
+    {
+        string foreign = Staging("foreign", await DeadPidAsync(), []);
+        stranger.Chown(foreign);
+
+        CliRun gc = await RunAsync("gc");
+
+        AssertOk(gc, "gc: removed 0", $"kept staging file '{foreign}': '{foreign}' belongs to uid {stranger.Uid}, mode 0644, not to this user (uid 0)");
+        Assert.True(File.Exists(foreign));
+    }
+
     // ---- Trust ----
 
     [RootFact]
@@ -563,6 +600,23 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         int exitCode = await child.WaitForExitAsync(Deadline);
         output.WriteLine(child.Describe());
         return new CliRun(exitCode, child.StandardOutput, child.StandardError, child.Describe());
+    }
+
+    /// <summary>A staging file as a create names it, last written two hours ago.</summary>
+    private string Staging(string name, int creatorPid, byte[] contents)
+    {
+        string path = PathOf($".{name}.{creatorPid}.{Guid.NewGuid():N}.creating");
+        File.WriteAllBytes(path, contents);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-2));
+        return path;
+    }
+
+    /// <summary>The pid of a process that has exited.</summary>
+    private static async Task<int> DeadPidAsync()
+    {
+        using ChildProcess child = ChildProcess.Start("/bin/true", []);
+        await child.WaitForExitAsync(Deadline);
+        return child.Id;
     }
 
     private static Dictionary<string, string?> RingDir(string ringDir) => new() { ["RING_DIR"] = ringDir };

@@ -448,6 +448,37 @@ public sealed class RingSegment : IDisposable
         }
     }
 
+    /// <summary>
+    /// <c>ring gc</c>: removes a staging file a create left behind, and only one that is certainly that: a regular
+    /// file of the caller's own (a trusted owner's is not enough), whose creator is dead, holding a header in
+    /// progress: empty (the creator died before sizing it), or sized, with the magic still zero or already Ring's
+    /// (died before linking). Anything else stays, with a typed error saying why. With checkOnly it judges and
+    /// removes nothing.
+    /// </summary>
+    /// <returns>False when it was gone already.</returns>
+    internal static bool UnlinkAbandonedStaging(string path, int creatorPid, RingOpenOptions openOptions, bool checkOnly)
+    {
+        string fileName = System.IO.Path.GetFileName(path);
+        try
+        {
+            using TrustedDirectory directory = TrustedDirectory.Open(System.IO.Path.GetDirectoryName(path)!, openOptions);
+            using FileDescriptorHandle file = directory.OpenFile(fileName, LibC.O_RDONLY, out Posix.FileInfo info, callersOnly: true);
+            if (Posix.ProcessExists(creatorPid))
+                throw new RingException($"staging file '{path}': its creator, pid {creatorPid}, is still running");
+            ulong magic = info.Length < SegmentLayout.HeaderLength ? 0 : SegmentHeader.ReadMagic(file, path);
+            string? notAHeader = info.Length is > 0 and < SegmentLayout.HeaderLength ? $"{info.Length} bytes, neither empty nor a whole header"
+                : magic is not (0 or SegmentLayout.Magic) ? $"magic 0x{magic:X16}"
+                : null;
+            if (notAHeader is not null)
+                throw new SegmentFormatException("Magic", $"staging file '{path}' does not hold a Ring header in progress: {notAHeader}");
+            return checkOnly || directory.UnlinkIfSameFile(fileName, info.Inode);
+        }
+        catch (SegmentNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Opens the directory of <paramref name="path"/>; a missing one means there is no such segment.</summary>
     private static TrustedDirectory OpenDirectory(string name, string path, RingOpenOptions openOptions)
     {

@@ -80,12 +80,13 @@ internal sealed class TrustedDirectory : IDisposable
     /// <summary>
     /// Opens a file once it is known to be a regular file of a trusted owner. The entry is opened O_PATH first,
     /// which neither follows a symbolic link nor opens a FIFO (that would block) or a device for I/O; the checks run
-    /// on that descriptor, and the file is then reopened through it, so what is opened is what was checked.
+    /// on that descriptor, and the file is then reopened through it, so what is opened is what was checked. With
+    /// callersOnly a trusted owner's file is not enough: it must be the caller's own.
     /// </summary>
     /// <exception cref="SegmentNotFoundException">There is no such entry.</exception>
     /// <exception cref="SegmentFormatException">The entry is not a regular file (field FileType).</exception>
     /// <exception cref="SegmentAccessException">A symbolic link, or a file of an owner not trusted.</exception>
-    public FileDescriptorHandle OpenFile(string name, int flags, out Posix.FileInfo info)
+    public FileDescriptorHandle OpenFile(string name, int flags, out Posix.FileInfo info, bool callersOnly = false)
     {
         string path = PathOf(name);
         using FileDescriptorHandle entry = Posix.OpenAt(_directory, name, LibC.O_PATH, 0, path);
@@ -94,6 +95,8 @@ internal sealed class TrustedDirectory : IDisposable
         if (!info.IsRegularFile)
             throw new SegmentFormatException("FileType", $"'{path}' is not a usable Ring segment: FileType: {info.Describe()}, not a regular file.");
         uint me = Posix.EffectiveUid;
+        if (callersOnly && info.OwnerUid != me)
+            throw Refused(path, info, $"'{path}' belongs to uid {info.OwnerUid}, mode {FormatMode(info.Mode)}, not to this user (uid {me})");
         if (!Trust.Trusts(info.OwnerUid))
         {
             throw Refused(path, info, $"segment '{path}' belongs to uid {info.OwnerUid}, mode {FormatMode(info.Mode)}: " +

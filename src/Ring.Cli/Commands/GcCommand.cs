@@ -20,7 +20,8 @@ internal static class GcCommand
         Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("gc", "Remove stale segments in the segment directory (every participant recorded in them is dead), " +
             "and staging files left by creates whose process died. Segments in use, and segments nobody is attached to " +
-            "after a clean detach, are kept. Files that are not Ring segments are left alone.")
+            "after a clean detach, are kept. Files that are not Ring segments are left alone, and so are staging files " +
+            "that are not this user's own, or do not hold a Ring header in progress.")
         {
             dryRun, trustOwner,
         };
@@ -44,19 +45,16 @@ internal static class GcCommand
                 $"{StatusText.Number(s.MessagesInRing)} unread messages");
         }
         DateTime cutoff = DateTime.UtcNow - StagingGrace;
-        foreach (StagingFile staging in scan.Staging.Where(f => f.LastWriteUtc < cutoff && !ProcessExists(f.CreatorPid)))
+        foreach (StagingFile staging in scan.Staging.Where(f => f.LastWriteUtc < cutoff))
         {
-            if (!dryRun)
+            try
             {
-                try
-                {
-                    File.Delete(staging.Path);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    Console.Error.WriteLine($"ring: gc: could not remove '{staging.Path}': {e.Message}");
-                    continue;
-                }
+                if (!RingSegment.UnlinkAbandonedStaging(staging.Path, staging.CreatorPid, trust, checkOnly: dryRun)) continue;
+            }
+            catch (Exception e) when (e is RingException or UnauthorizedAccessException)
+            {
+                output.WriteLine($"kept staging file '{staging.Path}': {Errors.OneLine(e)}");
+                continue;
             }
             removed++;
             output.WriteLine($"{verb} staging file '{staging.Path}': its creator, pid {staging.CreatorPid}, died before publishing it");
@@ -65,7 +63,4 @@ internal static class GcCommand
         output.WriteLine($"gc: {verb} {removed}, kept {kept} segment{(kept == 1 ? "" : "s")} in {directory}");
         return ExitCode.Ok;
     }
-
-    /// <summary>Seen from this pid namespace; a reused pid keeps the file until that process ends too (the safe side).</summary>
-    private static bool ProcessExists(int pid) => Directory.Exists($"/proc/{pid}");
 }

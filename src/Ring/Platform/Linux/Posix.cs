@@ -150,6 +150,12 @@ internal static unsafe class Posix
     }
 
     /// <summary>
+    /// Whether a process with this id exists, seen from this pid namespace. A reused pid counts as alive: the safe
+    /// side for a caller deciding whether that process's leftovers may go.
+    /// </summary>
+    public static bool ProcessExists(int pid) => pid > 0 && Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <summary>
     /// The process start time in clock ticks since boot (field 22 of /proc/self/stat); with the pid it
     /// names a process instance, since pids are reused.
     /// </summary>

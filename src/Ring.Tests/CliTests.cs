@@ -306,6 +306,28 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         Assert.Equal(["from root"], Lines(tail.Stdout));
     }
 
+    // ---- Truncation ----
+
+    [Fact]
+    public async Task Stat_SegmentTruncatedAfterCreation_SaysWhatHappened_RmForceRemovesIt()
+    {
+        AssertOk(await RunAsync("create", "q", "--capacity", "64KiB"));
+        long created = new FileInfo(PathOf("q")).Length;
+        // Nobody has it mapped (ring create detached): truncating it cannot SIGBUS anyone.
+        SegmentFile.SetLength(PathOf("q"), SegmentLayout.HeaderLength + 4096);
+
+        AssertFails(await RunAsync("stat", "q"), ExitCode.NotASegment,
+            $"the file is {SegmentLayout.HeaderLength + 4096} bytes but its header says {created}: it was truncated after it was created", "SIGBUS");
+        SegmentFile.SetLength(PathOf("q"), 4096);
+        AssertFails(await RunAsync("stat", "q"), ExitCode.NotASegment,
+            $"the file is 4096 bytes, shorter than the {SegmentLayout.HeaderLength}-byte header it starts with: it was truncated after it was created");
+        AssertFails(await RunAsync("rm", "q"), ExitCode.NotASegment, "'ring rm --force' removes it");
+        Assert.True(File.Exists(PathOf("q")));
+
+        AssertOk(await RunAsync("rm", "q", "--force"), "removed 'q'");
+        Assert.False(File.Exists(PathOf("q")));
+    }
+
     // ---- Following and signals ----
 
     [Fact]

@@ -10,7 +10,8 @@ internal static class RmCommand
         Argument<string> name = CliOptions.SegmentName("The segment to remove");
         Option<bool> force = new("--force", "-f")
         {
-            Description = "Remove it even while live processes are attached; they keep their mapping (and go on talking to each other) until they detach.",
+            Description = "Remove it even while live processes are attached; they keep their mapping (and go on talking to each other) until they detach. " +
+                "Also removes a Ring segment whose header is unusable (truncated or corrupted), whose participants cannot be read.",
         };
         Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("rm", "Remove a segment. Refused (exit 4) while a live participant is attached, unless --force. " +
@@ -27,8 +28,20 @@ internal static class RmCommand
     {
         // Checked, then unlinked: a process attaching in between still works, on a segment no one else can open
         // any more; that is what --force does on purpose, and ipcrm has the same window.
-        SegmentStatus status = RingSegment.Stat(name, trust);
-        ParticipantStatus[] live = status.Participants.Where(p => p.IsAlive).ToArray();
+        ParticipantStatus[] live;
+        try
+        {
+            live = RingSegment.Stat(name, trust).Participants.Where(p => p.IsAlive).ToArray();
+        }
+        catch (SegmentFormatException) when (force)
+        {
+            // No participant table to read; Unlink still removes only a Ring file (by its magic) of a trusted owner.
+            live = [];
+        }
+        catch (SegmentFormatException e) when (e.Field is not ("FileType" or "Magic"))
+        {
+            throw new CliException(ExitCode.NotASegment, $"{Errors.OneLine(e)} 'ring rm --force' removes it.");
+        }
         if (live.Length > 0 && !force)
         {
             throw new CliException(ExitCode.Refused,

@@ -18,6 +18,27 @@ internal static class CliOptions
         Description = $"{what}: a name in the segment directory ($RING_DIR, or /dev/shm/ring-<uid>) or an absolute path.",
     };
 
+    /// <summary>Repeatable; <see cref="OpenOptions"/> turns it into what the library takes.</summary>
+    public static Option<uint[]> TrustOwner() => new("--trust-owner")
+    {
+        Description = "Also use segments, and segment directories, that USER owns (a name or a uid); repeat it for several. " +
+            "Without it only your own are used, by root too: whoever owns a segment can show you any message, or crash you with SIGBUS by truncating it.",
+        HelpName = "USER|UID",
+        CustomParser = result =>
+        {
+            List<uint> uids = [];
+            foreach (Token token in result.Tokens)
+            {
+                if (Users.Uid(token.Value) is { } uid) uids.Add(uid);
+                else result.AddError($"--trust-owner: '{token.Value}' is neither a uid nor a user in /etc/passwd.");
+            }
+            return [.. uids];
+        },
+    };
+
+    public static RingOpenOptions OpenOptions(this ParseResult parsed, Option<uint[]> trustOwner) =>
+        new() { TrustedOwners = parsed.GetValue(trustOwner) ?? [] };
+
     public static Option<bool> Json(string what) => new("--json") { Description = $"Print {what} as JSON (snake_case fields) instead of text." };
 
     public static Option<long?> Size(string name, string description) => new(name)

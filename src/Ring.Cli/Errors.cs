@@ -15,7 +15,7 @@ internal static class Errors
     {
         CliException e => (e.ExitCode, e.Message),
         SegmentNotFoundException e => (ExitCode.NotFound, OneLine(e)),
-        SegmentExistsException or RingRoleTakenException or UnauthorizedAccessException => (ExitCode.Refused, OneLine(exception)),
+        SegmentExistsException or RingRoleTakenException or SegmentAccessException or UnauthorizedAccessException => (ExitCode.Refused, OneLine(exception)),
         SegmentFormatException or RingCorruptedException => (ExitCode.NotASegment, OneLine(exception)),
         // Names and options the library validates: a bad name, a capacity that is not a power of two...
         ArgumentException e => (ExitCode.Usage, OneLine(e)),

@@ -19,9 +19,12 @@ internal static class ExitCode
           2    usage: bad arguments, an invalid segment name, options the library rejects
           3    no such segment
           4    refused: the name is taken, a live process is attached (rm without --force),
-               the SPSC role is held by a live process, permission denied
+               the SPSC role is held by a live process, permission denied, the segment or its
+               directory belongs to another user (see --trust-owner), the directory is writable
+               by group or others, a symbolic link
           5    timed out (tail, send)
-          6    not a usable Ring segment: not a Ring file, or its header is corrupted
+          6    not a usable Ring segment: not a regular file (a directory, a FIFO...), not a
+               Ring file, a file truncated after creation, or its header is corrupted
           130  interrupted by Ctrl+C or SIGTERM before the command was done; stat --watch and
                a tail without --count have no end of their own, so Ctrl+C ends them with 0
         """;

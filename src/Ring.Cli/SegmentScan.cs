@@ -42,7 +42,8 @@ internal static partial class SegmentScan
 
     /// <param name="directories">Directories to list; one that does not exist has no segments (none created yet).</param>
     /// <param name="qualifiedNames">Name segments by absolute path (several directories), else by file name.</param>
-    public static ScanResult Scan(IReadOnlyList<string> directories, bool qualifiedNames)
+    /// <param name="trust">Owners trusted besides the caller, for the directories and the segments.</param>
+    public static ScanResult Scan(IReadOnlyList<string> directories, bool qualifiedNames, RingOpenOptions trust)
     {
         List<FoundSegment> segments = [];
         List<StagingFile> staging = [];
@@ -52,10 +53,17 @@ internal static partial class SegmentScan
             FileSystemInfo[] entries;
             try
             {
+                // Judged once here, so that a directory Ring refuses is one skipped entry rather than one per file in it.
+                TrustedDirectory.Open(directory, trust).Dispose();
                 entries = new DirectoryInfo(directory).GetFileSystemInfos();
             }
-            catch (DirectoryNotFoundException)
+            catch (Exception e) when (e is SegmentNotFoundException or DirectoryNotFoundException)
             {
+                continue;
+            }
+            catch (RingException e)
+            {
+                skipped.Add(new SkippedEntry(directory, Errors.OneLine(e)));
                 continue;
             }
             catch (UnauthorizedAccessException)
@@ -86,7 +94,7 @@ internal static partial class SegmentScan
                 }
                 try
                 {
-                    SegmentStatus status = RingSegment.Stat(entry.FullName);
+                    SegmentStatus status = RingSegment.Stat(entry.FullName, trust);
                     segments.Add(new FoundSegment(qualifiedNames ? entry.FullName : entry.Name, status));
                 }
                 catch (SegmentNotFoundException)

@@ -11,10 +11,11 @@ namespace Ring.Tests;
 /// The <c>ring</c> tool run as operators run it: a child process (<c>dotnet Ring.Cli.dll ...</c>) with RING_DIR
 /// pointing to a private directory, checked by exit code, stdout and stderr. The test process looks at the same
 /// segments through the library, by absolute path. In the cross-process collection: several tests keep a
-/// <c>ring tail</c> child attached, and one measures that child's CPU time while it waits.
+/// <c>ring tail</c> child attached, and one measures that child's CPU time while it waits. The trust tests run
+/// <c>ring</c> as a throwaway user too (root only).
 /// </summary>
 [Collection(CrossProcessCollection.Name)]
-public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
+public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser stranger) : IClassFixture<ThrowawayUser>, IDisposable
 {
     /// <summary>Longest one ring command may take; each needs well under a second after the runtime starts.</summary>
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
@@ -23,6 +24,7 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
 
     private readonly TempSegmentDirectory _dir = new();
     private readonly List<ChildProcess> _children = [];
+    private readonly List<string> _strangersDirectories = [];
 
     /// <summary>Ring.Cli.dll, copied next to the test assembly by the project reference.</summary>
     private static string CliAssembly => Path.Combine(AppContext.BaseDirectory, "Ring.Cli.dll");
@@ -30,6 +32,7 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
     public void Dispose()
     {
         foreach (ChildProcess child in _children) child.Dispose();
+        foreach (string directory in _strangersDirectories) Directory.Delete(directory, recursive: true);
         _dir.Dispose();
     }
 
@@ -181,6 +184,150 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
         Assert.True(File.Exists(PathOf("idle")));
     }
 
+    [Fact]
+    public async Task Gc_OwnStagingFilesNotCertainlyAbandoned_AreReportedAndKept()
+    {
+        int dead = await DeadPidAsync();
+        byte[] published = new byte[SegmentLayout.HeaderLength];
+        BitConverter.TryWriteBytes(published.AsSpan(SegmentLayout.MagicOffset), SegmentLayout.Magic);
+        // What a create that died leaves: nothing written yet, a header not yet published, a header published but not linked.
+        string[] abandoned = [Staging("empty", dead, []), Staging("zeros", dead, new byte[SegmentLayout.HeaderLength]), Staging("published", dead, published)];
+        string text = Staging("text", dead, "not a header"u8.ToArray());
+        string random = Staging("random", dead, Payload.Make(5, 64 * 1024));
+        string live = Staging("live", Environment.ProcessId, []);
+
+        CliRun dryRun = await RunAsync("gc", "--dry-run");
+        AssertOk(dryRun, "gc: would remove 3");
+        Assert.All([.. abandoned, text, random, live], path => Assert.True(File.Exists(path), $"--dry-run removed '{path}'"));
+
+        CliRun gc = await RunAsync("gc");
+        AssertOk(gc, "gc: removed 3",
+            $"kept staging file '{text}': staging file '{text}' does not hold a Ring header in progress: 12 bytes",
+            $"kept staging file '{random}': staging file '{random}' does not hold a Ring header in progress: magic 0x",
+            $"kept staging file '{live}': staging file '{live}': its creator, pid {Environment.ProcessId}, is still running");
+        Assert.All(abandoned, path => Assert.False(File.Exists(path), $"gc kept '{path}'"));
+        Assert.All([text, random, live], path => Assert.True(File.Exists(path), $"gc removed '{path}'"));
+    }
+
+    [RootFact]
+    public async Task Gc_StagingFileAnotherUserOwns_IsReportedAndKept()
+    {
+        string foreign = Staging("foreign", await DeadPidAsync(), []);
+        stranger.Chown(foreign);
+
+        CliRun gc = await RunAsync("gc");
+
+        AssertOk(gc, "gc: removed 0", $"kept staging file '{foreign}': '{foreign}' belongs to uid {stranger.Uid}, mode 0644, not to this user (uid 0)");
+        Assert.True(File.Exists(foreign));
+    }
+
+    // ---- Trust ----
+
+    [RootFact]
+    public async Task CreateAndTail_InADirectoryAnotherUserMade_AreRefusedNamingItsOwnerAndMode()
+    {
+        // /dev/shm is where anyone can make a directory; the other user makes one 0777 for the caller's segments.
+        string theirs = $"/dev/shm/ring-t-{Guid.NewGuid():N}";
+        _strangersDirectories.Add(theirs);
+        string[] mkdir = [.. stranger.RunAs(), "mkdir", "-m", "0777", theirs];
+        using (ChildProcess made = ChildProcess.Start(mkdir[0], mkdir[1..]))
+            Assert.True(await made.WaitForExitAsync(Deadline) == 0, made.Describe());
+        string refusal = $"segment directory '{theirs}' belongs to uid {stranger.Uid}, mode 0777";
+
+        AssertFails(await RunAsync(["create", "rootseg"], theirs), ExitCode.Refused, refusal);
+        AssertFails(await RunAsync(["tail", "rootseg", "-n", "1", "--timeout", "20s"], theirs), ExitCode.Refused, refusal);
+
+        Assert.Empty(Directory.GetFileSystemEntries(theirs));
+    }
+
+    [RootFact]
+    public async Task EveryCommand_SegmentAnotherUserOwns_IsRefusedUntilTrusted()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        AssertOk(await RunAsync("send", "q", "--text", "planted"));
+        stranger.Chown(PathOf("q"));
+        File.SetUnixFileMode(PathOf("q"), (UnixFileMode)0b110_110_110);
+        string refusal = $"segment '{PathOf("q")}' belongs to uid {stranger.Uid}, mode 0666";
+
+        AssertFails(await RunAsync("tail", "q", "-n", "1", "--timeout", "20s"), ExitCode.Refused, refusal);
+        AssertFails(await RunAsync("send", "q", "--text", "x"), ExitCode.Refused, refusal);
+        AssertFails(await RunAsync("stat", "q"), ExitCode.Refused, refusal);
+        AssertFails(await RunAsync("rm", "q", "--force"), ExitCode.Refused, refusal);
+        AssertOk(await RunAsync("ls", "--verbose"), "0 segments", refusal);
+        Assert.True(File.Exists(PathOf("q")));
+
+        CliRun tail = await RunAsync("tail", "q", "-n", "1", "--timeout", "20s", "--trust-owner", stranger.Name);
+        AssertOk(tail);
+        Assert.Equal(["planted"], Lines(tail.Stdout));
+        AssertOk(await RunAsync("stat", "q", "--trust-owner", $"{stranger.Uid}"), $"owner {stranger.Name} (uid {stranger.Uid})");
+        AssertOk(await RunAsync("ls", "--trust-owner", stranger.Name), "1 segment in");
+        AssertOk(await RunAsync("rm", "q", "--trust-owner", "65534", "--trust-owner", stranger.Name), "removed 'q'");
+        Assert.False(File.Exists(PathOf("q")));
+    }
+
+    [RootFact]
+    public async Task Share_CreatorPicks0660InIts0750Directory_TheOtherSideTrustsTheCreator()
+    {
+        // The other users must be able to reach the shared directory inside this test's (root's) directory.
+        File.SetUnixFileMode(_dir.DirectoryPath, (UnixFileMode)0b111_101_101);
+        string shared = Path.Combine(_dir.DirectoryPath, "shared");
+        Directory.CreateDirectory(shared);
+        stranger.Chown(shared);
+        File.SetUnixFileMode(shared, (UnixFileMode)0b111_101_000);
+        string segment = Path.Combine(shared, "s");
+
+        // The creator is the throwaway user itself, through ring.
+        AssertOk(await RunAsync(["create", "s", "--mode", "0660"], shared, stranger.RunAs()), "mode 0660");
+        AssertOk(await RunAsync(["send", "s", "--text", "from the creator"], shared, stranger.RunAs()));
+
+        // Root does not trust it by default...
+        AssertFails(await RunAsync(["tail", "s", "-n", "1", "--timeout", "20s"], shared), ExitCode.Refused,
+            $"segment directory '{shared}' belongs to uid {stranger.Uid}, mode 0750");
+        // ...and uses it once it names the creator.
+        RingOpenOptions trustCreator = new() { TrustedOwners = [stranger.Uid] };
+        using (RingSegment opened = RingSegment.Open(segment, trustCreator))
+        {
+            Assert.Equal((stranger.Uid, (UnixFileMode)0b110_110_000), (opened.GetStatus().OwnerUid, opened.GetStatus().Mode));
+            using (RingReader reader = opened.CreateReader())
+            {
+                byte[] buffer = new byte[opened.MaxMessageLength];
+                Assert.True(reader.TryRead(buffer, out int length));
+                Assert.Equal("from the creator"u8.ToArray(), buffer[..length]);
+            }
+            using RingWriter writer = opened.CreateWriter();
+            Assert.True(writer.TryWrite("from root"u8));
+        }
+
+        // A third user in the creator's group (nobody, with that group added): the mode lets it in, trust makes Ring use it.
+        IReadOnlyList<string> member = ThrowawayUser.RunAs(65534, 65534, "/nonexistent", stranger.Gid);
+        AssertFails(await RunAsync(["tail", "s", "-n", "1", "--timeout", "20s"], shared, member), ExitCode.Refused, $"uid {stranger.Uid}");
+        CliRun tail = await RunAsync(["tail", "s", "-n", "1", "--timeout", "20s", "--trust-owner", stranger.Name], shared, member);
+        AssertOk(tail);
+        Assert.Equal(["from root"], Lines(tail.Stdout));
+    }
+
+    // ---- Truncation ----
+
+    [Fact]
+    public async Task Stat_SegmentTruncatedAfterCreation_SaysWhatHappened_RmForceRemovesIt()
+    {
+        AssertOk(await RunAsync("create", "q", "--capacity", "64KiB"));
+        long created = new FileInfo(PathOf("q")).Length;
+        // Nobody has it mapped (ring create detached): truncating it cannot SIGBUS anyone.
+        SegmentFile.SetLength(PathOf("q"), SegmentLayout.HeaderLength + 4096);
+
+        AssertFails(await RunAsync("stat", "q"), ExitCode.NotASegment,
+            $"the file is {SegmentLayout.HeaderLength + 4096} bytes but its header says {created}: it was truncated after it was created", "SIGBUS");
+        SegmentFile.SetLength(PathOf("q"), 4096);
+        AssertFails(await RunAsync("stat", "q"), ExitCode.NotASegment,
+            $"the file is 4096 bytes, shorter than the {SegmentLayout.HeaderLength}-byte header it starts with: it was truncated after it was created");
+        AssertFails(await RunAsync("rm", "q"), ExitCode.NotASegment, "'ring rm --force' removes it");
+        Assert.True(File.Exists(PathOf("q")));
+
+        AssertOk(await RunAsync("rm", "q", "--force"), "removed 'q'");
+        Assert.False(File.Exists(PathOf("q")));
+    }
+
     // ---- Following and signals ----
 
     [Fact]
@@ -312,6 +459,7 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
         SegmentFile.WriteInt32(PathOf("corrupt"), SegmentLayout.VersionOffset, 99);
         File.WriteAllText(PathOf("junk"), "hello");
         File.WriteAllBytes(PathOf("random"), Payload.Make(7, 64 * 1024));
+        Directory.CreateDirectory(PathOf("dir"));
 
         (string[] Arguments, int ExitCode, string Message)[] cases =
         [
@@ -327,12 +475,19 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
             (["rm", "random"], ExitCode.NotASegment, "is not a usable Ring segment: Magic"),
             (["stat", "corrupt"], ExitCode.NotASegment, "is not a usable Ring segment: Version: layout version 99"),
             (["tail", "corrupt", "--count", "1"], ExitCode.NotASegment, "is not a usable Ring segment: Version"),
+            (["tail", "dir", "--count", "1"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
+            (["send", "dir", "--text", "x"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
+            (["stat", "dir"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
+            (["rm", "dir"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
+            (["rm", "dir", "--force"], ExitCode.NotASegment, "is not a usable Ring segment: FileType: a directory"),
+            (["stat", "junk", "--trust-owner", "no-such-user-here"], ExitCode.Usage, "--trust-owner: 'no-such-user-here' is neither a uid nor a user"),
         ];
         foreach ((string[] arguments, int exitCode, string message) in cases)
         {
             AssertFails(await RunAsync(arguments), exitCode, message);
         }
         Assert.True(File.Exists(PathOf("random")), "rm must leave a file that is not a segment alone");
+        Assert.True(Directory.Exists(PathOf("dir")), "rm must leave a directory alone");
 
         CliRun verbose = await RunAsync("stat", "corrupt", "--verbose");
         Assert.Equal(ExitCode.NotASegment, verbose.ExitCode);
@@ -351,7 +506,10 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
         }
         foreach (string command in new[] { "ls", "stat", "create", "rm", "gc", "tail", "send" })
         {
-            AssertOk(await RunAsync(command, "--help"), $"Usage:\n  ring {command}");
+            CliRun help = await RunAsync(command, "--help");
+            AssertOk(help, $"Usage:\n  ring {command}");
+            // Every command that opens or removes a segment takes it; create makes its own.
+            Assert.Equal(command != "create", help.Stdout.Contains("--trust-owner <USER|UID>", StringComparison.Ordinal));
         }
     }
 
@@ -436,16 +594,19 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
 
     private ChildProcess StartCli(params string[] arguments) => StartCli(arguments, _dir.DirectoryPath);
 
-    private ChildProcess StartCli(string[] arguments, string ringDir)
+    /// <param name="runAs">A command prefix that runs it as another user (<see cref="ThrowawayUser.RunAs()"/>).</param>
+    private ChildProcess StartCli(string[] arguments, string ringDir, IReadOnlyList<string>? runAs = null)
     {
-        ChildProcess child = ChildProcess.Start(ChildProcess.DotnetHost, [CliAssembly, .. arguments], RingDir(ringDir));
+        string[] command = [.. runAs ?? [], ChildProcess.DotnetHost, CliAssembly, .. arguments];
+        ChildProcess child = ChildProcess.Start(command[0], command[1..], RingDir(ringDir));
         _children.Add(child);
         return child;
     }
 
     private Task<CliRun> RunAsync(params string[] arguments) => RunAsync(arguments, _dir.DirectoryPath);
 
-    private async Task<CliRun> RunAsync(string[] arguments, string ringDir) => await CollectAsync(StartCli(arguments, ringDir));
+    private async Task<CliRun> RunAsync(string[] arguments, string ringDir, IReadOnlyList<string>? runAs = null) =>
+        await CollectAsync(StartCli(arguments, ringDir, runAs));
 
     /// <summary>Runs a shell command line in which {ring} stands for the tool, for pipes into --stdin.</summary>
     private async Task<CliRun> RunShellAsync(string commandLine)
@@ -461,6 +622,23 @@ public sealed partial class CliTests(ITestOutputHelper output) : IDisposable
         int exitCode = await child.WaitForExitAsync(Deadline);
         output.WriteLine(child.Describe());
         return new CliRun(exitCode, child.StandardOutput, child.StandardError, child.Describe());
+    }
+
+    /// <summary>A staging file as a create names it, last written two hours ago.</summary>
+    private string Staging(string name, int creatorPid, byte[] contents)
+    {
+        string path = PathOf($".{name}.{creatorPid}.{Guid.NewGuid():N}.creating");
+        File.WriteAllBytes(path, contents);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-2));
+        return path;
+    }
+
+    /// <summary>The pid of a process that has exited.</summary>
+    private static async Task<int> DeadPidAsync()
+    {
+        using ChildProcess child = ChildProcess.Start("/bin/true", []);
+        await child.WaitForExitAsync(Deadline);
+        return child.Id;
     }
 
     private static Dictionary<string, string?> RingDir(string ringDir) => new() { ["RING_DIR"] = ringDir };

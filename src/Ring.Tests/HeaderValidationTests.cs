@@ -536,7 +536,10 @@ public sealed class HeaderValidationTests : IDisposable
         string name = CreateDetached();
         SegmentFile.SetLength(name, length);
 
-        AssertOpenRejects(name, "FileLength");
+        SegmentFormatException error = AssertOpenRejects(name, "FileLength");
+
+        // From 8 bytes on the file still starts with Ring's magic: a segment cut short, and the message says so.
+        Assert.Equal(length >= sizeof(ulong), error.Message.Contains("truncated after it was created", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -551,7 +554,9 @@ public sealed class HeaderValidationTests : IDisposable
 
         SegmentFormatException error = AssertOpenRejects(name, "FileLength");
 
-        Assert.Contains($"{length}", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"the file is {length} bytes but its header says {SegmentLayout.FileLengthFor(Capacity)}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("truncated after it was created", error.Message, StringComparison.Ordinal);
+        Assert.Contains("SIGBUS", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -218,7 +218,9 @@ public sealed class SegmentLifecycleTests : IDisposable
         string link = Path.Combine(_dir.DirectoryPath, "link");
         File.CreateSymbolicLink(link, name);
 
-        Assert.Throws<UnauthorizedAccessException>(() => RingSegment.Open(link));
+        SegmentAccessException error = Assert.Throws<SegmentAccessException>(() => RingSegment.Open(link));
+        Assert.Equal(link, error.Path);
+        Assert.Contains("symbolic link", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

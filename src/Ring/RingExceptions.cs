@@ -46,3 +46,21 @@ public sealed class RingRoleTakenException(RingRole role, int holderPid, string 
 /// garbage into the segment). The ring refuses to go on rather than hand out wrong bytes.
 /// </summary>
 public sealed class RingCorruptedException(string message) : RingException(message);
+
+/// <summary>
+/// Ring refused a segment file or segment directory that someone it does not trust could change: it belongs to a
+/// uid other than the caller's and not named in <see cref="RingOpenOptions.TrustedOwners"/>, the directory is
+/// writable by group or others, or the path is a symbolic link. Whoever can write a segment (or replace it in its
+/// directory) can show its readers any data and truncate it under their mapping, so this holds for root too.
+/// </summary>
+public sealed class SegmentAccessException(string path, uint ownerUid, UnixFileMode mode, string message) : RingException(message)
+{
+    /// <summary>The directory or file that was refused.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>Its owner.</summary>
+    public uint OwnerUid { get; } = ownerUid;
+
+    /// <summary>Its permission bits.</summary>
+    public UnixFileMode Mode { get; } = mode;
+}

@@ -6,9 +6,10 @@ namespace Ring;
 
 /// <summary>
 /// A named shared-memory segment holding one ring, with the System V lifecycle: <see cref="Create"/> /
-/// <see cref="Open"/> / <see cref="OpenOrCreate"/> attach, <see cref="Dispose"/> detaches,
-/// <see cref="Unlink"/> removes, <see cref="Stat"/> reports. A segment is a file on tmpfs mapped into every
-/// attached process; writers and readers created from it move messages without entering the kernel.
+/// <see cref="Open(string)"/> / <see cref="OpenOrCreate(string, RingOptions)"/> attach, <see cref="Dispose"/> detaches,
+/// <see cref="Unlink(string)"/> removes, <see cref="Stat(string)"/> reports. A segment is a file on tmpfs mapped into every
+/// attached process; writers and readers created from it move messages without entering the kernel. Only segments
+/// (and segment directories) of the caller's own are used unless <see cref="RingOpenOptions"/> names other owners.
 /// </summary>
 public sealed class RingSegment : IDisposable
 {
@@ -68,39 +69,57 @@ public sealed class RingSegment : IDisposable
     internal FileDescriptorHandle ReopenFile(int flags) => Posix.Reopen(_file, flags, Path);
 
     /// <summary>Creates a new segment; fails with <see cref="SegmentExistsException"/> if the name is taken.</summary>
+    /// <exception cref="SegmentAccessException">The directory belongs to another user, or others can write it.</exception>
     public static RingSegment Create(string name, RingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         string path = SegmentDirectory.Resolve(name);
-        return TryCreate(name, path, options) ?? throw new SegmentExistsException($"segment '{name}' already exists at '{path}'");
+        return TryCreate(name, path, options, RingOpenOptions.Default) ?? throw new SegmentExistsException($"segment '{name}' already exists at '{path}'");
     }
 
-    /// <summary>Attaches to an existing segment for writing and reading.</summary>
-    public static RingSegment Open(string name) => OpenExisting(name, SegmentDirectory.Resolve(name), readOnly: false);
+    /// <summary>Attaches to an existing segment of this user's for writing and reading.</summary>
+    public static RingSegment Open(string name) => Open(name, RingOpenOptions.Default);
 
-    /// <summary>Attaches to an existing segment for monitoring only (the mapping is read-only).</summary>
-    public static RingSegment OpenReadOnly(string name) => OpenExisting(name, SegmentDirectory.Resolve(name), readOnly: true);
+    /// <summary>Attaches to an existing segment for writing and reading, trusting the owners <paramref name="openOptions"/> names.</summary>
+    /// <exception cref="SegmentAccessException">The segment or its directory belongs to an owner not trusted, or others can write the directory.</exception>
+    public static RingSegment Open(string name, RingOpenOptions openOptions) => OpenExisting(name, openOptions, readOnly: false);
+
+    /// <summary>Attaches to an existing segment of this user's for monitoring only (the mapping is read-only).</summary>
+    public static RingSegment OpenReadOnly(string name) => OpenReadOnly(name, RingOpenOptions.Default);
+
+    /// <summary>Attaches for monitoring only (the mapping is read-only), trusting the owners <paramref name="openOptions"/> names.</summary>
+    /// <exception cref="SegmentAccessException">The segment or its directory belongs to an owner not trusted, or others can write the directory.</exception>
+    public static RingSegment OpenReadOnly(string name, RingOpenOptions openOptions) => OpenExisting(name, openOptions, readOnly: true);
 
     /// <summary>
     /// Opens the segment, creating it if it does not exist. Processes racing here all end up attached to the
     /// one segment that won. An existing segment must match <paramref name="options"/>.
     /// </summary>
-    public static RingSegment OpenOrCreate(string name, RingOptions options)
+    public static RingSegment OpenOrCreate(string name, RingOptions options) => OpenOrCreate(name, options, RingOpenOptions.Default);
+
+    /// <summary>
+    /// <see cref="OpenOrCreate(string, RingOptions)"/>, trusting the owners <paramref name="openOptions"/> names for
+    /// an existing segment and for the directory.
+    /// </summary>
+    /// <exception cref="SegmentAccessException">The segment or its directory belongs to an owner not trusted, or others can write the directory.</exception>
+    public static RingSegment OpenOrCreate(string name, RingOptions options, RingOpenOptions openOptions)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(openOptions);
         options.Validate();
         string path = SegmentDirectory.Resolve(name);
         while (true)
         {
             try
             {
-                RingSegment existing = OpenExisting(name, path, readOnly: false);
+                using TrustedDirectory directory = OpenDirectory(name, path, openOptions);
+                RingSegment existing = OpenExisting(name, path, directory, readOnly: false);
                 if (existing.WasStale && options.ResetStale && existing.IsOnlyParticipant())
                 {
                     ulong staleInode = Posix.Stat(existing._file, path).Inode;
                     existing.Dispose();
-                    UnlinkIfSameFile(path, staleInode);
+                    directory.UnlinkIfSameFile(System.IO.Path.GetFileName(path), staleInode);
                     continue;
                 }
                 existing.CheckMatches(options);
@@ -109,21 +128,41 @@ public sealed class RingSegment : IDisposable
             catch (SegmentNotFoundException)
             {
             }
-            RingSegment? created = TryCreate(name, path, options);
+            RingSegment? created = TryCreate(name, path, options, openOptions);
             if (created is not null) return created;
             // Another process linked its segment between our open and our link: open that one.
         }
     }
 
-    /// <summary>Removes the segment's name; attached processes keep their mapping until they detach.</summary>
+    /// <summary>
+    /// Removes the segment's name; attached processes keep their mapping until they detach. Only a Ring segment
+    /// of this user's is removed: anything else stays, with a typed error saying why (see
+    /// <see cref="Unlink(string, RingOpenOptions)"/>).
+    /// </summary>
     /// <returns>False when there was no such segment.</returns>
-    public static bool Unlink(string name)
+    public static bool Unlink(string name) => Unlink(name, RingOpenOptions.Default);
+
+    /// <summary>
+    /// Removes the segment's name, trusting the owners <paramref name="openOptions"/> names. The name is removed only
+    /// if it is a regular file (not a symbolic link) of a trusted owner starting with Ring's magic, and only while it
+    /// still refers to the file that was checked; otherwise the file stays and a typed error says why.
+    /// </summary>
+    /// <returns>False when there was no such segment.</returns>
+    /// <exception cref="SegmentFormatException">Not a Ring segment: not a regular file (FileType), or no Ring magic (Magic).</exception>
+    /// <exception cref="SegmentAccessException">The segment or its directory belongs to an owner not trusted, or others can write the directory.</exception>
+    public static bool Unlink(string name, RingOpenOptions openOptions)
     {
+        ArgumentNullException.ThrowIfNull(openOptions);
         string path = SegmentDirectory.Resolve(name);
+        string fileName = System.IO.Path.GetFileName(path);
         try
         {
-            Posix.Unlink(path);
-            return true;
+            using TrustedDirectory directory = OpenDirectory(name, path, openOptions);
+            using FileDescriptorHandle file = directory.OpenFile(fileName, LibC.O_RDONLY, out Posix.FileInfo info);
+            ulong magic = SegmentHeader.ReadMagic(file, path);
+            if (magic != SegmentLayout.Magic)
+                throw new SegmentFormatException("Magic", $"'{path}' is not a Ring segment: Magic: 0x{magic:X16}; it is left where it is.");
+            return directory.UnlinkIfSameFile(fileName, info.Inode);
         }
         catch (SegmentNotFoundException)
         {
@@ -137,27 +176,39 @@ public sealed class RingSegment : IDisposable
     /// under the same name meanwhile is left alone.
     /// </summary>
     /// <returns>True when it was stale and removed; false when it is in use, idle, or already gone.</returns>
-    public static bool UnlinkIfStale(string name)
+    public static bool UnlinkIfStale(string name) => UnlinkIfStale(name, RingOpenOptions.Default);
+
+    /// <summary><see cref="UnlinkIfStale(string)"/>, trusting the owners <paramref name="openOptions"/> names.</summary>
+    /// <exception cref="SegmentAccessException">The segment or its directory belongs to an owner not trusted, or others can write the directory.</exception>
+    public static bool UnlinkIfStale(string name, RingOpenOptions openOptions)
     {
+        ArgumentNullException.ThrowIfNull(openOptions);
         string path = SegmentDirectory.Resolve(name);
-        ulong inode;
         try
         {
-            using RingSegment monitor = OpenExisting(name, path, readOnly: true);
-            if (!monitor.WasStale) return false;
-            inode = Posix.Stat(monitor._file, path).Inode;
+            using TrustedDirectory directory = OpenDirectory(name, path, openOptions);
+            ulong inode;
+            using (RingSegment monitor = OpenExisting(name, path, directory, readOnly: true))
+            {
+                if (!monitor.WasStale) return false;
+                inode = Posix.Stat(monitor._file, path).Inode;
+            }
+            return directory.UnlinkIfSameFile(System.IO.Path.GetFileName(path), inode);
         }
         catch (SegmentNotFoundException)
         {
             return false;
         }
-        return UnlinkIfSameFile(path, inode);
     }
 
-    /// <summary>Reports on a segment without attaching as a participant.</summary>
-    public static SegmentStatus Stat(string name)
+    /// <summary>Reports on a segment of this user's without attaching as a participant.</summary>
+    public static SegmentStatus Stat(string name) => Stat(name, RingOpenOptions.Default);
+
+    /// <summary>Reports on a segment without attaching as a participant, trusting the owners <paramref name="openOptions"/> names.</summary>
+    /// <exception cref="SegmentAccessException">The segment or its directory belongs to an owner not trusted, or others can write the directory.</exception>
+    public static SegmentStatus Stat(string name, RingOpenOptions openOptions)
     {
-        using RingSegment monitor = OpenReadOnly(name);
+        using RingSegment monitor = OpenReadOnly(name, openOptions);
         return monitor.GetStatus();
     }
 
@@ -363,20 +414,6 @@ public sealed class RingSegment : IDisposable
 
     internal static long UnixNsNow() => (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
 
-    private static bool UnlinkIfSameFile(string path, ulong inode)
-    {
-        try
-        {
-            if (Posix.StatPath(path).Inode != inode) return false;
-            Posix.Unlink(path);
-            return true;
-        }
-        catch (SegmentNotFoundException)
-        {
-            return false;
-        }
-    }
-
     private static DateTimeOffset? FromUnixNs(long ns) => ns <= 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
 
     private static void ValidateWait(WaitStrategy wait)
@@ -390,15 +427,16 @@ public sealed class RingSegment : IDisposable
         if (IsReadOnly) throw new InvalidOperationException($"segment '{Name}' is attached read-only: it can be watched, not written or read.");
     }
 
-    private static RingSegment? TryCreate(string name, string path, RingOptions options)
+    private static RingSegment? TryCreate(string name, string path, RingOptions options, RingOpenOptions openOptions)
     {
-        SegmentDirectory.EnsureExists(path);
+        using TrustedDirectory directory = TrustedDirectory.OpenOrCreate(System.IO.Path.GetDirectoryName(path)!, openOptions);
         // Build the segment under a private name and link it into place: the name appears only once the
         // header is complete, so no opener can see a half-initialised segment, and link fails rather than
         // replacing a segment another process published first.
-        string staging = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!,
-            $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.creating");
-        FileDescriptorHandle file = Posix.Open(staging, LibC.O_RDWR | LibC.O_CREAT | LibC.O_EXCL, options.Mode);
+        string fileName = System.IO.Path.GetFileName(path);
+        string stagingName = $".{fileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.creating";
+        string staging = directory.PathOf(stagingName);
+        FileDescriptorHandle file = directory.CreateFile(stagingName, options.Mode);
         MappingHandle? mapping = null;
         try
         {
@@ -420,7 +458,7 @@ public sealed class RingSegment : IDisposable
             SharedBuffer buffer = new(mapping.DangerousGetHandle(), length);
             if (options.Kind == RingKind.Mpmc) MpmcProtocol.InitialiseSlots(buffer, (int)options.EffectiveSlotCount, options.SlotStride);
             header.WriteTo(buffer); // publishes: last
-            if (!Posix.TryLink(staging, path))
+            if (!directory.TryLink(stagingName, fileName))
             {
                 mapping.Dispose();
                 file.Dispose();
@@ -436,39 +474,80 @@ public sealed class RingSegment : IDisposable
         }
         finally
         {
-            try
-            {
-                Posix.Unlink(staging);
-            }
-            catch (SegmentNotFoundException)
-            {
-            }
+            directory.UnlinkIfPresent(stagingName);
         }
     }
 
-    private static RingSegment OpenExisting(string name, string path, bool readOnly)
+    /// <summary>
+    /// <c>ring gc</c>: removes a staging file a create left behind, and only one that is certainly that: a regular
+    /// file of the caller's own (a trusted owner's is not enough), whose creator is dead, holding a header in
+    /// progress: empty (the creator died before sizing it), or sized, with the magic still zero or already Ring's
+    /// (died before linking). Anything else stays, with a typed error saying why. With checkOnly it judges and
+    /// removes nothing.
+    /// </summary>
+    /// <returns>False when it was gone already.</returns>
+    internal static bool UnlinkAbandonedStaging(string path, int creatorPid, RingOpenOptions openOptions, bool checkOnly)
     {
-        FileDescriptorHandle file;
+        string fileName = System.IO.Path.GetFileName(path);
         try
         {
-            // Non-blocking: opening a FIFO someone named like a segment would otherwise wait for a writer forever.
-            file = Posix.Open(path, (readOnly ? LibC.O_RDONLY : LibC.O_RDWR) | LibC.O_NONBLOCK, 0);
+            using TrustedDirectory directory = TrustedDirectory.Open(System.IO.Path.GetDirectoryName(path)!, openOptions);
+            using FileDescriptorHandle file = directory.OpenFile(fileName, LibC.O_RDONLY, out Posix.FileInfo info, callersOnly: true);
+            if (Posix.ProcessExists(creatorPid))
+                throw new RingException($"staging file '{path}': its creator, pid {creatorPid}, is still running");
+            ulong magic = info.Length < SegmentLayout.HeaderLength ? 0 : SegmentHeader.ReadMagic(file, path);
+            string? notAHeader = info.Length is > 0 and < SegmentLayout.HeaderLength ? $"{info.Length} bytes, neither empty nor a whole header"
+                : magic is not (0 or SegmentLayout.Magic) ? $"magic 0x{magic:X16}"
+                : null;
+            if (notAHeader is not null)
+                throw new SegmentFormatException("Magic", $"staging file '{path}' does not hold a Ring header in progress: {notAHeader}");
+            return checkOnly || directory.UnlinkIfSameFile(fileName, info.Inode);
         }
         catch (SegmentNotFoundException)
         {
-            throw new SegmentNotFoundException($"no segment '{name}' at '{path}'");
+            return false;
+        }
+    }
+
+    /// <summary>Opens the directory of <paramref name="path"/>; a missing one means there is no such segment.</summary>
+    private static TrustedDirectory OpenDirectory(string name, string path, RingOpenOptions openOptions)
+    {
+        try
+        {
+            return TrustedDirectory.Open(System.IO.Path.GetDirectoryName(path)!, openOptions);
+        }
+        catch (SegmentNotFoundException)
+        {
+            throw NotFound(name, path);
+        }
+    }
+
+    private static SegmentNotFoundException NotFound(string name, string path) => new($"no segment '{name}' at '{path}'");
+
+    private static RingSegment OpenExisting(string name, RingOpenOptions openOptions, bool readOnly)
+    {
+        ArgumentNullException.ThrowIfNull(openOptions);
+        string path = SegmentDirectory.Resolve(name);
+        using TrustedDirectory directory = OpenDirectory(name, path, openOptions);
+        return OpenExisting(name, path, directory, readOnly);
+    }
+
+    private static RingSegment OpenExisting(string name, string path, TrustedDirectory directory, bool readOnly)
+    {
+        FileDescriptorHandle file;
+        Posix.FileInfo info;
+        try
+        {
+            file = directory.OpenFile(System.IO.Path.GetFileName(path), readOnly ? LibC.O_RDONLY : LibC.O_RDWR, out info);
+        }
+        catch (SegmentNotFoundException)
+        {
+            throw NotFound(name, path);
         }
         MappingHandle? mapping = null;
         try
         {
-            Posix.FileInfo info = Posix.Stat(file, path);
-            if (!info.IsRegularFile)
-                throw new SegmentFormatException("FileType", $"'{path}' is not a usable Ring segment: FileType: not a regular file.");
-            uint me = Posix.EffectiveUid;
-            if (info.OwnerUid != me && me != 0)
-                throw new UnauthorizedAccessException($"segment '{path}' belongs to uid {info.OwnerUid}, not to this user (uid {me})");
-            if (info.Length < SegmentLayout.HeaderLength)
-                throw new SegmentFormatException("FileLength", $"'{path}' is not a usable Ring segment: FileLength: the file is {info.Length} bytes, shorter than the {SegmentLayout.HeaderLength}-byte header.");
+            if (info.Length < SegmentLayout.HeaderLength) throw SegmentHeader.TooShort(file, info.Length, path);
             // Map exactly the length seen now; the header must then fit inside it. Nothing read later can
             // index past this mapping.
             mapping = Posix.Map(file, info.Length, writable: !readOnly, path);

@@ -3,7 +3,10 @@ using Ring.Platform.Linux;
 
 namespace Ring;
 
-/// <summary>Where segment files live: a per-user directory on tmpfs, or wherever RING_DIR points.</summary>
+/// <summary>
+/// Where segment files live: a per-user directory on tmpfs, or wherever RING_DIR points. Whether a directory can be
+/// used is judged when it is opened (<see cref="TrustedDirectory"/>), for every directory alike.
+/// </summary>
 internal static class SegmentDirectory
 {
     public const string EnvironmentVariable = "RING_DIR";
@@ -32,25 +35,6 @@ internal static class SegmentDirectory
         }
         ValidateName(name, name);
         return Path.Combine(Current, name);
-    }
-
-    /// <summary>
-    /// Creates the directory 0700 if it is missing. The default directory sits in world-writable /dev/shm,
-    /// so one there that another user made first is refused rather than trusted.
-    /// </summary>
-    public static void EnsureExists(string segmentPath)
-    {
-        string directory = Path.GetDirectoryName(segmentPath)!;
-        if (!Directory.Exists(directory))
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-        if (directory != Default) return;
-        Posix.FileInfo info = Posix.StatPath(directory);
-        uint me = Posix.EffectiveUid;
-        if (info.OwnerUid != me && me != 0)
-            throw new UnauthorizedAccessException(
-                $"segment directory '{directory}' belongs to uid {info.OwnerUid}, not to this user (uid {me}); set {EnvironmentVariable} to a directory of your own.");
     }
 
     private static void ValidateName(string fileName, string given)

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.IO.Hashing;
+using Ring.Platform.Linux;
 
 namespace Ring;
 
@@ -97,7 +99,7 @@ internal readonly record struct SegmentHeader(
         if (fileLength != SegmentLayout.FileLengthFor(capacity))
             throw Invalid("FileLength", path, $"header says {fileLength} bytes, capacity {capacity} needs {SegmentLayout.FileLengthFor(capacity)}");
         if (fileLength > mappedLength)
-            throw Invalid("FileLength", path, $"header says {fileLength} bytes, the file has {mappedLength}");
+            throw Invalid("FileLength", path, $"the file is {mappedLength} bytes but its header says {fileLength}: {Truncated}");
 
         int participants = buffer.ReadInt32(SegmentLayout.ParticipantCapacityOffset);
         if (participants != SegmentLayout.ParticipantCapacity)
@@ -119,6 +121,25 @@ internal readonly record struct SegmentHeader(
             slotCount,
             slotStride);
     }
+
+    /// <summary>
+    /// The error for a file too short to hold a header. One that still starts with Ring's magic was a segment, cut
+    /// short after it was created, and the message says so.
+    /// </summary>
+    public static SegmentFormatException TooShort(FileDescriptorHandle file, long length, string path) =>
+        Invalid("FileLength", path, ReadMagic(file, path) == SegmentLayout.Magic
+            ? $"the file is {length} bytes, shorter than the {SegmentLayout.HeaderLength}-byte header it starts with: {Truncated}"
+            : $"the file is {length} bytes, shorter than the {SegmentLayout.HeaderLength}-byte header");
+
+    /// <summary>The magic word as the file holds it, read without mapping the file; 0 when the file is too short to hold one.</summary>
+    public static ulong ReadMagic(FileDescriptorHandle file, string path)
+    {
+        Span<byte> magic = stackalloc byte[sizeof(ulong)];
+        return Posix.ReadAt(file, magic, SegmentLayout.MagicOffset, path) == magic.Length ? BinaryPrimitives.ReadUInt64LittleEndian(magic) : 0;
+    }
+
+    private const string Truncated = "it was truncated after it was created (by its owner, or by someone its mode lets write it); " +
+        "a process that has it mapped dies with SIGBUS when it touches the part that is gone. Remove it and create it again";
 
     private static ulong Checksum(SharedBuffer buffer) =>
         XxHash64.HashToUInt64(buffer.Span(SegmentLayout.ChecksummedStart, SegmentLayout.ChecksummedLength));

@@ -17,45 +17,44 @@ internal static class GcCommand
     public static Command Create()
     {
         Option<bool> dryRun = new("--dry-run", "-n") { Description = "Print what would be removed, remove nothing." };
+        Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("gc", "Remove stale segments in the segment directory (every participant recorded in them is dead), " +
             "and staging files left by creates whose process died. Segments in use, and segments nobody is attached to " +
-            "after a clean detach, are kept. Files that are not Ring segments are left alone.")
+            "after a clean detach, are kept. Files that are not Ring segments are left alone, and so are staging files " +
+            "that are not this user's own, or do not hold a Ring header in progress.")
         {
-            dryRun,
+            dryRun, trustOwner,
         };
-        command.SetBlockingAction((parsed, _) => Run(parsed.GetValue(dryRun), Console.Out));
+        command.SetBlockingAction((parsed, _) => Run(parsed.GetValue(dryRun), parsed.OpenOptions(trustOwner), Console.Out));
         return command;
     }
 
-    private static int Run(bool dryRun, TextWriter output)
+    private static int Run(bool dryRun, RingOpenOptions trust, TextWriter output)
     {
         string directory = RingSegment.DefaultDirectory;
-        ScanResult scan = SegmentScan.Scan([directory], qualifiedNames: false);
+        ScanResult scan = SegmentScan.Scan([directory], qualifiedNames: false, trust);
         string verb = dryRun ? "would remove" : "removed";
         int removed = 0;
         foreach (FoundSegment found in scan.Segments.Where(f => f.Status.IsStale))
         {
             SegmentStatus s = found.Status;
             // Judged again at the moment of removal: it may have come back to life, been removed, or been replaced.
-            if (!dryRun && !RingSegment.UnlinkIfStale(s.Path)) continue;
+            if (!dryRun && !RingSegment.UnlinkIfStale(s.Path, trust)) continue;
             removed++;
             output.WriteLine($"{verb} segment '{found.Name}': stale, {RmCommand.Describe(s.Participants)} dead; " +
                 $"{StatusText.Number(s.MessagesInRing)} unread messages");
         }
         DateTime cutoff = DateTime.UtcNow - StagingGrace;
-        foreach (StagingFile staging in scan.Staging.Where(f => f.LastWriteUtc < cutoff && !ProcessExists(f.CreatorPid)))
+        foreach (StagingFile staging in scan.Staging.Where(f => f.LastWriteUtc < cutoff))
         {
-            if (!dryRun)
+            try
             {
-                try
-                {
-                    File.Delete(staging.Path);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    Console.Error.WriteLine($"ring: gc: could not remove '{staging.Path}': {e.Message}");
-                    continue;
-                }
+                if (!RingSegment.UnlinkAbandonedStaging(staging.Path, staging.CreatorPid, trust, checkOnly: dryRun)) continue;
+            }
+            catch (Exception e) when (e is RingException or UnauthorizedAccessException)
+            {
+                output.WriteLine($"kept staging file '{staging.Path}': {Errors.OneLine(e)}");
+                continue;
             }
             removed++;
             output.WriteLine($"{verb} staging file '{staging.Path}': its creator, pid {staging.CreatorPid}, died before publishing it");
@@ -64,7 +63,4 @@ internal static class GcCommand
         output.WriteLine($"gc: {verb} {removed}, kept {kept} segment{(kept == 1 ? "" : "s")} in {directory}");
         return ExitCode.Ok;
     }
-
-    /// <summary>Seen from this pid namespace; a reused pid keeps the file until that process ends too (the safe side).</summary>
-    private static bool ProcessExists(int pid) => Directory.Exists($"/proc/{pid}");
 }

@@ -10,22 +10,25 @@ internal static class LsCommand
     {
         Option<bool> allUsers = new("--all-users")
         {
-            Description = $"List every user's default directory ({SegmentScan.SharedMemoryRoot}/ring-<uid>) instead of this one's; names are then absolute paths.",
+            Description = $"List every user's default directory ({SegmentScan.SharedMemoryRoot}/ring-<uid>) instead of this one's; names are then absolute paths. " +
+                "Another user's directory is listed only if --trust-owner names that user, root's command included.",
         };
         Option<bool> json = CliOptions.Json("the listing");
+        Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("ls", "List the segments: kind, capacity, how full, participants (live/dead), stale or not, mode, owner. " +
             "Files that are not Ring segments are skipped and counted (--verbose lists them).")
         {
-            allUsers, json,
+            allUsers, json, trustOwner,
         };
-        command.SetBlockingAction((parsed, _) => Run(parsed.GetValue(allUsers), parsed.GetValue(json), parsed.GetValue(CliOptions.Verbose), Console.Out));
+        command.SetBlockingAction((parsed, _) => Run(parsed.GetValue(allUsers), parsed.GetValue(json), parsed.GetValue(CliOptions.Verbose),
+            parsed.OpenOptions(trustOwner), Console.Out));
         return command;
     }
 
-    private static int Run(bool allUsers, bool json, bool verbose, TextWriter output)
+    private static int Run(bool allUsers, bool json, bool verbose, RingOpenOptions trust, TextWriter output)
     {
         IReadOnlyList<string> directories = allUsers ? SegmentScan.AllUserDirectories() : [RingSegment.DefaultDirectory];
-        ScanResult scan = SegmentScan.Scan(directories, qualifiedNames: allUsers);
+        ScanResult scan = SegmentScan.Scan(directories, qualifiedNames: allUsers, trust);
         // Staging files count as skipped: they are not segments (yet, or any more).
         SkippedEntry[] skipped =
         [

@@ -14,10 +14,11 @@ internal static class SendCommand
         Option<bool> stdin = new("--stdin") { Description = "Send each line of standard input (UTF-8, without its line ending) as one message, as it arrives." };
         Option<TimeSpan?> timeout = CliOptions.Duration("--timeout",
             "How long one message may wait for room while the ring is full (exit 5); without it, wait as long as it takes");
+        Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("send", "Write messages as a producer: an SPSC ring allows one producer, so a live one already " +
             "there is refused (exit 4); on an MPMC ring send is one more producer. Give one of --text, --file, --stdin.")
         {
-            name, text, file, stdin, timeout,
+            name, text, file, stdin, timeout, trustOwner,
         };
         command.Validators.Add(r =>
         {
@@ -30,14 +31,14 @@ internal static class SendCommand
                 parsed.GetValue(text) is { } t ? [Encoding.UTF8.GetBytes(t)]
                 : parsed.GetValue(file) is { } f ? [File.ReadAllBytes(f.FullName)]
                 : StandardInputLines();
-            return Run(parsed.GetRequiredValue(name), messages, parsed.GetValue(timeout), Console.Out, cancellationToken);
+            return Run(parsed.GetRequiredValue(name), parsed.OpenOptions(trustOwner), messages, parsed.GetValue(timeout), Console.Out, cancellationToken);
         });
         return command;
     }
 
-    private static int Run(string name, IEnumerable<byte[]> messages, TimeSpan? timeout, TextWriter output, CancellationToken cancellationToken)
+    private static int Run(string name, RingOpenOptions trust, IEnumerable<byte[]> messages, TimeSpan? timeout, TextWriter output, CancellationToken cancellationToken)
     {
-        using RingSegment segment = RingSegment.Open(name);
+        using RingSegment segment = RingSegment.Open(name, trust);
         using RingWriter writer = segment.CreateWriter(WaitStrategy.SpinThenBlock);
         long sent = 0;
         long bytes = 0;

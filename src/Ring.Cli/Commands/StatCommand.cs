@@ -22,25 +22,27 @@ internal static class StatCommand
             "Redraw every DURATION with rates (msgs/s, MB/s, wakes/s) from counter deltas, until Ctrl+C. " +
             "With --json, or when the output is not a terminal, print one report per interval instead", positive: true);
         Option<bool> json = CliOptions.Json("the status");
+        Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("stat", "Show a segment's header fields, counters, waiters and participants with their liveness. " +
             "Attaches read-only: it never registers as a participant, so it cannot disturb the ring.")
         {
-            name, watch, json,
+            name, watch, json, trustOwner,
         };
         command.SetBlockingAction((parsed, cancellationToken) =>
         {
             string segment = parsed.GetRequiredValue(name);
             bool asJson = parsed.GetValue(json);
+            RingOpenOptions trust = parsed.OpenOptions(trustOwner);
             return parsed.GetValue(watch) is { } interval
-                ? Watch(segment, interval, asJson, Console.Out, cancellationToken)
-                : Once(segment, asJson, Console.Out);
+                ? Watch(segment, trust, interval, asJson, Console.Out, cancellationToken)
+                : Once(segment, trust, asJson, Console.Out);
         });
         return command;
     }
 
-    private static int Once(string name, bool json, TextWriter output)
+    private static int Once(string name, RingOpenOptions trust, bool json, TextWriter output)
     {
-        SegmentStatus status = RingSegment.Stat(name);
+        SegmentStatus status = RingSegment.Stat(name, trust);
         if (json) output.WriteLine(CliJsonContext.Serialize(StatusJson.From(name, status, rates: null)));
         else foreach (string line in StatusText.Render(name, status, rates: null)) output.WriteLine(line);
         return ExitCode.Ok;
@@ -50,9 +52,9 @@ internal static class StatCommand
     /// Holds one read-only attachment and samples it every interval; rates divide counter deltas by the time
     /// measured between samples, not the nominal interval, so a late tick does not inflate them.
     /// </summary>
-    private static int Watch(string name, TimeSpan interval, bool json, TextWriter output, CancellationToken cancellationToken)
+    private static int Watch(string name, RingOpenOptions trust, TimeSpan interval, bool json, TextWriter output, CancellationToken cancellationToken)
     {
-        using RingSegment monitor = RingSegment.OpenReadOnly(name);
+        using RingSegment monitor = RingSegment.OpenReadOnly(name, trust);
         bool redraw = !json && !Console.IsOutputRedirected;
         if (redraw) output.Write(HideCursor + ClearScreen);
         try

@@ -20,24 +20,25 @@ internal static class TailCommand
             Description = "Print each message as UTF-8 text (the default), escaped so that one message stays one line: \\\\, \\n, \\r, \\t, " +
                 "\\xNN for other control characters and invalid UTF-8 bytes, \\uNNNN for C1 controls.",
         };
+        Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("tail", "Read messages as a consumer and print them, one per line. Reading takes them: an SPSC ring " +
             "allows one consumer, so a live one already there is refused (exit 4); on an MPMC ring tail is one more consumer " +
             "and gets only the messages the others do not. Waits asleep in the kernel between messages.")
         {
-            name, count, timeout, hex, text,
+            name, count, timeout, hex, text, trustOwner,
         };
         command.Validators.Add(r =>
         {
             if (r.GetResult(hex) is not null && r.GetResult(text) is not null) r.AddError("--hex and --text: give one.");
         });
         command.SetBlockingAction((parsed, cancellationToken) => Run(
-            parsed.GetRequiredValue(name), parsed.GetValue(count), parsed.GetValue(timeout), parsed.GetValue(hex), cancellationToken));
+            parsed.GetRequiredValue(name), parsed.OpenOptions(trustOwner), parsed.GetValue(count), parsed.GetValue(timeout), parsed.GetValue(hex), cancellationToken));
         return command;
     }
 
-    private static int Run(string name, int? count, TimeSpan? timeout, bool hex, CancellationToken cancellationToken)
+    private static int Run(string name, RingOpenOptions trust, int? count, TimeSpan? timeout, bool hex, CancellationToken cancellationToken)
     {
-        using RingSegment segment = RingSegment.Open(name);
+        using RingSegment segment = RingSegment.Open(name, trust);
         using RingReader reader = segment.CreateReader(WaitStrategy.SpinThenBlock);
         // Buffered, and flushed each time the ring runs dry: one write per burst rather than per message.
         using StreamWriter output = new(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));

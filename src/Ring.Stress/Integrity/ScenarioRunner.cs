@@ -35,10 +35,20 @@ internal sealed class ScenarioRunner : IDisposable
         _scenario = scenario;
         _clock = clock;
         (_producers, _consumers) = (scenario.Producers.Length, scenario.Consumers.Length);
-        string path = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(),
+        // A private directory: Ring refuses one others can write, such as /dev/shm itself.
+        string directory = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(),
             $"ring-integrity-{Environment.ProcessId}-{Interlocked.Increment(ref s_segmentCounter)}");
-        _segment = RingSegment.Create(path, scenario.Options);
-        RingSegment.Unlink(path); // mapped for as long as the runner lives; nothing to clean up after a crash
+        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            string path = Path.Combine(directory, "ring");
+            _segment = RingSegment.Create(path, scenario.Options);
+            RingSegment.Unlink(path); // mapped for as long as the runner lives; nothing to clean up after a crash
+        }
+        finally
+        {
+            Directory.Delete(directory);
+        }
         _writers = new RingWriter[_producers];
         _readers = new RingReader[_consumers];
         for (int p = 0; p < _producers; p++) _writers[p] = endpoints.CreateWriter(_segment, scenario.Wait);

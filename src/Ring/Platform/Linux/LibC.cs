@@ -14,9 +14,11 @@ internal static unsafe partial class LibC
     public const int O_RDWR = 0x2;
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
-    public const int O_NONBLOCK = 0x800;
-    public const int O_NOFOLLOW = 0x20000;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_PATH = 0x200000;
+
+    /// <summary>arm64 keeps arm32's value for AArch32 compatibility; there 0x20000 is O_LARGEFILE.</summary>
+    public static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
 
     public const int PROT_READ = 0x1;
     public const int PROT_WRITE = 0x2;
@@ -29,9 +31,16 @@ internal static unsafe partial class LibC
     public const short F_UNLCK = 2;
     public const short SEEK_SET = 0;
 
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const int AT_EMPTY_PATH = 0x1000;
     public const int S_IFMT = 0xF000;
+    public const int S_IFIFO = 0x1000;
+    public const int S_IFCHR = 0x2000;
+    public const int S_IFDIR = 0x4000;
+    public const int S_IFBLK = 0x6000;
     public const int S_IFREG = 0x8000;
+    public const int S_IFLNK = 0xA000;
+    public const int S_IFSOCK = 0xC000;
     public const uint STATX_BASIC_STATS = 0x7ff;
 
     public const int FUTEX_WAIT = 0;
@@ -45,7 +54,6 @@ internal static unsafe partial class LibC
     public const int EEXIST = 17;
     public const int ENOSPC = 28;
     public const int ETIMEDOUT = 110;
-    public const int ELOOP = 40;
 
     public static readonly long SYS_futex = RuntimeInformation.ProcessArchitecture switch
     {
@@ -86,6 +94,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Open(string path, int flags, uint mode);
 
+    [LibraryImport(Lib, EntryPoint = "openat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int OpenAt(int directory, string path, int flags, uint mode);
+
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
@@ -111,11 +122,14 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, Flock* argument);
 
-    [LibraryImport(Lib, EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    public static partial int Link(string existing, string created);
+    [LibraryImport(Lib, EntryPoint = "pread", SetLastError = true)]
+    public static partial nint Pread(int fd, byte* buffer, nuint count, long offset);
 
-    [LibraryImport(Lib, EntryPoint = "unlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    public static partial int Unlink(string path);
+    [LibraryImport(Lib, EntryPoint = "linkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int LinkAt(int existingDirectory, string existing, int createdDirectory, string created, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "unlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int UnlinkAt(int directory, string path, int flags);
 
     [LibraryImport(Lib, EntryPoint = "geteuid")]
     public static partial uint GetEuid();

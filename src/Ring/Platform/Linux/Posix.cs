@@ -7,18 +7,19 @@ internal static unsafe class Posix
 {
     public static uint EffectiveUid => LibC.GetEuid();
 
-    public static FileDescriptorHandle Open(string path, int flags, UnixFileMode mode)
-    {
-        int fd = LibC.Open(path, flags | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, (uint)mode);
-        if (fd < 0)
-        {
-            int errno = Errno.Last;
-            throw errno == LibC.ELOOP
-                ? new UnauthorizedAccessException($"open '{path}' refused: the path is a symbolic link")
-                : Errno.ToException(errno, "open", path);
-        }
-        return new FileDescriptorHandle(fd);
-    }
+    /// <summary>Opens a path without following a symbolic link in its last component.</summary>
+    public static FileDescriptorHandle Open(string path, int flags, UnixFileMode mode) =>
+        Checked(LibC.Open(path, flags | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, (uint)mode), path);
+
+    /// <summary>
+    /// Opens <paramref name="name"/> in <paramref name="directory"/> (an entry name, not a path), without following a
+    /// symbolic link; <paramref name="path"/> is only for messages.
+    /// </summary>
+    public static FileDescriptorHandle OpenAt(FileDescriptorHandle directory, string name, int flags, UnixFileMode mode, string path) =>
+        Checked(LibC.OpenAt(directory.Fd, name, flags | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, (uint)mode), path);
+
+    private static FileDescriptorHandle Checked(int fd, string path) =>
+        fd >= 0 ? new FileDescriptorHandle(fd) : throw Errno.FromLast("open", path);
 
     /// <summary>
     /// A new open file description of the same inode as <paramref name="file"/> (not of a path, which may
@@ -46,23 +47,55 @@ internal static unsafe class Posix
         if (error != 0) throw Errno.ToException(error, "posix_fallocate", path);
     }
 
-    public readonly record struct FileInfo(uint OwnerUid, UnixFileMode Mode, long Length, ulong Inode, bool IsRegularFile);
-
-    public static FileInfo Stat(FileDescriptorHandle file, string path)
+    /// <summary>What statx reports; <paramref name="Format"/> is the S_IFMT bits of the mode.</summary>
+    public readonly record struct FileInfo(uint OwnerUid, UnixFileMode Mode, long Length, ulong Inode, int Format)
     {
-        LibC.Statx statx;
-        if (LibC.StatxCall(file.Fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC_STATS, &statx) != 0)
-            throw Errno.FromLast("statx", path);
-        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size, statx.stx_ino, (statx.stx_mode & LibC.S_IFMT) == LibC.S_IFREG);
+        public bool IsRegularFile => Format == LibC.S_IFREG;
+
+        public bool IsDirectory => Format == LibC.S_IFDIR;
+
+        public bool IsSymbolicLink => Format == LibC.S_IFLNK;
+
+        /// <summary>The kind of file in a few words, for messages.</summary>
+        public string Describe() => Format switch
+        {
+            LibC.S_IFREG => "a regular file",
+            LibC.S_IFDIR => "a directory",
+            LibC.S_IFLNK => "a symbolic link",
+            LibC.S_IFIFO => "a FIFO",
+            LibC.S_IFSOCK => "a socket",
+            LibC.S_IFCHR => "a character device",
+            LibC.S_IFBLK => "a block device",
+            _ => $"a file of type 0x{Format:X}",
+        };
     }
 
-    public static FileInfo StatPath(string path)
+    /// <summary>The file the descriptor refers to (an O_PATH descriptor included).</summary>
+    public static FileInfo Stat(FileDescriptorHandle file, string path) => StatAt(file.Fd, "", LibC.AT_EMPTY_PATH, path);
+
+    /// <summary>The entry <paramref name="name"/> of <paramref name="directory"/> itself: a symbolic link is not followed.</summary>
+    public static FileInfo StatAt(FileDescriptorHandle directory, string name, string path) =>
+        StatAt(directory.Fd, name, LibC.AT_SYMLINK_NOFOLLOW, path);
+
+    private static FileInfo StatAt(int directory, string name, int flags, string path)
     {
-        const int AT_FDCWD = -100;
         LibC.Statx statx;
-        if (LibC.StatxCall(AT_FDCWD, path, 0, LibC.STATX_BASIC_STATS, &statx) != 0)
+        if (LibC.StatxCall(directory, name, flags, LibC.STATX_BASIC_STATS, &statx) != 0)
             throw Errno.FromLast("statx", path);
-        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size, statx.stx_ino, (statx.stx_mode & LibC.S_IFMT) == LibC.S_IFREG);
+        return new FileInfo(statx.stx_uid, (UnixFileMode)(statx.stx_mode & 0xFFF), (long)statx.stx_size, statx.stx_ino, statx.stx_mode & LibC.S_IFMT);
+    }
+
+    /// <summary>Reads up to <paramref name="buffer"/>'s length at <paramref name="offset"/>; returns how many bytes there were.</summary>
+    public static int ReadAt(FileDescriptorHandle file, Span<byte> buffer, long offset, string path)
+    {
+        fixed (byte* destination = buffer)
+        {
+            nint read;
+            do read = LibC.Pread(file.Fd, destination, (nuint)buffer.Length, offset);
+            while (read < 0 && Errno.Last == LibC.EINTR);
+            if (read < 0) throw Errno.FromLast("pread", path);
+            return (int)read;
+        }
     }
 
     public static MappingHandle Map(FileDescriptorHandle file, long length, bool writable, string path)
@@ -73,18 +106,18 @@ internal static unsafe class Posix
         return new MappingHandle(address, length);
     }
 
-    /// <summary>Gives the file a second name; fails with EEXIST rather than replacing anything.</summary>
-    public static bool TryLink(string existing, string created)
+    /// <summary>Gives the file a second name in the same directory; fails with EEXIST rather than replacing anything.</summary>
+    public static bool TryLinkAt(FileDescriptorHandle directory, string existing, string created, string path)
     {
-        if (LibC.Link(existing, created) == 0) return true;
+        if (LibC.LinkAt(directory.Fd, existing, directory.Fd, created, 0) == 0) return true;
         int errno = Errno.Last;
         if (errno == LibC.EEXIST) return false;
-        throw Errno.ToException(errno, "link", created);
+        throw Errno.ToException(errno, "link", path);
     }
 
-    public static void Unlink(string path)
+    public static void UnlinkAt(FileDescriptorHandle directory, string name, string path)
     {
-        if (LibC.Unlink(path) != 0) throw Errno.FromLast("unlink", path);
+        if (LibC.UnlinkAt(directory.Fd, name, 0) != 0) throw Errno.FromLast("unlink", path);
     }
 
     /// <summary>
@@ -115,6 +148,12 @@ internal static unsafe class Posix
             throw Errno.FromLast("fcntl(F_OFD_GETLK)", $"byte {offset}");
         return query.l_type != LibC.F_UNLCK;
     }
+
+    /// <summary>
+    /// Whether a process with this id exists, seen from this pid namespace. A reused pid counts as alive: the safe
+    /// side for a caller deciding whether that process's leftovers may go.
+    /// </summary>
+    public static bool ProcessExists(int pid) => pid > 0 && Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}");
 
     /// <summary>
     /// The process start time in clock ticks since boot (field 22 of /proc/self/stat); with the pid it

@@ -1,0 +1,27 @@
+using Ring.Platform.Linux;
+
+namespace Ring;
+
+/// <summary>
+/// Whom an opener trusts. A segment is memory shared with whoever can write its file or its directory: such a user
+/// can show readers any message, corrupt the ring, or truncate the file so that every process mapping it dies with
+/// SIGBUS. So Ring uses a segment only when its file and its directory belong to the caller's effective uid or to
+/// an owner named here, and the directory is writable by nobody else. Root is no exception.
+/// </summary>
+/// <remarks>
+/// Cross-user sharing: the creator picks a mode that lets the other side in (0660 and a group, in a 0750
+/// directory of its own), and the other side names the creator's uid in <see cref="TrustedOwners"/>.
+/// </remarks>
+public sealed class RingOpenOptions
+{
+    /// <summary>Trusts the caller's effective uid only.</summary>
+    internal static RingOpenOptions Default { get; } = new();
+
+    /// <summary>
+    /// Uids whose segment files and segment directories are accepted besides the caller's own effective uid,
+    /// which is always trusted. Empty by default.
+    /// </summary>
+    public IReadOnlyCollection<uint> TrustedOwners { get; init; } = [];
+
+    internal bool Trusts(uint uid) => uid == Posix.EffectiveUid || TrustedOwners.Contains(uid);
+}

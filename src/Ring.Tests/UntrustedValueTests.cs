@@ -126,12 +126,12 @@ public sealed class UntrustedValueTests : IDisposable
     [Theory]
     [InlineData(RingRole.Producer)]
     [InlineData(RingRole.Consumer)]
-    public void CreateEndpoint_NegativeHead_ThrowsNegativeHead(RingRole role)
+    public void CreateEndpoint_NegativeHead_ThrowsNegativePosition(RingRole role)
     {
         using RingSegment segment = RingSegment.Create(_dir.NewName("spsc"), new RingOptions { Capacity = Capacity, MaxMessageLength = MaxMessage });
         segment.Buffer.WriteInt64(SegmentLayout.HeadOffset, -16); // 16 bytes behind a tail of 0, aligned: only the sign is wrong
 
-        AssertRule(RingCorruptionRule.NegativeHead, () => (role == RingRole.Producer ? (IDisposable)segment.CreateWriter() : segment.CreateReader()).Dispose());
+        AssertRule(RingCorruptionRule.NegativePosition, () => (role == RingRole.Producer ? (IDisposable)segment.CreateWriter() : segment.CreateReader()).Dispose());
     }
 
     [Fact]
@@ -235,6 +235,33 @@ public sealed class UntrustedValueTests : IDisposable
         ring.Poke(SlotOffset(0) + SegmentLayout.SlotLengthOffset, length);
 
         AssertRule(RingCorruptionRule.SlotLength, () => ring.Read());
+    }
+
+    [Fact]
+    public void TryRead_RingConsistentAtNegativePositions_ThrowsNegativePosition()
+    {
+        using LiveRing ring = Mpmc();
+        ring.Write(1);
+
+        // The message at position −16 instead of 0: slot 0, published for it; only the sign of the positions is wrong.
+        ring.Poke(SegmentLayout.HeadOffset, -16L);
+        ring.Poke(SegmentLayout.TailOffset, -15L);
+        ring.Poke(SlotOffset(0) + SegmentLayout.SlotSequenceOffset, -15L);
+
+        AssertRule(RingCorruptionRule.NegativePosition, () => ring.Read());
+    }
+
+    [Fact]
+    public void TryWrite_RingConsistentAtNegativePositions_ThrowsNegativePosition()
+    {
+        using LiveRing ring = Mpmc();
+
+        // An empty ring at position −16 instead of 0: slot 0 free for it.
+        ring.Poke(SegmentLayout.HeadOffset, -16L);
+        ring.Poke(SegmentLayout.TailOffset, -16L);
+        ring.Poke(SlotOffset(0) + SegmentLayout.SlotSequenceOffset, -16L);
+
+        AssertRule(RingCorruptionRule.NegativePosition, () => ring.Write(1));
     }
 
     [Fact]

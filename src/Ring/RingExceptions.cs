@@ -64,8 +64,11 @@ public enum RingCorruptionRule
     /// <summary>SPSC: head or tail is not a multiple of 8.</summary>
     PositionAlignment,
 
-    /// <summary>SPSC: head is negative.</summary>
-    NegativeHead,
+    /// <summary>
+    /// A position is negative; positions start at 0 and only grow. SPSC checks the head (the tail is then within
+    /// Capacity of it), MPMC the head or tail position a call is about to claim.
+    /// </summary>
+    NegativePosition,
 
     /// <summary>SPSC: the tail moved behind the position the reader has already read up to.</summary>
     TailBehindRead,

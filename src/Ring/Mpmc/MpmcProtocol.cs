@@ -156,6 +156,14 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
         return counter;
     }
 
+    /// <summary>Before a claim: positions start at 0 and only grow, so a negative one was written by another process.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CheckClaimable(long position, int counterOffset)
+    {
+        if (position < 0)
+            ThrowCorrupted(RingCorruptionRule.NegativePosition, $"the {(counterOffset == SegmentLayout.HeadOffset ? "head" : "tail")} is at position {position}");
+    }
+
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public void ThrowCorrupted(RingCorruptionRule rule, string detail) =>
         throw new RingCorruptedException(rule, $"ring in segment '{SegmentName}' is corrupted ({rule}): {detail}.");

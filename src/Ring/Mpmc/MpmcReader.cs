@@ -100,6 +100,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
             if ((uint)length > (uint)_ring.MaxMessageLength)
                 _ring.ThrowCorrupted(RingCorruptionRule.SlotLength, $"slot for position {pos} claims {length} payload bytes; max {_ring.MaxMessageLength}");
             if (length > destinationLength) RingThrow.DestinationTooShort(destinationLength, length);
+            _ring.CheckClaimable(pos, SegmentLayout.HeadOffset);
             _lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
             long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos); // full fence: the claim; pairs with other consumers' claims and publishes the intent first
             if (witnessed == pos)
@@ -170,6 +171,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     private long ConsumeSkip(long position, long slot)
     {
         TMemory b = _ring.Memory;
+        _ring.CheckClaimable(position, SegmentLayout.HeadOffset);
         _lease.SetReadIntent(position);
         long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, position + 1, position); // full fence: the claim, as in TryClaimPosition
         if (witnessed != position)

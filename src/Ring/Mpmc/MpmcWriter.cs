@@ -114,6 +114,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
             long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free: it has finished reading the slot
             if (raw == pos)
             {
+                _ring.CheckClaimable(pos, SegmentLayout.TailOffset); // -1 would also read as "no claim" to Commit and Dispose
                 _lease.SetWriteIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
                 long witnessed = b.CompareExchangeInt64(SegmentLayout.TailOffset, pos + 1, pos); // full fence: the claim; pairs with other producers' claims and publishes the intent first
                 if (witnessed == pos)

@@ -25,7 +25,7 @@ namespace Ring.Spsc;
 /// (0 ≤ tail − head ≤ capacity, 8-aligned, length within the maximum, record within [head, tail) and the
 /// region, padding shorter than the longest record) before they index anything; a violation is a
 /// <see cref="RingCorruptedException"/> naming its <see cref="RingCorruptionRule"/>, never an out-of-bounds
-/// access. Every loop over them advances by at least one record per step and meets the tail within a lap.
+/// access. Finding the next message reads at most two records (a padding record, then index 0), whatever they hold.
 /// </para>
 /// Because the tail moves only on commit, a producer that dies before committing leaves nothing a reader
 /// can see: its successor starts again from the committed tail.
@@ -73,7 +73,7 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
     {
         RingCorruptionRule rule = (ulong)(tail - head) > (ulong)Capacity ? RingCorruptionRule.PositionDistance
             : ((head | tail) & (SegmentLayout.RecordAlignment - 1)) != 0 ? RingCorruptionRule.PositionAlignment
-            : RingCorruptionRule.NegativeHead;
+            : RingCorruptionRule.NegativePosition;
         ThrowCorrupted(rule, $"head {head} and tail {tail} are not 0..{Capacity} bytes apart on 8-byte boundaries from 0");
     }
 

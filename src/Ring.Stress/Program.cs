@@ -1,14 +1,16 @@
 using System.CommandLine;
 using Ring.Stress;
+using Ring.Stress.Fuzz;
 using Ring.Stress.Integrity;
 
 // Ring.Stress: stress and fault-injection runs for Ring. The root command runs a stress run (or a --profile of
 // them) and is its coordinator; `worker` plays one end of an existing ring for the cross-process tests;
-// `interleave` is the integrity harness's stress mode.
+// `interleave` is the integrity harness's stress mode; `fuzz` runs hostile segment data against every entry point.
 RootCommand root = new("Ring.Stress: stress runs for Ring rings, in threads or in worker processes it kills and pauses.")
 {
     WorkerCommand.Create(),
     InterleaveCommand.Create(),
+    FuzzCommand.Create(),
 };
 RunCommand.Configure(root);
 

@@ -1,15 +1,18 @@
 using System.CommandLine;
 using Ring.Stress;
+using Ring.Stress.Fuzz;
 using Ring.Stress.Integrity;
 
 // Ring.Stress: stress and fault-injection runs for Ring. The root command runs a stress run (or a --profile of
 // them) and is its coordinator; `worker` plays one end of an existing ring for the cross-process tests;
-// `interleave` is the integrity harness's stress mode; `wakeups` the lost-wake-up detector on real cores.
+// `interleave` is the integrity harness's stress mode; `wakeups` the lost-wake-up detector on real cores;
+// `fuzz` runs hostile segment data against every entry point.
 RootCommand root = new("Ring.Stress: stress runs for Ring rings, in threads or in worker processes it kills and pauses.")
 {
     WorkerCommand.Create(),
     InterleaveCommand.Create(),
     WakeUpsCommand.Create(),
+    FuzzCommand.Create(),
 };
 RunCommand.Configure(root);
 

@@ -44,8 +44,65 @@ public sealed class RingRoleTakenException(RingRole role, int holderPid, string 
 /// <summary>
 /// A counter or record read from shared memory breaks the ring's invariants (another process wrote
 /// garbage into the segment). The ring refuses to go on rather than hand out wrong bytes.
+/// <see cref="Rule"/> names the check that failed.
 /// </summary>
-public sealed class RingCorruptedException(string message) : RingException(message);
+public sealed class RingCorruptedException(RingCorruptionRule rule, string message) : RingException(message)
+{
+    /// <summary>The invariant the value broke, as listed in docs/design.md ("Untrusted values").</summary>
+    public RingCorruptionRule Rule { get; } = rule;
+}
+
+/// <summary>
+/// The checks an endpoint applies to values it reads from the segment, each one a state no valid history of the
+/// ring can produce; <see cref="RingCorruptedException.Rule"/> names the one that failed.
+/// </summary>
+public enum RingCorruptionRule
+{
+    /// <summary>SPSC: tail − head is not within 0..Capacity.</summary>
+    PositionDistance = 1,
+
+    /// <summary>SPSC: head or tail is not a multiple of 8.</summary>
+    PositionAlignment,
+
+    /// <summary>
+    /// A position is negative; positions start at 0 and only grow. SPSC checks the head (the tail is then within
+    /// Capacity of it), MPMC the head or tail position a call is about to claim.
+    /// </summary>
+    NegativePosition,
+
+    /// <summary>SPSC: the tail moved behind the position the reader has already read up to.</summary>
+    TailBehindRead,
+
+    /// <summary>SPSC: a record's type is neither message (1) nor padding (2).</summary>
+    RecordType,
+
+    /// <summary>SPSC: a message's length is negative or above MaxMessageLength.</summary>
+    RecordLength,
+
+    /// <summary>SPSC: a message ends past the committed bytes (the tail).</summary>
+    RecordPastTail,
+
+    /// <summary>SPSC: a message ends past the end of the data region (records never wrap).</summary>
+    RecordPastEnd,
+
+    /// <summary>SPSC: a padding record reaches past the committed bytes.</summary>
+    PaddingPastTail,
+
+    /// <summary>SPSC: a padding record is at least as long as the longest record; a writer pads only for a record that does not fit.</summary>
+    PaddingLength,
+
+    /// <summary>MPMC: a published slot's length is negative or above MaxMessageLength.</summary>
+    SlotLength,
+
+    /// <summary>MPMC: a slot's sequence is none that a valid history leaves at the head (reader) or the tail (writer).</summary>
+    SlotSequence,
+
+    /// <summary>MPMC: a slot's sequence is ahead of the position, but the head (reader) or tail (writer) has not moved past it.</summary>
+    SequenceAhead,
+
+    /// <summary>MPMC: the skip flag on a sequence that does not publish a position (a free slot's).</summary>
+    SkipFlag,
+}
 
 /// <summary>
 /// Ring refused a segment file or segment directory that someone it does not trust could change: it belongs to a

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Ring.Mpmc;
@@ -29,11 +30,12 @@ namespace Ring.Mpmc;
 /// Recovery. A position claimed by a process that then died stays unpublished (or unfreed) forever. Whoever
 /// finds the same position stuck past <see cref="StuckThreshold"/> looks for a live participant whose
 /// intent is that position (liveness = its kernel-held lock); if there is none, it finishes the dead
-/// process's step: an unpublished slot is published as a skip record (length −1), a slot a dead consumer
+/// process's step: an unpublished slot is published as a skip (<see cref="SkipFlag"/>), a slot a dead consumer
 /// claimed is freed and counted as lost in delivery. A live but slow claimer is never overtaken.
 /// </para>
 /// Sequences and lengths are read once and checked; a value no valid history can produce is a
-/// <see cref="RingCorruptedException"/>.
+/// <see cref="RingCorruptedException"/> naming its <see cref="RingCorruptionRule"/>. A call's walk to its
+/// position is bounded by <see cref="MpmcRing{TMemory}.StepBudget"/>, whatever the segment holds.
 /// </summary>
 internal static class MpmcProtocol
 {
@@ -58,6 +60,15 @@ internal static class MpmcProtocol
 
     public static readonly TimeSpan WatchingSleep = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// Steps a call's walk may take besides consuming the ring's skips: claim races lost and heads or tails
+    /// found moved by others. Each is another endpoint's claim landing in the instant between our load and our
+    /// compare-exchange; at most 63 other endpoints exist (the participant table) and none wins that race
+    /// thousands of times in a row. Only a process rewriting the counters or sequences as fast as we read them
+    /// keeps a walk going this long.
+    /// </summary>
+    public const int ContendedSteps = 4096;
+
     public static TimeSpan SleepLimit(in StuckPosition stuck) => stuck.IsWatching ? WatchingSleep : IdleSleep;
 
     /// <summary>Gives slot i the sequence i (free for the producer of position i); the creator does this before publishing.</summary>
@@ -80,6 +91,14 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
     public readonly int MaxMessageLength;
     public readonly string SegmentName;
 
+    /// <summary>
+    /// The most steps (slot sequences read) one call takes to reach its position: the ring can hold SlotCount
+    /// skips to consume, plus <see cref="MpmcProtocol.ContendedSteps"/>. At the bound the call gives up and
+    /// answers as for an empty (reader) or full (writer) ring: it has taken nothing, and the next call starts
+    /// again from the shared head or tail.
+    /// </summary>
+    public readonly int StepBudget;
+
     public MpmcRing(RingSegment segment, TMemory memory)
     {
         Memory = memory;
@@ -88,6 +107,7 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
         SlotStride = segment.SlotStride;
         MaxMessageLength = segment.MaxMessageLength;
         SegmentName = segment.Name;
+        StepBudget = segment.SlotCount + MpmcProtocol.ContendedSteps;
     }
 
     /// <summary>
@@ -121,7 +141,30 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long SlotOffset(long position) => SegmentLayout.DataOffset + (position & Mask) * SlotStride;
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public void ThrowCorrupted(string detail) =>
-        throw new RingCorruptedException($"ring in segment '{SegmentName}' is corrupted: {detail}.");
+    /// <summary>
+    /// A sequence ahead of <paramref name="position"/> means another endpoint took the position: the counter
+    /// at <paramref name="counterOffset"/> (head or tail) must have moved past it. Returns where it is now.
+    /// </summary>
+    public long MovedPast(int counterOffset, long position, long sequence)
+    {
+        long counter = Memory.ReadInt64Acquire(counterOffset); // pairs with the claiming compare-exchange, which precedes the sequence store we saw
+        if (counter <= position)
+        {
+            ThrowCorrupted(RingCorruptionRule.SequenceAhead,
+                $"slot for position {position} has sequence {sequence} but the {(counterOffset == SegmentLayout.HeadOffset ? "head" : "tail")} is {counter}");
+        }
+        return counter;
+    }
+
+    /// <summary>Before a claim: positions start at 0 and only grow, so a negative one was written by another process.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CheckClaimable(long position, int counterOffset)
+    {
+        if (position < 0)
+            ThrowCorrupted(RingCorruptionRule.NegativePosition, $"the {(counterOffset == SegmentLayout.HeadOffset ? "head" : "tail")} is at position {position}");
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public void ThrowCorrupted(RingCorruptionRule rule, string detail) =>
+        throw new RingCorruptedException(rule, $"ring in segment '{SegmentName}' is corrupted ({rule}): {detail}.");
 }

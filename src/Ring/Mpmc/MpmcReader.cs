@@ -92,86 +92,85 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     {
         TMemory b = _ring.Memory;
         long pos = b.ReadInt64Acquire(SegmentLayout.HeadOffset); // any recent value: the compare-exchange decides
-        while (true)
+        int steps = _ring.StepBudget;
+        while (TryFindMessage(ref pos, ref steps, out long slot))
         {
-            long slot = _ring.SlotOffset(pos);
-            long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the producer's fenced publish: length and payload are complete
-            long lag = (raw & ~MpmcProtocol.SkipFlag) - (pos + 1);
-            if (lag == 0)
+            length = b.ReadInt32(slot + SegmentLayout.SlotLengthOffset); // ordered after the sequence's acquire load
+            if ((uint)length > (uint)_ring.MaxMessageLength)
+                _ring.ThrowCorrupted(RingCorruptionRule.SlotLength, $"slot for position {pos} claims {length} payload bytes; max {_ring.MaxMessageLength}");
+            if (length > destinationLength) RingThrow.DestinationTooShort(destinationLength, length);
+            _ring.CheckClaimable(pos, SegmentLayout.HeadOffset);
+            _lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
+            long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos); // full fence: the claim; pairs with other consumers' claims and publishes the intent first
+            if (witnessed == pos)
             {
-                if ((raw & MpmcProtocol.SkipFlag) != 0)
-                {
-                    pos = ConsumeSkip(pos, slot);
-                    continue;
-                }
-                length = b.ReadInt32(slot + SegmentLayout.SlotLengthOffset);
-                if ((uint)length > (uint)_ring.MaxMessageLength)
-                    _ring.ThrowCorrupted($"slot for position {pos} claims {length} payload bytes; max {_ring.MaxMessageLength}");
-                if (length > destinationLength) RingThrow.DestinationTooShort(destinationLength, length);
-                _lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
-                long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos); // full fence: the claim; pairs with other consumers' claims and publishes the intent first
-                if (witnessed != pos)
-                {
-                    _lease.SetReadIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
-                    pos = witnessed;
-                    continue;
-                }
                 _stuck.Clear();
                 position = pos;
                 return true;
             }
-            length = 0;
-            position = 0;
-            if (lag == -1)
-            {
-                // Not published yet: empty if nobody claimed the position, otherwise a producer is writing it (or died doing so).
-                if (TryPublishSkipAfterDeadProducer(pos)) continue;
-                return false;
-            }
-            if (lag < 0)
-            {
-                // A consumer from a lap ago is still reading (or died reading) this slot.
-                if (lag != -_ring.SlotCount) _ring.ThrowCorrupted($"slot for position {pos} has sequence {raw}");
-                return false;
-            }
-            pos = MovedHead(pos, raw);
+            _lease.SetReadIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
+            pos = witnessed;
         }
+        length = 0;
+        position = 0;
+        return false;
     }
 
     /// <summary>True when a message (not a skip) is ready at the head; consumes skips and recovers dead claims on the way.</summary>
     private bool HasMessage()
     {
+        long pos = _ring.Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with consumers' claiming compare-exchange
+        int steps = _ring.StepBudget;
+        return TryFindMessage(ref pos, ref steps, out _);
+    }
+
+    /// <summary>
+    /// Walks from <paramref name="pos"/> to the first position whose slot holds a published message, consuming
+    /// skips, following a head others moved and completing a dead producer's claim on the way; false when the
+    /// ring has nothing for us now or the walk used up <paramref name="steps"/> (<see cref="MpmcRing{TMemory}.StepBudget"/>).
+    /// Each sequence is read once; one that no valid history leaves at the head throws.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryFindMessage(ref long pos, ref int steps, out long slot)
+    {
         TMemory b = _ring.Memory;
-        long pos = b.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with consumers' claiming compare-exchange
-        while (true)
+        while (--steps >= 0)
         {
-            long slot = _ring.SlotOffset(pos);
-            long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the producer's fenced publish
+            slot = _ring.SlotOffset(pos);
+            long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the producer's fenced publish: length and payload are complete
+            if (raw == pos + 1) return true;
             long lag = (raw & ~MpmcProtocol.SkipFlag) - (pos + 1);
             if (lag == 0)
             {
-                if ((raw & MpmcProtocol.SkipFlag) == 0) return true;
-                pos = ConsumeSkip(pos, slot);
+                pos = ConsumeSkip(pos, slot); // the flag is what made raw differ
             }
             else if (lag == -1)
             {
+                // Not published yet: empty if nobody claimed the position, otherwise a producer is writing it (or died doing so).
+                if ((raw & MpmcProtocol.SkipFlag) != 0)
+                    _ring.ThrowCorrupted(RingCorruptionRule.SkipFlag, $"slot for position {pos} has the free sequence {pos} with the skip flag");
                 if (!TryPublishSkipAfterDeadProducer(pos)) return false;
             }
             else if (lag < 0)
             {
+                // A consumer from a lap ago is still reading (or died reading) this slot.
+                if (lag != -_ring.SlotCount) _ring.ThrowCorrupted(RingCorruptionRule.SlotSequence, $"slot for position {pos} has sequence {raw}");
                 return false;
             }
             else
             {
-                pos = MovedHead(pos, raw);
+                pos = _ring.MovedPast(SegmentLayout.HeadOffset, pos, raw);
             }
         }
+        slot = 0;
+        return false;
     }
 
     /// <summary>Claims a skip record at <paramref name="position"/> and frees its slot; returns where to look next.</summary>
     private long ConsumeSkip(long position, long slot)
     {
         TMemory b = _ring.Memory;
+        _ring.CheckClaimable(position, SegmentLayout.HeadOffset);
         _lease.SetReadIntent(position);
         long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, position + 1, position); // full fence: the claim, as in TryClaimPosition
         if (witnessed != position)
@@ -184,32 +183,27 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
         return position + 1;
     }
 
-    /// <summary>Someone consumed the position already: the head must have moved past it.</summary>
-    private long MovedHead(long position, long sequence)
-    {
-        long head = _ring.Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the claim that moved it past the position
-        if (head <= position) _ring.ThrowCorrupted($"slot for position {position} has sequence {sequence} but the head is {head}");
-        return head;
-    }
-
     /// <summary>
     /// Publishes the position as a skip record if a producer claimed it and died before publishing. Cheap until
-    /// the same position has been stuck past the threshold: then one scan of the participant table.
+    /// the same position has been stuck past the threshold: then one scan of the participant table. True when
+    /// the slot is published now, by this skip or by the claimer.
     /// </summary>
     private bool TryPublishSkipAfterDeadProducer(long position)
     {
         TMemory b = _ring.Memory;
-        if (b.ReadInt64Acquire(SegmentLayout.TailOffset) <= position) return false; // nobody claimed it: really empty
+        if (b.ReadInt64Acquire(SegmentLayout.TailOffset) <= position) return false; // pairs with the producers' claims; nobody claimed it: really empty
         if (!_stuck.HasBeenStuck(_ring.Memory, position, MpmcProtocol.StuckThreshold)) return false;
         if (_lease.AnyLiveParticipantIntends(ParticipantLease.WriteIntent, position)) return false; // slow, not dead
         // One compare-exchange from "claimed" to "published skip": if the claimer published before it died, the
         // sequence is no longer the position and its message stands.
         long slot = _ring.SlotOffset(position);
-        if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag, position) == position) // races the (dead) claimer's publish and other recoverers: one wins
+        long witnessed = b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag, position); // races the (dead) claimer's publish and other recoverers: one wins
+        if (witnessed == position)
         {
             _segment.CountRecovery(lostInDelivery: false);
+            return true;
         }
-        return true;
+        return (witnessed & ~MpmcProtocol.SkipFlag) == position + 1;
     }
 
     private void Free(long position, long slot, int length)

@@ -110,14 +110,13 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     {
         TMemory b = _ring.Memory;
         long pos = b.ReadInt64Acquire(SegmentLayout.TailOffset); // any recent value: the compare-exchange decides
-        while (true)
+        for (int steps = _ring.StepBudget; steps > 0; steps--)
         {
             long slot = _ring.SlotOffset(pos);
             long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free: it has finished reading the slot
-            long sequence = raw & ~MpmcProtocol.SkipFlag;
-            long lag = sequence - pos;
-            if (lag == 0)
+            if (raw == pos)
             {
+                _ring.CheckClaimable(pos, SegmentLayout.TailOffset); // -1 would also read as "no claim" to Commit and Dispose
                 _lease.SetWriteIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
                 long witnessed = b.CompareExchangeInt64(SegmentLayout.TailOffset, pos + 1, pos); // full fence: the claim; pairs with other producers' claims and publishes the intent first
                 if (witnessed == pos)
@@ -128,30 +127,34 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
                 }
                 _lease.SetWriteIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
                 pos = witnessed;
+                continue;
             }
-            else if (lag < 0)
+            long lag = (raw & ~MpmcProtocol.SkipFlag) - pos;
+            if (lag > 0)
             {
-                // The slot still belongs to position pos − SlotCount: published and not yet freed (the ring is
-                // full, or a consumer is reading it or died doing so), or still being written a lap behind.
-                if (lag == 1 - _ring.SlotCount)
-                {
-                    if (TryFreeAfterDeadConsumer(pos - _ring.SlotCount, raw)) continue;
-                }
-                else if (lag != -_ring.SlotCount)
-                {
-                    _ring.ThrowCorrupted($"slot for position {pos} has sequence {raw}");
-                }
-                _lease.CountFull();
-                position = 0;
-                return false;
+                pos = _ring.MovedPast(SegmentLayout.TailOffset, pos, raw);
+                continue;
             }
-            else
+            // The slot still belongs to position pos − SlotCount: published and not yet freed (the ring is full, or
+            // a consumer is reading it or died doing so), or still being written a lap behind. A free sequence
+            // (lag 0 or −SlotCount) never carries the skip flag.
+            if (lag == 1 - _ring.SlotCount)
             {
-                long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset); // someone claimed pos already; the tail has moved on
-                if (tail <= pos) _ring.ThrowCorrupted($"slot for position {pos} has sequence {sequence} but the tail is {tail}");
-                pos = tail;
+                if (TryFreeAfterDeadConsumer(pos - _ring.SlotCount, raw)) continue;
             }
+            else if (lag != -_ring.SlotCount && lag != 0)
+            {
+                _ring.ThrowCorrupted(RingCorruptionRule.SlotSequence, $"slot for position {pos} has sequence {raw}");
+            }
+            else if ((raw & MpmcProtocol.SkipFlag) != 0)
+            {
+                _ring.ThrowCorrupted(RingCorruptionRule.SkipFlag, $"slot for position {pos} has the free sequence {raw & ~MpmcProtocol.SkipFlag} with the skip flag");
+            }
+            break;
         }
+        _lease.CountFull();
+        position = 0;
+        return false;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Ring.Spsc;
@@ -21,8 +22,10 @@ namespace Ring.Spsc;
 /// </para>
 /// <para>
 /// Trust. Head and tail written by the other process, and every record header, are read once and checked
-/// (0 ≤ tail − head ≤ capacity, 8-aligned, length within the maximum, record within [head, tail)) before
-/// they index anything; a violation is a <see cref="RingCorruptedException"/>, never an out-of-bounds access.
+/// (0 ≤ tail − head ≤ capacity, 8-aligned, length within the maximum, record within [head, tail) and the
+/// region, padding shorter than the longest record) before they index anything; a violation is a
+/// <see cref="RingCorruptedException"/> naming its <see cref="RingCorruptionRule"/>, never an out-of-bounds
+/// access. Finding the next message reads at most two records (a padding record, then index 0), whatever they hold.
 /// </para>
 /// Because the tail moves only on commit, a producer that dies before committing leaves nothing a reader
 /// can see: its successor starts again from the committed tail.
@@ -40,6 +43,7 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
     public readonly long Capacity;
     public readonly long Mask;
     public readonly int MaxMessageLength;
+    public readonly int MaxRecordLength;
     public readonly string SegmentName;
 
     public SpscRing(RingSegment segment, TMemory memory)
@@ -48,6 +52,7 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
         Capacity = segment.Capacity;
         Mask = Capacity - 1;
         MaxMessageLength = segment.MaxMessageLength;
+        MaxRecordLength = SegmentLayout.AlignedRecordLength(MaxMessageLength);
         SegmentName = segment.Name;
     }
 
@@ -60,12 +65,21 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
     public void CheckPositions(long head, long tail)
     {
         if ((ulong)(tail - head) > (ulong)Capacity || ((head | tail) & (SegmentLayout.RecordAlignment - 1)) != 0 || head < 0)
-            ThrowCorrupted($"head {head} and tail {tail} are not 0..{Capacity} bytes apart on 8-byte boundaries");
+            ThrowPositions(head, tail);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public void ThrowCorrupted(string detail) =>
-        throw new RingCorruptedException($"ring in segment '{SegmentName}' is corrupted: {detail}.");
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowPositions(long head, long tail)
+    {
+        RingCorruptionRule rule = (ulong)(tail - head) > (ulong)Capacity ? RingCorruptionRule.PositionDistance
+            : ((head | tail) & (SegmentLayout.RecordAlignment - 1)) != 0 ? RingCorruptionRule.PositionAlignment
+            : RingCorruptionRule.NegativePosition;
+        ThrowCorrupted(rule, $"head {head} and tail {tail} are not 0..{Capacity} bytes apart on 8-byte boundaries from 0");
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public void ThrowCorrupted(RingCorruptionRule rule, string detail) =>
+        throw new RingCorruptedException(rule, $"ring in segment '{SegmentName}' is corrupted ({rule}): {detail}.");
 
     /// <summary>Reads the committed head and tail at attach time, checked.</summary>
     public (long Head, long Tail) ReadPositions()

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Ring.Spsc;
@@ -98,7 +99,9 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     /// <summary>
     /// Finds the next message at or after <see cref="_head"/>, stepping over padding; every header field is
-    /// read once and checked against the tail before it is used.
+    /// read once and checked against the tail before it is used. The loop ends within two records: a padding
+    /// record runs to the end of the region and, being shorter than the longest record, is never at index 0,
+    /// where the next one starts.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryPeek(out long payloadOffset, out int length)
@@ -121,23 +124,37 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
                 if ((uint)length > (uint)_ring.MaxMessageLength
                     || SegmentLayout.AlignedRecordLength(length) > Math.Min(available, _ring.Capacity - index))
                 {
-                    _ring.ThrowCorrupted($"record at position {_head} claims {length} payload bytes; max {_ring.MaxMessageLength}, {available} committed");
+                    ThrowBadMessage(length, available);
                 }
                 payloadOffset = SegmentLayout.DataOffset + index + SegmentLayout.RecordHeaderLength;
                 return true;
             }
             long toEnd = _ring.Capacity - index;
-            if (type != SegmentLayout.RecordTypePadding || toEnd > available)
-                _ring.ThrowCorrupted($"record at position {_head} has type {type}, or padding past the {available} committed bytes");
+            if (type != SegmentLayout.RecordTypePadding)
+                _ring.ThrowCorrupted(RingCorruptionRule.RecordType, $"record at position {_head} has type {type}");
+            if (toEnd > available)
+                _ring.ThrowCorrupted(RingCorruptionRule.PaddingPastTail, $"padding at position {_head} runs {toEnd} bytes, past the {available} committed");
+            if (toEnd >= _ring.MaxRecordLength)
+                _ring.ThrowCorrupted(RingCorruptionRule.PaddingLength, $"padding at position {_head} runs {toEnd} bytes, but a {_ring.MaxRecordLength}-byte record would have fit");
             _head += toEnd;
         }
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowBadMessage(int length, long available)
+    {
+        RingCorruptionRule rule = (uint)length > (uint)_ring.MaxMessageLength ? RingCorruptionRule.RecordLength
+            : SegmentLayout.AlignedRecordLength(length) > available ? RingCorruptionRule.RecordPastTail
+            : RingCorruptionRule.RecordPastEnd;
+        _ring.ThrowCorrupted(rule, $"record at position {_head} claims {length} payload bytes; max {_ring.MaxMessageLength}, {available} committed, {_ring.Capacity - (_head & _ring.Mask)} to the end");
     }
 
     private bool RefreshTail()
     {
         long tail = _ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the writer's fenced tail store: records below it are complete
         _ring.CheckPositions(_publishedHead, tail);
-        if ((ulong)(tail - _head) > (ulong)_ring.Capacity) _ring.ThrowCorrupted($"tail {tail} moved behind the read position {_head}");
+        if ((ulong)(tail - _head) > (ulong)_ring.Capacity)
+            _ring.ThrowCorrupted(RingCorruptionRule.TailBehindRead, $"tail {tail} moved behind the read position {_head}");
         _cachedTail = tail;
         return tail != _head;
     }

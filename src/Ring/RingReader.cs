@@ -56,16 +56,10 @@ public abstract class RingReader : IDisposable
     /// <summary>Reads the next message, waiting up to <paramref name="timeout"/> for one; false on timeout.</summary>
     public bool TryRead(Span<byte> destination, out int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        Waiter.ValidateTimeout(timeout);
-        if (TryRead(destination, out length)) return true;
-        Deadline deadline = new(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : GetTimestamp());
-        TimeSpan remaining = timeout;
-        while (deadline.IsInfinite || deadline.TryGetRemaining(GetTimestamp(), out remaining)) // an infinite wait reads no clock
-        {
-            if (!WaitToRead(remaining, cancellationToken)) return false;
-            if (TryRead(destination, out length)) return true;
-        }
-        return false;
+        ReadOperation read = new(this, destination);
+        bool done = TimedRetry.Run(ref read, timeout, cancellationToken);
+        length = read.Length;
+        return done;
     }
 
     /// <summary>Reads the next message, waiting as long as it takes; returns its length.</summary>
@@ -100,5 +94,18 @@ public abstract class RingReader : IDisposable
         }
         while (!TryRead(destination.Span, out length));
         return length;
+    }
+
+    private ref struct ReadOperation(RingReader reader, Span<byte> destination) : IRetryable
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public int Length;
+
+        public bool TryOnce() => reader.TryRead(_destination, out Length);
+
+        public readonly bool WaitForChance(TimeSpan timeout, CancellationToken cancellationToken) => reader.WaitToRead(timeout, cancellationToken);
+
+        public readonly long GetTimestamp() => reader.GetTimestamp();
     }
 }

@@ -1,6 +1,5 @@
-using Ring.Platform.Linux;
 using Ring.Mpmc;
-using Ring.Spsc;
+using Ring.Platform.Linux;
 
 namespace Ring;
 
@@ -16,21 +15,21 @@ public sealed class RingSegment : IDisposable
     private readonly FileDescriptorHandle _file;
     private readonly MappingHandle _mapping;
     private readonly SegmentHeader _header;
-    private readonly ParticipantLease? _attachment;
+    private readonly ParticipantLease<SharedBuffer>? _attachment;
     private readonly List<IDisposable> _endpoints = []; // the writers and readers to dispose with the segment
     private int _disposed;
 
-    private RingSegment(string name, string path, FileDescriptorHandle file, MappingHandle mapping, SegmentHeader header, bool readOnly)
+    private RingSegment(string name, string path, MappedSegmentFile mapped, bool readOnly)
     {
         Name = name;
         Path = path;
-        _file = file;
-        _mapping = mapping;
-        _header = header;
+        _file = mapped.File;
+        _mapping = mapped.Mapping;
+        _header = mapped.Header;
         IsReadOnly = readOnly;
-        Buffer = new SharedBuffer(mapping.DangerousGetHandle(), mapping.Length);
-        WasStale = IsStale(ReadParticipants());
-        _attachment = readOnly ? null : ParticipantLease.Register(this, RingRole.None, exclusiveRole: false);
+        Buffer = new SharedBuffer(_mapping.DangerousGetHandle(), _mapping.Length);
+        WasStale = ParticipantTable.IsStale(ReadParticipants());
+        _attachment = readOnly ? null : ParticipantLease<SharedBuffer>.Register(this, RingRole.None, exclusiveRole: false, Buffer);
     }
 
     /// <summary>The name the segment was created or opened with.</summary>
@@ -113,7 +112,7 @@ public sealed class RingSegment : IDisposable
         {
             try
             {
-                using TrustedDirectory directory = OpenDirectory(name, path, openOptions);
+                using TrustedDirectory directory = SegmentFiles.OpenDirectory(name, path, openOptions);
                 RingSegment existing = OpenExisting(name, path, directory, readOnly: false);
                 if (existing.WasStale && options.ResetStale && existing.IsOnlyParticipant())
                 {
@@ -153,21 +152,7 @@ public sealed class RingSegment : IDisposable
     public static bool Unlink(string name, RingOpenOptions openOptions)
     {
         ArgumentNullException.ThrowIfNull(openOptions);
-        string path = SegmentDirectory.Resolve(name);
-        string fileName = System.IO.Path.GetFileName(path);
-        try
-        {
-            using TrustedDirectory directory = OpenDirectory(name, path, openOptions);
-            using FileDescriptorHandle file = directory.OpenFile(fileName, LibC.O_RDONLY, out Posix.FileInfo info);
-            ulong magic = SegmentHeader.ReadMagic(file, path);
-            if (magic != SegmentLayout.Magic)
-                throw new SegmentFormatException("Magic", $"'{path}' is not a Ring segment: Magic: 0x{magic:X16}; it is left where it is.");
-            return directory.UnlinkIfSameFile(fileName, info.Inode);
-        }
-        catch (SegmentNotFoundException)
-        {
-            return false;
-        }
+        return SegmentFiles.Unlink(name, openOptions);
     }
 
     /// <summary>
@@ -186,7 +171,7 @@ public sealed class RingSegment : IDisposable
         string path = SegmentDirectory.Resolve(name);
         try
         {
-            using TrustedDirectory directory = OpenDirectory(name, path, openOptions);
+            using TrustedDirectory directory = SegmentFiles.OpenDirectory(name, path, openOptions);
             ulong inode;
             using (RingSegment monitor = OpenExisting(name, path, directory, readOnly: true))
             {
@@ -217,73 +202,21 @@ public sealed class RingSegment : IDisposable
 
     /// <summary>Attaches a producer end. An SPSC ring allows one live producer, an MPMC ring any number.</summary>
     /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the producer role.</exception>
-    public RingWriter CreateWriter(WaitStrategy wait = WaitStrategy.SpinThenBlock)
-    {
-        ThrowIfUnusable();
-        ValidateWait(wait);
-        return wait switch
-        {
-            WaitStrategy.BusySpin => CreateWriter<BusySpinPolicy, SharedBuffer>(Buffer),
-            WaitStrategy.SpinThenYield => CreateWriter<SpinThenYieldPolicy, SharedBuffer>(Buffer),
-            WaitStrategy.Block => CreateWriter<BlockPolicy, SharedBuffer>(Buffer),
-            _ => CreateWriter<SpinThenBlockPolicy, SharedBuffer>(Buffer),
-        };
-    }
+    public RingWriter CreateWriter(WaitStrategy wait = WaitStrategy.SpinThenBlock) => EndpointFactory.CreateWriter(this, wait);
+
+    /// <summary>Attaches a consumer end. An SPSC ring allows one live consumer, an MPMC ring any number.</summary>
+    /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the consumer role.</exception>
+    public RingReader CreateReader(WaitStrategy wait = WaitStrategy.SpinThenBlock) => EndpointFactory.CreateReader(this, wait);
 
     /// <summary>A producer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
     internal RingWriter CreateWriter<TPolicy, TMemory>(TMemory memory)
         where TPolicy : struct, IWaitPolicy
-        where TMemory : struct, ISharedMemory
-    {
-        ThrowIfUnusable();
-        ParticipantLease lease = ParticipantLease.Register(this, RingRole.Producer, exclusiveRole: Kind == RingKind.Spsc);
-        try
-        {
-            return Track<RingWriter>(Kind == RingKind.Spsc
-                ? new SpscWriter<TPolicy, TMemory>(this, lease, memory)
-                : new MpmcWriter<TPolicy, TMemory>(this, lease, memory));
-        }
-        catch
-        {
-            lease.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Attaches a consumer end. An SPSC ring allows one live consumer, an MPMC ring any number.</summary>
-    /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the consumer role.</exception>
-    public RingReader CreateReader(WaitStrategy wait = WaitStrategy.SpinThenBlock)
-    {
-        ThrowIfUnusable();
-        ValidateWait(wait);
-        return wait switch
-        {
-            WaitStrategy.BusySpin => CreateReader<BusySpinPolicy, SharedBuffer>(Buffer),
-            WaitStrategy.SpinThenYield => CreateReader<SpinThenYieldPolicy, SharedBuffer>(Buffer),
-            WaitStrategy.Block => CreateReader<BlockPolicy, SharedBuffer>(Buffer),
-            _ => CreateReader<SpinThenBlockPolicy, SharedBuffer>(Buffer),
-        };
-    }
+        where TMemory : struct, ISharedMemory => EndpointFactory.CreateWriter<TPolicy, TMemory>(this, memory);
 
     /// <summary>A consumer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
     internal RingReader CreateReader<TPolicy, TMemory>(TMemory memory)
         where TPolicy : struct, IWaitPolicy
-        where TMemory : struct, ISharedMemory
-    {
-        ThrowIfUnusable();
-        ParticipantLease lease = ParticipantLease.Register(this, RingRole.Consumer, exclusiveRole: Kind == RingKind.Spsc);
-        try
-        {
-            return Track<RingReader>(Kind == RingKind.Spsc
-                ? new SpscReader<TPolicy, TMemory>(this, lease, memory)
-                : new MpmcReader<TPolicy, TMemory>(this, lease, memory));
-        }
-        catch
-        {
-            lease.Dispose();
-            throw;
-        }
-    }
+        where TMemory : struct, ISharedMemory => EndpointFactory.CreateReader<TPolicy, TMemory>(this, memory);
 
     /// <summary>
     /// MPMC: frees at once every slot whose consumer died holding it (counted in
@@ -295,67 +228,15 @@ public sealed class RingSegment : IDisposable
     {
         ThrowIfUnusable();
         if (Kind != RingKind.Mpmc) return 0;
-        using ParticipantLease prober = ParticipantLease.Register(this, RingRole.None, exclusiveRole: false);
-        return new MpmcRing<SharedBuffer>(this, Buffer).RecoverAbandonedReads(this, prober);
+        using ParticipantLease<SharedBuffer> prober = ParticipantLease<SharedBuffer>.Register(this, RingRole.None, exclusiveRole: false, Buffer);
+        return new MpmcRing<SharedBuffer>(this, Buffer).RecoverAbandonedReads(prober);
     }
 
     /// <summary>A snapshot of the header, counters and participants.</summary>
     public SegmentStatus GetStatus()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        Posix.FileInfo file = Posix.Stat(_file, Path);
-        SharedBuffer b = Buffer;
-        // Monitoring reads: each acquire pairs with its writer's store, but the fields are read a moment apart.
-        long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
-        long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset);
-        List<ParticipantStatus> participants = ReadParticipants();
-        long Total(int headerOffset, int entryOffset)
-        {
-            long sum = b.ReadInt64Acquire(headerOffset);
-            foreach (ParticipantStatus p in participants) sum += b.ReadInt64Acquire(SegmentLayout.ParticipantEntryOffset(p.Index) + entryOffset);
-            return sum;
-        }
-        long messagesWritten = Total(SegmentLayout.MessagesWrittenOffset, SegmentLayout.EntryMessagesWrittenOffset);
-        long messagesRead = Total(SegmentLayout.MessagesReadOffset, SegmentLayout.EntryMessagesReadOffset);
-        bool mpmc = _header.Kind == RingKind.Mpmc;
-        // Positions count bytes in an SPSC ring and slots in an MPMC ring.
-        long inRing = Math.Clamp(tail - head, 0, mpmc ? _header.SlotCount : _header.Capacity);
-        EventCount<SharedBuffer> readers = new(b, SegmentLayout.ReadersEventOffset);
-        EventCount<SharedBuffer> writers = new(b, SegmentLayout.WritersEventOffset);
-        return new SegmentStatus
-        {
-            Name = Name,
-            Path = Path,
-            Kind = _header.Kind,
-            FileLength = _header.FileLength,
-            Capacity = _header.Capacity,
-            SlotCount = _header.SlotCount,
-            MaxMessageLength = _header.MaxMessageLength,
-            BytesInRing = mpmc ? inRing * _header.SlotStride : inRing,
-            // SPSC counts can drift by one per producer or consumer killed between counting and publishing;
-            // an empty ring (head = tail) is still reported as empty.
-            MessagesInRing = mpmc ? inRing : inRing == 0 ? 0 : Math.Max(1, messagesWritten - messagesRead),
-            CreatorPid = _header.CreatorPid,
-            OwnerUid = file.OwnerUid,
-            Mode = file.Mode & (UnixFileMode)0x1FF,
-            CreatedAt = FromUnixNs(_header.CreatedNs) ?? DateTimeOffset.UnixEpoch,
-            LastAttachAt = FromUnixNs(b.ReadInt64Acquire(SegmentLayout.LastAttachNsOffset)),
-            LastDetachAt = FromUnixNs(b.ReadInt64Acquire(SegmentLayout.LastDetachNsOffset)),
-            Participants = participants,
-            IsStale = IsStale(participants),
-            ReadersWaiting = readers.Waiters,
-            WritersWaiting = writers.Waiters,
-            MessagesWritten = messagesWritten,
-            BytesWritten = Total(SegmentLayout.BytesWrittenOffset, SegmentLayout.EntryBytesWrittenOffset),
-            MessagesRead = messagesRead,
-            BytesRead = Total(SegmentLayout.BytesReadOffset, SegmentLayout.EntryBytesReadOffset),
-            FullEvents = Total(SegmentLayout.FullEventsOffset, SegmentLayout.EntryFullEventsOffset),
-            EmptyEvents = Total(SegmentLayout.EmptyEventsOffset, SegmentLayout.EntryEmptyEventsOffset),
-            Sleeps = readers.Sleeps + writers.Sleeps,
-            Wakes = readers.Wakes + writers.Wakes,
-            Recoveries = b.ReadInt64Acquire(SegmentLayout.RecoveriesOffset),
-            LostInDelivery = b.ReadInt64Acquire(SegmentLayout.LostInDeliveryOffset),
-        };
+        return StatusSnapshot.Take(this, Posix.Stat(_file, Path), ReadParticipants());
     }
 
     /// <summary>
@@ -390,7 +271,7 @@ public sealed class RingSegment : IDisposable
     }
 
     /// <summary>Remembers a new endpoint for <see cref="Dispose"/>; one created while the segment was disposed is disposed at once.</summary>
-    private TEndpoint Track<TEndpoint>(TEndpoint endpoint) where TEndpoint : IDisposable
+    internal TEndpoint Track<TEndpoint>(TEndpoint endpoint) where TEndpoint : IDisposable
     {
         lock (_endpoints)
         {
@@ -405,159 +286,33 @@ public sealed class RingSegment : IDisposable
         throw new ObjectDisposedException(nameof(RingSegment));
     }
 
-    /// <summary>Counts a recovery from a dead participant; one that dropped a message in delivery counts twice.</summary>
-    internal void CountRecovery(bool lostInDelivery)
-    {
-        Buffer.FetchAddInt64(SegmentLayout.RecoveriesOffset, 1);
-        if (lostInDelivery) Buffer.FetchAddInt64(SegmentLayout.LostInDeliveryOffset, 1);
-    }
-
-    internal static long UnixNsNow() => (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
-
-    private static DateTimeOffset? FromUnixNs(long ns) => ns <= 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
-
-    private static void ValidateWait(WaitStrategy wait)
-    {
-        if (!Enum.IsDefined(wait)) throw new ArgumentOutOfRangeException(nameof(wait), wait, "Unknown wait strategy.");
-    }
-
-    private void ThrowIfUnusable()
+    internal void ThrowIfUnusable()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (IsReadOnly) throw new InvalidOperationException($"segment '{Name}' is attached read-only: it can be watched, not written or read.");
     }
 
-    private static RingSegment? TryCreate(string name, string path, RingOptions options, RingOpenOptions openOptions)
-    {
-        using TrustedDirectory directory = TrustedDirectory.OpenOrCreate(System.IO.Path.GetDirectoryName(path)!, openOptions);
-        // Build the segment under a private name and link it into place: the name appears only once the
-        // header is complete, so no opener can see a half-initialised segment, and link fails rather than
-        // replacing a segment another process published first.
-        string fileName = System.IO.Path.GetFileName(path);
-        string stagingName = $".{fileName}.{Environment.ProcessId}.{Guid.NewGuid():N}.creating";
-        string staging = directory.PathOf(stagingName);
-        FileDescriptorHandle file = directory.CreateFile(stagingName, options.Mode);
-        MappingHandle? mapping = null;
-        try
-        {
-            Posix.SetMode(file, options.Mode, staging); // the umask must not narrow what the creator asked for
-            long length = SegmentLayout.FileLengthFor(options.EffectiveCapacity);
-            Posix.Allocate(file, length, path);
-            mapping = Posix.Map(file, length, writable: true, staging);
-            SegmentHeader header = new(
-                options.Kind,
-                options.EffectiveCapacity,
-                options.EffectiveMaxMessageLength,
-                length,
-                Environment.ProcessId,
-                Posix.EffectiveUid,
-                UnixNsNow(),
-                options.Mode,
-                (int)options.EffectiveSlotCount,
-                options.SlotStride);
-            SharedBuffer buffer = new(mapping.DangerousGetHandle(), length);
-            if (options.Kind == RingKind.Mpmc) MpmcProtocol.InitialiseSlots(buffer, (int)options.EffectiveSlotCount, options.SlotStride);
-            header.WriteTo(buffer); // publishes: last
-            if (!directory.TryLink(stagingName, fileName))
-            {
-                mapping.Dispose();
-                file.Dispose();
-                return null;
-            }
-            return new RingSegment(name, path, file, mapping, header, readOnly: false);
-        }
-        catch
-        {
-            mapping?.Dispose();
-            file.Dispose();
-            throw;
-        }
-        finally
-        {
-            directory.UnlinkIfPresent(stagingName);
-        }
-    }
-
-    /// <summary>
-    /// <c>ring gc</c>: removes a staging file a create left behind, and only one that is certainly that: a regular
-    /// file of the caller's own (a trusted owner's is not enough), whose creator is dead, holding a header in
-    /// progress: empty (the creator died before sizing it), or sized, with the magic still zero or already Ring's
-    /// (died before linking). Anything else stays, with a typed error saying why. With checkOnly it judges and
-    /// removes nothing.
-    /// </summary>
-    /// <returns>False when it was gone already.</returns>
-    internal static bool UnlinkAbandonedStaging(string path, int creatorPid, RingOpenOptions openOptions, bool checkOnly)
-    {
-        string fileName = System.IO.Path.GetFileName(path);
-        try
-        {
-            using TrustedDirectory directory = TrustedDirectory.Open(System.IO.Path.GetDirectoryName(path)!, openOptions);
-            using FileDescriptorHandle file = directory.OpenFile(fileName, LibC.O_RDONLY, out Posix.FileInfo info, callersOnly: true);
-            if (Posix.ProcessExists(creatorPid))
-                throw new RingException($"staging file '{path}': its creator, pid {creatorPid}, is still running");
-            ulong magic = info.Length < SegmentLayout.HeaderLength ? 0 : SegmentHeader.ReadMagic(file, path);
-            string? notAHeader = info.Length is > 0 and < SegmentLayout.HeaderLength ? $"{info.Length} bytes, neither empty nor a whole header"
-                : magic is not (0 or SegmentLayout.Magic) ? $"magic 0x{magic:X16}"
-                : null;
-            if (notAHeader is not null)
-                throw new SegmentFormatException("Magic", $"staging file '{path}' does not hold a Ring header in progress: {notAHeader}");
-            return checkOnly || directory.UnlinkIfSameFile(fileName, info.Inode);
-        }
-        catch (SegmentNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Opens the directory of <paramref name="path"/>; a missing one means there is no such segment.</summary>
-    private static TrustedDirectory OpenDirectory(string name, string path, RingOpenOptions openOptions)
-    {
-        try
-        {
-            return TrustedDirectory.Open(System.IO.Path.GetDirectoryName(path)!, openOptions);
-        }
-        catch (SegmentNotFoundException)
-        {
-            throw NotFound(name, path);
-        }
-    }
-
-    private static SegmentNotFoundException NotFound(string name, string path) => new($"no segment '{name}' at '{path}'");
+    private static RingSegment? TryCreate(string name, string path, RingOptions options, RingOpenOptions openOptions) =>
+        SegmentFiles.TryCreate(path, options, openOptions) is { } created ? new RingSegment(name, path, created, readOnly: false) : null;
 
     private static RingSegment OpenExisting(string name, RingOpenOptions openOptions, bool readOnly)
     {
         ArgumentNullException.ThrowIfNull(openOptions);
         string path = SegmentDirectory.Resolve(name);
-        using TrustedDirectory directory = OpenDirectory(name, path, openOptions);
+        using TrustedDirectory directory = SegmentFiles.OpenDirectory(name, path, openOptions);
         return OpenExisting(name, path, directory, readOnly);
     }
 
     private static RingSegment OpenExisting(string name, string path, TrustedDirectory directory, bool readOnly)
     {
-        FileDescriptorHandle file;
-        Posix.FileInfo info;
+        MappedSegmentFile mapped = SegmentFiles.Open(name, path, directory, readOnly);
         try
         {
-            file = directory.OpenFile(System.IO.Path.GetFileName(path), readOnly ? LibC.O_RDONLY : LibC.O_RDWR, out info);
-        }
-        catch (SegmentNotFoundException)
-        {
-            throw NotFound(name, path);
-        }
-        MappingHandle? mapping = null;
-        try
-        {
-            if (info.Length < SegmentLayout.HeaderLength) throw SegmentHeader.TooShort(file, info.Length, path);
-            // Map exactly the length seen now; the header must then fit inside it. Nothing read later can
-            // index past this mapping.
-            mapping = Posix.Map(file, info.Length, writable: !readOnly, path);
-            SegmentHeader header = SegmentHeader.ReadFrom(new SharedBuffer(mapping.DangerousGetHandle(), info.Length), info.Length, path);
-            return new RingSegment(name, path, file, mapping, header, readOnly);
+            return new RingSegment(name, path, mapped, readOnly);
         }
         catch
         {
-            mapping?.Dispose();
-            file.Dispose();
+            mapped.Dispose();
             throw;
         }
     }
@@ -578,32 +333,12 @@ public sealed class RingSegment : IDisposable
         throw new SegmentFormatException(field[..field.IndexOf(':')], $"segment '{Path}' exists with other options: {field}.");
     }
 
-    /// <summary>
-    /// Every entry in use, with liveness from the kernel: a query through a fresh descriptor (one of our own
-    /// would not report our own locks as held).
-    /// </summary>
+    /// <summary>The participant table, with liveness queried through a fresh descriptor (one of ours holds our own locks).</summary>
     private List<ParticipantStatus> ReadParticipants()
     {
         using FileDescriptorHandle probe = ReopenFile(LibC.O_RDONLY);
-        List<ParticipantStatus> participants = [];
-        for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
-        {
-            long entry = SegmentLayout.ParticipantEntryOffset(index);
-            if (Buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) == 0) continue; // pairs with ParticipantLease.Register's release
-            participants.Add(new ParticipantStatus(
-                Buffer.ReadInt32(entry + SegmentLayout.EntryPidOffset),
-                (RingRole)(Buffer.ReadInt32(entry + SegmentLayout.EntryRolesOffset) & (int)(RingRole.Producer | RingRole.Consumer)),
-                FromUnixNs(Buffer.ReadInt64(entry + SegmentLayout.EntryAttachNsOffset)) ?? DateTimeOffset.UnixEpoch,
-                Posix.IsByteLocked(probe, entry))
-            {
-                Index = index,
-            });
-        }
-        return participants;
+        return ParticipantTable.Read(Buffer, probe);
     }
-
-    private static bool IsStale(List<ParticipantStatus> participants) =>
-        participants.Count > 0 && participants.TrueForAll(p => !p.IsAlive);
 
     /// <summary>True when this attachment is the only live participant (a reset must not pull the file from under anyone).</summary>
     private bool IsOnlyParticipant() =>

@@ -50,16 +50,8 @@ public abstract class RingWriter : IDisposable
     /// <summary>Writes the message, waiting up to <paramref name="timeout"/> for room; false on timeout.</summary>
     public bool TryWrite(ReadOnlySpan<byte> message, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        Waiter.ValidateTimeout(timeout);
-        if (TryWrite(message)) return true;
-        Deadline deadline = new(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : GetTimestamp());
-        TimeSpan remaining = timeout;
-        while (deadline.IsInfinite || deadline.TryGetRemaining(GetTimestamp(), out remaining)) // an infinite wait reads no clock
-        {
-            if (!WaitToWrite(message.Length, remaining, cancellationToken)) return false;
-            if (TryWrite(message)) return true;
-        }
-        return false;
+        WriteOperation write = new(this, message);
+        return TimedRetry.Run(ref write, timeout, cancellationToken);
     }
 
     /// <summary>Writes the message, waiting as long as it takes for room.</summary>
@@ -89,5 +81,16 @@ public abstract class RingWriter : IDisposable
             await WaitToWriteAsync(message.Length, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
         while (!TryWrite(message.Span));
+    }
+
+    private readonly ref struct WriteOperation(RingWriter writer, ReadOnlySpan<byte> message) : IRetryable
+    {
+        private readonly ReadOnlySpan<byte> _message = message;
+
+        public bool TryOnce() => writer.TryWrite(_message);
+
+        public bool WaitForChance(TimeSpan timeout, CancellationToken cancellationToken) => writer.WaitToWrite(_message.Length, timeout, cancellationToken);
+
+        public long GetTimestamp() => writer.GetTimestamp();
     }
 }

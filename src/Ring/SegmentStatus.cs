@@ -20,9 +20,15 @@ public sealed record SegmentStatus
     public required int SlotCount { get; init; }
     /// <summary>Largest payload of one message.</summary>
     public required int MaxMessageLength { get; init; }
-    /// <summary>Bytes between the consumer's head and the producer's tail, record headers and padding (or whole slots) included.</summary>
+    /// <summary>
+    /// Room in use: bytes between the consumer's head and the producer's tail, record headers and padding included
+    /// (MPMC: whole slots from head to tail, including claims still being written and skips).
+    /// </summary>
     public required long BytesInRing { get; init; }
-    /// <summary>Messages written and not yet read (MPMC: slots claimed and not yet freed).</summary>
+    /// <summary>
+    /// Messages a reader could take now: committed and not yet read. MPMC counts the published slots between head
+    /// and tail, leaving out skips (aborted or recovered claims) and claims still being written.
+    /// </summary>
     public required long MessagesInRing { get; init; }
     /// <summary>Process id of the creator.</summary>
     public required int CreatorPid { get; init; }

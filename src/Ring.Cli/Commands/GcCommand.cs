@@ -49,7 +49,7 @@ internal static class GcCommand
         {
             try
             {
-                if (!RingSegment.UnlinkAbandonedStaging(staging.Path, staging.CreatorPid, trust, checkOnly: dryRun)) continue;
+                if (!SegmentFiles.UnlinkAbandonedStaging(staging.Path, staging.CreatorPid, trust, checkOnly: dryRun)) continue;
             }
             catch (Exception e) when (e is RingException or UnauthorizedAccessException)
             {

@@ -24,6 +24,8 @@ internal readonly struct MutatedMemory<TVariant>(SharedBuffer buffer) : ISharedM
 
     public void WriteInt64(long offset, long value) => buffer.WriteInt64(offset, value);
 
+    public void WriteInt32Release(long offset, int value) => buffer.WriteInt32Release(offset, value);
+
     public void WriteInt64Release(long offset, long value) => buffer.WriteInt64Release(offset, value);
 
     public void WriteInt64Fenced(long offset, long value) => buffer.WriteInt64Fenced(offset, value);

@@ -138,6 +138,12 @@ internal readonly struct ScheduledMemory<TVariant>(SharedBuffer buffer, StepSche
         buffer.WriteInt64(offset, value);
     }
 
+    public void WriteInt32Release(long offset, int value)
+    {
+        scheduler.Step(MemoryOp.Store, offset);
+        buffer.WriteInt32Release(offset, value);
+    }
+
     public void WriteInt64Release(long offset, long value)
     {
         scheduler.Step(MemoryOp.Store, offset);

@@ -24,6 +24,9 @@ internal interface ISharedMemory
     void WriteInt64(long offset, long value);
 
     /// <summary>A release store: no earlier load or store moves after it, but a later load may move before it.</summary>
+    void WriteInt32Release(long offset, int value);
+
+    /// <summary>A release store, as <see cref="WriteInt32Release"/>.</summary>
     void WriteInt64Release(long offset, long value);
 
     /// <summary>A release store that is also a full fence: no later load moves before it.</summary>

@@ -115,7 +115,7 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
     /// published (sequence p + 1), behind the head (claimed), and no live participant with read intent p.
     /// Such a message is counted lost in delivery, as when a producer recovers it on its way.
     /// </summary>
-    public int RecoverAbandonedReads(RingSegment segment, ParticipantLease prober)
+    public int RecoverAbandonedReads(ParticipantLease<TMemory> prober)
     {
         long head = Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // claims below it carry a visible read intent
         int recovered = 0;
@@ -125,13 +125,20 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
             long raw = Memory.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the publish or free
             long position = (raw & ~MpmcProtocol.SkipFlag) - 1;
             if (position < 0 || (position & Mask) != index || position >= head) continue; // free, or published and unclaimed
-            if (prober.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) continue;
+            if (prober.AnyLiveParticipantIntends(SegmentLayout.EntryReadIntentOffset, position)) continue;
             if (Memory.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + SlotCount, raw) != raw) continue; // a free or another recoverer won
-            segment.CountRecovery(lostInDelivery: (raw & MpmcProtocol.SkipFlag) == 0);
+            CountRecovery(lostInDelivery: (raw & MpmcProtocol.SkipFlag) == 0);
             recovered++;
         }
         if (recovered > 0) Writers.NotifyAfterFence(int.MaxValue); // the compare-exchanges were the fence
         return recovered;
+    }
+
+    /// <summary>Counts a position completed for a dead participant; one that dropped a message in delivery counts twice.</summary>
+    public void CountRecovery(bool lostInDelivery)
+    {
+        Memory.FetchAddInt64(SegmentLayout.RecoveriesOffset, 1);
+        if (lostInDelivery) Memory.FetchAddInt64(SegmentLayout.LostInDeliveryOffset, 1);
     }
 
     public EventCount<TMemory> Readers => new(Memory, SegmentLayout.ReadersEventOffset, singleWaiter: false);

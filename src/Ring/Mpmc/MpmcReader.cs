@@ -7,25 +7,19 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
-    private readonly RingSegment _segment;
-    private readonly ParticipantLease _lease;
     private readonly MpmcRing<TMemory> _ring;
     private readonly EventCount<TMemory> _readers;
     private readonly EventCount<TMemory> _writers;
-    private readonly EventWaker<TMemory> _waker;
     private StuckPosition _stuck;
-    private CallGuard _guard;
+    private EndpointCore<TMemory> _core;
 
-    public MpmcReader(RingSegment segment, ParticipantLease lease, TMemory memory)
+    public MpmcReader(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory)
     {
-        _segment = segment;
-        _lease = lease;
         _ring = new MpmcRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        _waker = new EventWaker<TMemory>(_readers);
         _stuck = StuckPosition.None;
-        _guard = new CallGuard(segment, nameof(RingReader));
+        _core = new EndpointCore<TMemory>(segment, lease, _readers, nameof(RingReader));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -34,10 +28,10 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     public override bool TryRead(Span<byte> destination, out int length)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         if (!TryClaimPosition(destination.Length, out long position, out length))
         {
-            _lease.CountEmpty();
+            _core.Lease.CountEmpty();
             return false;
         }
         long slot = _ring.SlotOffset(position);
@@ -48,11 +42,11 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     public override int ReadBatch(RingMessageHandler handler, int maxMessages)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
         int count = 0;
-        while (count < maxMessages && !_guard.IsDisposed && TryClaimPosition(int.MaxValue, out long position, out int length)) // a handler may dispose the reader
+        while (count < maxMessages && !_core.IsDisposed && TryClaimPosition(int.MaxValue, out long position, out int length)) // a handler may dispose the reader
         {
             long slot = _ring.SlotOffset(position);
             count++;
@@ -66,21 +60,20 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
                 Free(position, slot, length);
             }
         }
-        if (count == 0) _lease.CountEmpty();
+        if (count == 0) _core.Lease.CountEmpty();
         return count;
     }
 
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        using CallGuard.Scope call = _guard.Enter();
-        return Waiter.WaitUntil<TPolicy, MessageCondition, TMemory>(new MessageCondition(this), _waker, ref _guard, timeout, cancellationToken);
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        return _core.WaitUntil<TPolicy, MessageCondition>(new MessageCondition(this), timeout, cancellationToken);
     }
 
     public override void Dispose()
     {
-        if (!_guard.TryBeginDispose(_waker)) return;
-        _lease.Dispose();
-        _guard.EndDispose(this);
+        if (!_core.TryBeginDispose()) return;
+        _core.EndDispose(this);
     }
 
     /// <summary>
@@ -100,7 +93,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
                 _ring.ThrowCorrupted(RingCorruptionRule.SlotLength, $"slot for position {pos} claims {length} payload bytes; max {_ring.MaxMessageLength}");
             if (length > destinationLength) RingThrow.DestinationTooShort(destinationLength, length);
             _ring.CheckClaimable(pos, SegmentLayout.HeadOffset);
-            _lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
+            _core.Lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
             long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos); // full fence: the claim; pairs with other consumers' claims and publishes the intent first
             if (witnessed == pos)
             {
@@ -108,7 +101,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
                 position = pos;
                 return true;
             }
-            _lease.SetReadIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
+            _core.Lease.SetReadIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
             pos = witnessed;
         }
         length = 0;
@@ -171,11 +164,11 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     {
         TMemory b = _ring.Memory;
         _ring.CheckClaimable(position, SegmentLayout.HeadOffset);
-        _lease.SetReadIntent(position);
+        _core.Lease.SetReadIntent(position);
         long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, position + 1, position); // full fence: the claim, as in TryClaimPosition
         if (witnessed != position)
         {
-            _lease.SetReadIntent(-1);
+            _core.Lease.SetReadIntent(-1);
             return witnessed;
         }
         _stuck.Clear();
@@ -193,14 +186,14 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
         TMemory b = _ring.Memory;
         if (b.ReadInt64Acquire(SegmentLayout.TailOffset) <= position) return false; // pairs with the producers' claims; nobody claimed it: really empty
         if (!_stuck.HasBeenStuck(_ring.Memory, position, MpmcProtocol.StuckThreshold)) return false;
-        if (_lease.AnyLiveParticipantIntends(ParticipantLease.WriteIntent, position)) return false; // slow, not dead
+        if (_core.Lease.AnyLiveParticipantIntends(SegmentLayout.EntryWriteIntentOffset, position)) return false; // slow, not dead
         // One compare-exchange from "claimed" to "published skip": if the claimer published before it died, the
         // sequence is no longer the position and its message stands.
         long slot = _ring.SlotOffset(position);
         long witnessed = b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag, position); // races the (dead) claimer's publish and other recoverers: one wins
         if (witnessed == position)
         {
-            _segment.CountRecovery(lostInDelivery: false);
+            _ring.CountRecovery(lostInDelivery: false);
             return true;
         }
         return (witnessed & ~MpmcProtocol.SkipFlag) == position + 1;
@@ -208,7 +201,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     private void Free(long position, long slot, int length)
     {
-        _lease.CountRead(length);
+        _core.Lease.CountRead(length);
         FreeSlot(position, slot);
     }
 

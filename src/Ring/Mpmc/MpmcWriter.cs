@@ -7,28 +7,22 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
-    private readonly RingSegment _segment;
-    private readonly ParticipantLease _lease;
     private readonly MpmcRing<TMemory> _ring;
     private readonly EventCount<TMemory> _readers;
     private readonly EventCount<TMemory> _writers;
-    private readonly EventWaker<TMemory> _waker;
 
     private long _claimPosition = -1;
     private int _claimLength;
     private StuckPosition _stuck;
-    private CallGuard _guard;
+    private EndpointCore<TMemory> _core;
 
-    public MpmcWriter(RingSegment segment, ParticipantLease lease, TMemory memory)
+    public MpmcWriter(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory)
     {
-        _segment = segment;
-        _lease = lease;
         _ring = new MpmcRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        _waker = new EventWaker<TMemory>(_writers);
         _stuck = StuckPosition.None;
-        _guard = new CallGuard(segment, nameof(RingWriter));
+        _core = new EndpointCore<TMemory>(segment, lease, _writers, nameof(RingWriter));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -37,7 +31,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override bool TryWrite(ReadOnlySpan<byte> message)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         CheckLength(message.Length);
         if (!TryClaimPosition(out long position)) return false;
         long slot = _ring.SlotOffset(position);
@@ -50,7 +44,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override bool TryClaim(int length, out Span<byte> buffer)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         CheckLength(length);
         if (!TryClaimPosition(out long position))
         {
@@ -67,7 +61,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override void Commit(int length)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         if (_claimPosition < 0) RingThrow.NoClaim("commit");
         if ((uint)length > (uint)_claimLength)
             RingThrow.CommitLength(length, _claimLength);
@@ -80,26 +74,25 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     public override void Abort()
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         if (_claimPosition < 0) RingThrow.NoClaim("abort");
         PublishSkip();
     }
 
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         CheckLength(length);
-        return Waiter.WaitUntil<TPolicy, RoomCondition, TMemory>(new RoomCondition(this), _waker, ref _guard, timeout, cancellationToken);
+        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this), timeout, cancellationToken);
     }
 
     public override void Dispose()
     {
-        if (!_guard.TryBeginDispose(_waker)) return;
+        if (!_core.TryBeginDispose()) return;
         // The position is claimed and other producers have moved past it: publish it as a skip, or every
         // reader would stall on it until the recovery threshold.
         if (_claimPosition >= 0) PublishSkip();
-        _lease.Dispose();
-        _guard.EndDispose(this);
+        _core.EndDispose(this);
     }
 
     /// <summary>
@@ -117,7 +110,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
             if (raw == pos)
             {
                 _ring.CheckClaimable(pos, SegmentLayout.TailOffset); // -1 would also read as "no claim" to Commit and Dispose
-                _lease.SetWriteIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
+                _core.Lease.SetWriteIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
                 long witnessed = b.CompareExchangeInt64(SegmentLayout.TailOffset, pos + 1, pos); // full fence: the claim; pairs with other producers' claims and publishes the intent first
                 if (witnessed == pos)
                 {
@@ -125,7 +118,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
                     position = pos;
                     return true;
                 }
-                _lease.SetWriteIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
+                _core.Lease.SetWriteIntent(-1); // lost the race: an intent for a position we do not own would shield a dead winner
                 pos = witnessed;
                 continue;
             }
@@ -152,7 +145,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
             }
             break;
         }
-        _lease.CountFull();
+        _core.Lease.CountFull();
         position = 0;
         return false;
     }
@@ -166,19 +159,19 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
         TMemory b = _ring.Memory;
         if (b.ReadInt64Acquire(SegmentLayout.HeadOffset) <= position) return false; // unread, not in delivery: really full
         if (!_stuck.HasBeenStuck(_ring.Memory, position, MpmcProtocol.StuckThreshold)) return false;
-        if (_lease.AnyLiveParticipantIntends(ParticipantLease.ReadIntent, position)) return false;
+        if (_core.Lease.AnyLiveParticipantIntends(SegmentLayout.EntryReadIntentOffset, position)) return false;
         long slot = _ring.SlotOffset(position);
         // Only the state judged: if the slot moved on meanwhile (freed, or freed and reused), someone else finished.
         // Races the (dead) holder's free and other recoverers: one compare-exchange wins.
         if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount, observedSequence) != observedSequence) return true;
-        _segment.CountRecovery(lostInDelivery: (observedSequence & MpmcProtocol.SkipFlag) == 0); // a skip carried no message
+        _ring.CountRecovery(lostInDelivery: (observedSequence & MpmcProtocol.SkipFlag) == 0); // a skip carried no message
         _writers.NotifyAfterFence(int.MaxValue); // the compare-exchange was the fence
         return true;
     }
 
     private void Publish(long position, long slot, int length)
     {
-        _lease.CountWrite(length);
+        _core.Lease.CountWrite(length);
         _ring.Memory.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + 1); // release pairs with the reader's acquire of the sequence; the fence orders it before the waiter check
         _readers.NotifyAfterFence(1);
     }

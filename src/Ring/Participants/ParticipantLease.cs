@@ -12,13 +12,12 @@ namespace Ring;
 /// The entry carries the endpoint's claim intents and its counters. Only the owner writes them, with plain
 /// stores to a 128-byte entry no one else writes, so counting costs no shared cache line.
 /// </para>
+/// Every access to the entry goes through the endpoint's memory type, so under the step scheduler intents,
+/// counters and the liveness scan of recovery are steps like any other.
 /// </summary>
-internal sealed class ParticipantLease : IDisposable
+internal sealed class ParticipantLease<TMemory> : IDisposable where TMemory : struct, ISharedMemory
 {
-    public const int WriteIntent = SegmentLayout.EntryWriteIntentOffset;
-    public const int ReadIntent = SegmentLayout.EntryReadIntentOffset;
-
-    private readonly SharedBuffer _buffer;
+    private readonly TMemory _buffer;
     private readonly FileDescriptorHandle _lockFile;
     private readonly long _entry;
     private readonly long _roleEntry;
@@ -30,7 +29,7 @@ internal sealed class ParticipantLease : IDisposable
     private long _emptyEvents;
     private int _disposed;
 
-    private ParticipantLease(SharedBuffer buffer, FileDescriptorHandle lockFile, long entry, long roleEntry)
+    private ParticipantLease(TMemory buffer, FileDescriptorHandle lockFile, long entry, long roleEntry)
     {
         _buffer = buffer;
         _lockFile = lockFile;
@@ -44,9 +43,8 @@ internal sealed class ParticipantLease : IDisposable
     /// Takes a free (or dead) participant entry, and for an exclusive role the role entry too.
     /// </summary>
     /// <exception cref="RingRoleTakenException">An exclusive role is held by a live endpoint.</exception>
-    public static ParticipantLease Register(RingSegment segment, RingRole role, bool exclusiveRole)
+    public static ParticipantLease<TMemory> Register(RingSegment segment, RingRole role, bool exclusiveRole, TMemory buffer)
     {
-        SharedBuffer buffer = segment.Buffer;
         FileDescriptorHandle lockFile = segment.ReopenFile(LibC.O_RDWR);
         long roleEntry = -1;
         bool roleHeld = false;
@@ -54,7 +52,7 @@ internal sealed class ParticipantLease : IDisposable
         {
             int pid = Environment.ProcessId;
             long startTicks = Posix.ProcessStartTicks(pid);
-            long now = RingSegment.UnixNsNow();
+            long now = UnixTime.NowNs();
             if (exclusiveRole)
             {
                 roleEntry = role == RingRole.Producer ? SegmentLayout.ProducerRoleOffset : SegmentLayout.ConsumerRoleOffset;
@@ -75,15 +73,15 @@ internal sealed class ParticipantLease : IDisposable
                 if (buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) != 0) RetireCounters(buffer, entry); // left by a dead process
                 WriteIdentity(buffer, entry, pid, startTicks, now);
                 buffer.WriteInt32(entry + SegmentLayout.EntryRolesOffset, (int)role);
-                buffer.WriteInt64(entry + WriteIntent, -1);
-                buffer.WriteInt64(entry + ReadIntent, -1);
+                buffer.WriteInt64(entry + SegmentLayout.EntryWriteIntentOffset, -1);
+                buffer.WriteInt64(entry + SegmentLayout.EntryReadIntentOffset, -1);
                 for (int counter = SegmentLayout.EntryMessagesWrittenOffset; counter <= SegmentLayout.EntryEmptyEventsOffset; counter += sizeof(long))
                 {
                     buffer.WriteInt64(entry + counter, 0);
                 }
                 buffer.WriteInt32Release(entry + SegmentLayout.EntryStateOffset, 1); // pairs with the acquire of readers of the table
                 buffer.WriteInt64(SegmentLayout.LastAttachNsOffset, now);
-                return new ParticipantLease(buffer, lockFile, entry, roleEntry);
+                return new ParticipantLease<TMemory>(buffer, lockFile, entry, roleEntry);
             }
             throw new RingException($"segment '{segment.Path}' has {SegmentLayout.ParticipantCapacity} live participants already; detach one first.");
         }
@@ -97,11 +95,11 @@ internal sealed class ParticipantLease : IDisposable
 
     /// <summary>Plain store: the claiming compare-exchange that follows is a full fence and publishes it first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetWriteIntent(long position) => _buffer.WriteInt64(_entry + WriteIntent, position);
+    public void SetWriteIntent(long position) => _buffer.WriteInt64(_entry + SegmentLayout.EntryWriteIntentOffset, position);
 
     /// <summary>Plain store: the claiming compare-exchange that follows is a full fence and publishes it first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetReadIntent(long position) => _buffer.WriteInt64(_entry + ReadIntent, position);
+    public void SetReadIntent(long position) => _buffer.WriteInt64(_entry + SegmentLayout.EntryReadIntentOffset, position);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void CountWrite(int bytes)
@@ -145,12 +143,12 @@ internal sealed class ParticipantLease : IDisposable
         RetireCounters(_buffer, _entry);
         _buffer.WriteInt32Release(_entry + SegmentLayout.EntryStateOffset, 0); // pairs with the acquire of readers of the table
         if (_roleEntry >= 0) _buffer.WriteInt32Release(_roleEntry + SegmentLayout.EntryStateOffset, 0); // pairs with Stat's acquire
-        _buffer.WriteInt64(SegmentLayout.LastDetachNsOffset, RingSegment.UnixNsNow());
+        _buffer.WriteInt64(SegmentLayout.LastDetachNsOffset, UnixTime.NowNs());
         _lockFile.Dispose(); // drops the locks: the entries are free
     }
 
     /// <summary>Moves an entry's counters into the header's totals, so they outlive the entry.</summary>
-    private static void RetireCounters(SharedBuffer buffer, long entry)
+    private static void RetireCounters(TMemory buffer, long entry)
     {
         Retire(buffer, entry + SegmentLayout.EntryMessagesWrittenOffset, SegmentLayout.MessagesWrittenOffset);
         Retire(buffer, entry + SegmentLayout.EntryBytesWrittenOffset, SegmentLayout.BytesWrittenOffset);
@@ -160,7 +158,7 @@ internal sealed class ParticipantLease : IDisposable
         Retire(buffer, entry + SegmentLayout.EntryEmptyEventsOffset, SegmentLayout.EmptyEventsOffset);
     }
 
-    private static void Retire(SharedBuffer buffer, long from, long to)
+    private static void Retire(TMemory buffer, long from, long to)
     {
         long value = buffer.ReadInt64Acquire(from); // the owner's (or a dead owner's) own counter; only the retirer touches it now
         if (value <= 0) return; // a negative count is garbage from another process: not worth corrupting the total with
@@ -168,7 +166,7 @@ internal sealed class ParticipantLease : IDisposable
         buffer.WriteInt64(from, 0);
     }
 
-    private static void WriteIdentity(SharedBuffer buffer, long entry, int pid, long startTicks, long now)
+    private static void WriteIdentity(TMemory buffer, long entry, int pid, long startTicks, long now)
     {
         buffer.WriteInt32(entry + SegmentLayout.EntryPidOffset, pid);
         buffer.WriteInt64(entry + SegmentLayout.EntryStartTicksOffset, startTicks);

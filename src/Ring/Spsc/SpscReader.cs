@@ -8,11 +8,9 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
-    private readonly ParticipantLease _lease;
     private readonly SpscRing<TMemory> _ring;
     private readonly EventCount<TMemory> _readers;
     private readonly EventCount<TMemory> _writers;
-    private readonly EventWaker<TMemory> _waker;
 
     private long _head; // next record to read; ahead of the published head inside a batch
     private long _publishedHead;
@@ -20,22 +18,20 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     private long _messagesRead;
     private long _bytesRead;
     private long _emptyEvents;
-    private CallGuard _guard;
+    private EndpointCore<TMemory> _core;
 
-    public SpscReader(RingSegment segment, ParticipantLease lease, TMemory memory)
+    public SpscReader(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory)
     {
-        _lease = lease;
         _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        _waker = new EventWaker<TMemory>(_readers);
         (_head, _cachedTail) = _ring.ReadPositions(); // a successor continues from the committed head
         _publishedHead = _head;
         TMemory b = _ring.Memory;
         _messagesRead = b.ReadInt64(SegmentLayout.MessagesReadOffset);
         _bytesRead = b.ReadInt64(SegmentLayout.BytesReadOffset);
         _emptyEvents = b.ReadInt64(SegmentLayout.EmptyEventsOffset);
-        _guard = new CallGuard(segment, nameof(RingReader));
+        _core = new EndpointCore<TMemory>(segment, lease, _readers, nameof(RingReader));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -44,7 +40,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     public override bool TryRead(Span<byte> destination, out int length)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         if (!TryPeek(out long payloadOffset, out length))
         {
             CountEmpty();
@@ -59,14 +55,14 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     public override int ReadBatch(RingMessageHandler handler, int maxMessages)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
         int count = 0;
         long bytes = 0;
         try
         {
-            while (count < maxMessages && !_guard.IsDisposed && TryPeek(out long payloadOffset, out int length)) // a handler may dispose the reader
+            while (count < maxMessages && !_core.IsDisposed && TryPeek(out long payloadOffset, out int length)) // a handler may dispose the reader
             {
                 // Advance first: a message whose handler throws still counts as delivered, not redelivered forever.
                 _head += SegmentLayout.AlignedRecordLength(length);
@@ -86,15 +82,14 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        using CallGuard.Scope call = _guard.Enter();
-        return Waiter.WaitUntil<TPolicy, DataCondition, TMemory>(new DataCondition(this), _waker, ref _guard, timeout, cancellationToken);
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        return _core.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), timeout, cancellationToken);
     }
 
     public override void Dispose()
     {
-        if (!_guard.TryBeginDispose(_waker)) return;
-        _lease.Dispose();
-        _guard.EndDispose(this);
+        if (!_core.TryBeginDispose()) return;
+        _core.EndDispose(this);
     }
 
     /// <summary>

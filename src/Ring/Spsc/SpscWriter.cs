@@ -7,11 +7,9 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
-    private readonly ParticipantLease _lease;
     private readonly SpscRing<TMemory> _ring;
     private readonly EventCount<TMemory> _readers;
     private readonly EventCount<TMemory> _writers;
-    private readonly EventWaker<TMemory> _waker;
 
     private long _tail;
     private long _cachedHead;
@@ -24,21 +22,19 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     private long _claimRecordOffset;
     private int _claimLength;
 
-    private CallGuard _guard;
+    private EndpointCore<TMemory> _core;
 
-    public SpscWriter(RingSegment segment, ParticipantLease lease, TMemory memory)
+    public SpscWriter(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory)
     {
-        _lease = lease;
         _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        _waker = new EventWaker<TMemory>(_writers);
         (_cachedHead, _tail) = _ring.ReadPositions(); // a successor continues from the committed tail
         TMemory b = _ring.Memory;
         _messagesWritten = b.ReadInt64(SegmentLayout.MessagesWrittenOffset);
         _bytesWritten = b.ReadInt64(SegmentLayout.BytesWrittenOffset);
         _fullEvents = b.ReadInt64(SegmentLayout.FullEventsOffset);
-        _guard = new CallGuard(segment, nameof(RingWriter));
+        _core = new EndpointCore<TMemory>(segment, lease, _writers, nameof(RingWriter));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -47,7 +43,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override bool TryWrite(ReadOnlySpan<byte> message)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         int recordLength = CheckedRecordLength(message.Length);
         if (!TryReserve(recordLength, out long recordOffset, out long advance)) return false;
         TMemory b = _ring.Memory;
@@ -59,7 +55,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override bool TryClaim(int length, out Span<byte> buffer)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         int recordLength = CheckedRecordLength(length);
         if (!TryReserve(recordLength, out long recordOffset, out long advance))
         {
@@ -77,7 +73,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override void Commit(int length)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         if (_claimAdvance == 0) RingThrow.NoClaim("commit");
         if ((uint)length > (uint)_claimLength)
             RingThrow.CommitLength(length, _claimLength);
@@ -89,24 +85,23 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     public override void Abort()
     {
-        _guard.ThrowIfDisposed();
+        _core.ThrowIfDisposed();
         if (_claimAdvance == 0) RingThrow.NoClaim("abort");
         _claimAdvance = 0; // the tail never moved, so readers never saw the claimed bytes
     }
 
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        using CallGuard.Scope call = _guard.Enter();
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         int recordLength = CheckedRecordLength(length);
-        return Waiter.WaitUntil<TPolicy, RoomCondition, TMemory>(new RoomCondition(this, recordLength), _waker, ref _guard, timeout, cancellationToken);
+        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), timeout, cancellationToken);
     }
 
     public override void Dispose()
     {
-        if (!_guard.TryBeginDispose(_waker)) return;
+        if (!_core.TryBeginDispose()) return;
         _claimAdvance = 0;
-        _lease.Dispose();
-        _guard.EndDispose(this);
+        _core.EndDispose(this);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -11,16 +11,17 @@ internal static class Waiter
 
     /// <summary>
     /// Waits until the condition holds (true) or the timeout passes (false). Throws
-    /// <see cref="ObjectDisposedException"/> once the endpoint behind <paramref name="guard"/> is disposed: its
+    /// <see cref="ObjectDisposedException"/> once the endpoint behind <paramref name="core"/> is disposed: its
     /// Dispose wakes the sleepers, and the check before each sleep catches a Dispose that came first.
     /// </summary>
-    public static bool WaitUntil<TPolicy, TCondition, TMemory>(TCondition condition, EventWaker<TMemory> waker, ref CallGuard guard, TimeSpan timeout, CancellationToken cancellationToken)
+    public static bool WaitUntil<TPolicy, TCondition, TMemory>(TCondition condition, ref EndpointCore<TMemory> core, TimeSpan timeout, CancellationToken cancellationToken)
         where TPolicy : struct, IWaitPolicy
         where TCondition : struct, IWaitCondition
         where TMemory : struct, ISharedMemory
     {
         ValidateTimeout(timeout);
         if (condition.IsSatisfied()) return true; // the common case reads no clock
+        EventWaker<TMemory> waker = core.Waker;
         EventCount<TMemory> events = waker.Events;
         TMemory memory = events.Memory;
         Deadline deadline = new(timeout, timeout == Timeout.InfiniteTimeSpan ? 0 : memory.GetTimestamp());
@@ -47,7 +48,7 @@ internal static class Waiter
                     int sequence = events.Register();
                     bool recheck = TMemory.Mutation != ProtocolMutation.SkipRecheckBeforeSleep;
                     // Dispose sets its flag before it bumps the sequence: a sleep on a sequence read before the bump is woken.
-                    if ((recheck && condition.IsSatisfied()) || cancellationToken.IsCancellationRequested || guard.IsDisposed)
+                    if ((recheck && condition.IsSatisfied()) || cancellationToken.IsCancellationRequested || core.IsDisposed)
                     {
                         events.Unregister();
                     }
@@ -57,7 +58,7 @@ internal static class Waiter
                         events.Sleep(sequence, deadline.IsInfinite || remaining > limit ? limit : remaining);
                     }
                 }
-                guard.ThrowIfDisposed(); // before the condition: a disposed endpoint's lease is gone
+                core.ThrowIfDisposed(); // a Dispose woke this wait: it ends here, whatever the ring holds
                 if (condition.IsSatisfied()) return true;
             }
         }

@@ -4,9 +4,12 @@ using System.Runtime.CompilerServices;
 namespace Ring;
 
 /// <summary>
-/// An endpoint's reference on the segment's mapping, given back only once <c>Dispose</c> has finished and the
-/// last call inside the endpoint has left, so a call never touches an unmapped segment (a thread asleep in a
-/// blocking read while another disposes the reader and the segment used to die of an access violation).
+/// What every writer and reader has besides its protocol: the participant lease (its entry, its role, its
+/// liveness), its reference on the segment's mapping, the eventcount it sleeps on, and the accounting that lets
+/// Dispose run while a call is inside. The lease and the mapping reference are given back only once
+/// <c>Dispose</c> has finished and the last call inside the endpoint has left, so a call never touches an unmapped
+/// segment or a released entry (a thread asleep in a blocking read while another disposes the reader and the
+/// segment used to die of an access violation).
 /// <para>
 /// Counting calls the way <see cref="System.Runtime.InteropServices.SafeHandle"/> does would put a locked
 /// instruction on every call; an endpoint is used by one thread at a time, so calls are counted with plain
@@ -24,16 +27,17 @@ namespace Ring;
 /// </para>
 /// <para>
 /// Both sides may see each other. Whoever sees <c>_disposed</c> set with no call inside gives up the calls'
-/// share of the reference, and <c>Dispose</c> gives up its own once it has finished with the segment (waking
-/// sleepers, leaving the participant table): an <see cref="Interlocked.And(ref int, int)"/> clears each share
-/// once, and whoever clears the last one releases the reference. That is the only interlocked instruction, and
+/// share, and <c>Dispose</c> gives up its own once it has finished with the segment (waking sleepers, an
+/// abandoned claim): an <see cref="Interlocked.And(ref int, int)"/> clears each share once, and whoever clears
+/// the last one releases the lease (the entry, the role, the locks) and then the mapping reference. A call
+/// woken by Dispose leaves at once, so that is microseconds after Dispose when a call was inside. That is the only interlocked instruction, and
 /// only after <c>Dispose</c>. A call that <c>Dispose</c> finds inside may be asleep on the eventcount:
 /// <c>Dispose</c> wakes every sleeper on it, and the wait loop checks <see cref="IsDisposed"/> before it
 /// sleeps and after every wake (see <see cref="Waiter"/>). Calls nest (a read handler may call the reader, or
 /// dispose it and the segment), which is why <c>_calls</c> is a depth and not a flag.
 /// </para>
 /// </summary>
-internal struct CallGuard
+internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
 {
     private const int CallsShare = 1;
     private const int DisposeShare = 2;
@@ -44,14 +48,23 @@ internal struct CallGuard
     private int _disposed;
     private int _shares;
 
-    /// <summary>Takes the endpoint's reference on the mapping.</summary>
-    public CallGuard(RingSegment segment, string endpoint)
+    /// <summary>
+    /// Takes over the lease and takes the endpoint's reference on the mapping. <paramref name="sleepsOn"/> is the
+    /// eventcount this end sleeps on: the readers' for a reader, the writers' for a writer.
+    /// </summary>
+    public EndpointCore(RingSegment segment, ParticipantLease<TMemory> lease, EventCount<TMemory> sleepsOn, string endpoint)
     {
         segment.AddMappingReference();
         _segment = segment;
         _endpoint = endpoint;
         _shares = CallsShare | DisposeShare;
+        Lease = lease;
+        Waker = new EventWaker<TMemory>(sleepsOn);
     }
+
+    public ParticipantLease<TMemory> Lease { get; }
+
+    public EventWaker<TMemory> Waker { get; }
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0; // pairs with Dispose's exchange
 
@@ -71,12 +84,18 @@ internal struct CallGuard
         if (IsDisposed) RingThrow.Disposed(_endpoint);
     }
 
+    /// <summary>Waits on this end's eventcount until the condition holds (true) or the timeout passes (false).</summary>
+    [UnscopedRef]
+    public bool WaitUntil<TPolicy, TCondition>(TCondition condition, TimeSpan timeout, CancellationToken cancellationToken)
+        where TPolicy : struct, IWaitPolicy
+        where TCondition : struct, IWaitCondition =>
+        Waiter.WaitUntil<TPolicy, TCondition, TMemory>(condition, ref this, timeout, cancellationToken);
+
     /// <summary>
-    /// The first half of the endpoint's Dispose: false when it was disposed already. Wakes the sleepers on
-    /// <paramref name="waker"/>'s eventcount if a call is inside; the endpoint may still use the segment
-    /// until <see cref="EndDispose"/>.
+    /// The first half of the endpoint's Dispose: false when it was disposed already. Wakes the sleepers on this
+    /// end's eventcount if a call is inside; the endpoint may still use the segment until <see cref="EndDispose"/>.
     /// </summary>
-    public bool TryBeginDispose<TMemory>(EventWaker<TMemory> waker) where TMemory : struct, ISharedMemory
+    public bool TryBeginDispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return false; // a full fence: set before the barrier
         Interlocked.MemoryBarrierProcessWide();
@@ -87,7 +106,7 @@ internal struct CallGuard
         else
         {
             // Other processes' sleepers on this eventcount wake too, re-check and sleep again.
-            waker.Events.WakeAll();
+            Waker.Events.WakeAll();
         }
         return true;
     }
@@ -122,15 +141,18 @@ internal struct CallGuard
 
     private void GiveUp(int share)
     {
-        if (Interlocked.And(ref _shares, ~share) == share) _segment.ReleaseMappingReference(); // the last share out
+        if (Interlocked.And(ref _shares, ~share) != share) return;
+        // The last share out: nothing of this endpoint's is inside any more. The lease goes first, it writes the segment.
+        Lease.Dispose();
+        _segment.ReleaseMappingReference();
     }
 
     /// <summary>A call inside the endpoint, from <see cref="Enter"/> to <see cref="Dispose"/>.</summary>
     public readonly ref struct Scope
     {
-        private readonly ref CallGuard _guard;
+        private readonly ref EndpointCore<TMemory> _guard;
 
-        public Scope(ref CallGuard guard) => _guard = ref guard;
+        public Scope(ref EndpointCore<TMemory> guard) => _guard = ref guard;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Dispose() => _guard.Exit();

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using FsCheck;
 using FsCheck.Fluent;
-using Ring.Stress.Integrity;
+using Ring.Integrity;
 using Xunit.Abstractions;
 
 namespace Ring.Tests.Integrity;
@@ -14,7 +14,7 @@ namespace Ring.Tests.Integrity;
 /// </summary>
 public sealed class InterleavingPropertyTests(ITestOutputHelper output)
 {
-    /// <summary>The CI budget per shape; <see cref="InterleaveCommand.ScaleVariable"/> multiplies it.</summary>
+    /// <summary>The CI budget per shape; <see cref="Soak.ScaleVariable"/> multiplies it.</summary>
     public const int SchedulesPerShape = 3_000;
 
     [Theory]
@@ -25,7 +25,7 @@ public sealed class InterleavingPropertyTests(ITestOutputHelper output)
     [InlineData(RingShape.Mpmc2P2C)]
     public void ScheduledRuns_CorrectRing_KeepEveryMessageIntactAndInOrder(RingShape shape)
     {
-        int schedules = SchedulesPerShape * InterleaveCommand.Scale;
+        int schedules = SchedulesPerShape * Soak.Scale;
         long steps = 0;
         Stopwatch clock = Stopwatch.StartNew();
         Check.One(Configuration(schedules), Property(shape, RingVariant.Correct, outcome => steps += outcome.Steps));

@@ -1,4 +1,4 @@
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>
 /// Random scenarios and schedules: small rings, so wrap-around, full and empty happen all the time. Everything

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>
 /// The stress mode of the integrity harness: generated scenarios on free-running threads, each scenario run
 /// many times on one ring (drained between runs), all threads released together by a barrier. The step
 /// scheduler is sequentially consistent; only real threads on real cores can expose a missing fence.
 /// </summary>
-internal static class FreeRunStress
+public static class FreeRunStress
 {
     public sealed record Settings(int Scenarios, int RunsPerScenario, int Seed);
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>Which ring and how many producer and consumer threads.</summary>
 public enum RingShape

@@ -1,28 +1,13 @@
 using System.CommandLine;
+using Ring.Integrity;
 
 namespace Ring.Stress.Integrity;
 
 /// <summary>The <c>interleave</c> subcommand: the integrity harness's stress mode on free-running threads.</summary>
 public static class InterleaveCommand
 {
-    /// <summary>Multiplies the CI budgets of the integrity checks (schedules per shape, runs per scenario) for a soak.</summary>
-    public const string ScaleVariable = "RING_INTEGRITY_SCALE";
-
     public const int CiScenarios = 200;
     public const int CiRunsPerScenario = 1_000;
-
-    /// <summary>The soak factor from <see cref="ScaleVariable"/>: a positive integer, 1 when unset.</summary>
-    public static int Scale
-    {
-        get
-        {
-            string? text = Environment.GetEnvironmentVariable(ScaleVariable);
-            if (string.IsNullOrEmpty(text)) return 1;
-            if (!int.TryParse(text, out int scale) || scale < 1)
-                throw new InvalidOperationException($"{ScaleVariable} must be a positive integer, not '{text}'.");
-            return scale;
-        }
-    }
 
     public static Command Create()
     {
@@ -34,7 +19,7 @@ public static class InterleaveCommand
         };
         Option<int> runs = new("--runs")
         {
-            Description = $"Runs of each scenario on free threads (times {ScaleVariable}).",
+            Description = $"Runs of each scenario on free threads (times {Soak.ScaleVariable}).",
             HelpName = "N",
             DefaultValueFactory = _ => CiRunsPerScenario,
         };
@@ -59,7 +44,7 @@ public static class InterleaveCommand
         };
         command.SetAction(parsed =>
         {
-            FreeRunStress.Settings settings = new(parsed.GetValue(scenarios), parsed.GetValue(runs) * Scale, parsed.GetValue(seed));
+            FreeRunStress.Settings settings = new(parsed.GetValue(scenarios), parsed.GetValue(runs) * Soak.Scale, parsed.GetValue(seed));
             Console.WriteLine($"interleave: {settings.Scenarios} scenarios × {settings.RunsPerScenario:N0} runs on free threads, seed {settings.Seed}");
             FreeRunStress.Result result = FreeRunStress.Run(settings, Console.Out);
             double rate = result.Runs / Math.Max(result.Elapsed.TotalSeconds, 1e-9);

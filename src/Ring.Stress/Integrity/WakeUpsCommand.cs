@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ring.Integrity;
 
 namespace Ring.Stress.Integrity;
 
@@ -82,7 +83,7 @@ public static class WakeUpsCommand
                     LostWakeUpDetector.Settings settings = new(d, variant, TimeSpan.FromSeconds(parsed.GetValue(seconds)), parsed.GetValue(stopAtFirst), parsed.GetValue(seed), parsed.GetValue(jitter));
                     LostWakeUpDetector.Result result = LostWakeUpDetector.Run(settings, directory);
                     results.Add(result);
-                    Console.WriteLine(Describe(result));
+                    Console.WriteLine(result.Describe());
                     if (result.FirstLoss is not null) Console.WriteLine($"  first: {result.FirstLoss}");
                 }
             }
@@ -101,12 +102,6 @@ public static class WakeUpsCommand
         });
         return command;
     }
-
-    internal static string Describe(LostWakeUpDetector.Result r) =>
-        $"wakeups {r.Direction.ToString().ToLowerInvariant()} ({r.Variant}): {r.LostWakeUps} lost wake-up(s) in {r.Rounds:N0} rounds, " +
-        $"{r.RoundsSlept:N0} of them went to sleep ({r.RoundsSlept * 100.0 / Math.Max(1, r.Rounds):F0}%), " +
-        $"slowest healthy round {r.MaxHealthyDelay.TotalMicroseconds:N0} µs, {r.Elapsed.TotalSeconds:F1} s" +
-        (r.FirstLossAfter is { } first ? $", first loss after {first.TotalSeconds:F2} s" : "");
 }
 
 /// <summary>One direction's result in <c>wakeups --json</c>.</summary>

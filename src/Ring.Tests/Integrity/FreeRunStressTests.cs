@@ -1,4 +1,4 @@
-using Ring.Stress.Integrity;
+using Ring.Integrity;
 
 namespace Ring.Tests.Integrity;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Ring.Stress.Integrity;
+using Ring.Integrity;
 using Xunit.Abstractions;
 using static Ring.Tests.Integrity.QueueOps;
 

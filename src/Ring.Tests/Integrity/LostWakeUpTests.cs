@@ -1,4 +1,4 @@
-using Ring.Stress.Integrity;
+using Ring.Integrity;
 using Xunit.Abstractions;
 
 namespace Ring.Tests.Integrity;
@@ -26,10 +26,10 @@ public sealed class LostWakeUpTests(ITestOutputHelper output) : IDisposable
     public void LostWakeUp_PublishWithoutFence_IsCaughtWithinBudget(WakeDirection direction, RingVariant mutation)
     {
         LostWakeUpDetector.Result result = LostWakeUpDetector.Run(new(direction, mutation, CatchBudget, StopAtFirstLoss: true, Seed: 1), _dir.DirectoryPath);
-        output.WriteLine(WakeUpsCommand.Describe(result));
+        output.WriteLine(result.Describe());
         output.WriteLine(result.FirstLoss ?? "no loss");
 
-        Assert.True(result.LostWakeUps > 0, $"the detector ran the {mutation} ring for {result.Elapsed.TotalSeconds:F1} s and saw no lost wake-up: {WakeUpsCommand.Describe(result)}");
+        Assert.True(result.LostWakeUps > 0, $"the detector ran the {mutation} ring for {result.Elapsed.TotalSeconds:F1} s and saw no lost wake-up: {result.Describe()}");
     }
 
     [Theory]
@@ -38,11 +38,11 @@ public sealed class LostWakeUpTests(ITestOutputHelper output) : IDisposable
     public void LostWakeUp_RealRing_NeverHappens(WakeDirection direction)
     {
         LostWakeUpDetector.Result result = LostWakeUpDetector.Run(new(direction, RingVariant.Correct, RealRingRun, StopAtFirstLoss: false, Seed: 2), _dir.DirectoryPath);
-        output.WriteLine(WakeUpsCommand.Describe(result));
+        output.WriteLine(result.Describe());
 
-        Assert.True(result.LostWakeUps == 0, $"{result.FirstLoss}\n{WakeUpsCommand.Describe(result)}");
+        Assert.True(result.LostWakeUps == 0, $"{result.FirstLoss}\n{result.Describe()}");
         // Vacuous unless the sleeper really slept and was woken, round after round.
-        Assert.True(result.RoundsSlept >= 1_000, $"the sleeper slept in only {result.RoundsSlept} rounds: the wake-up path was hardly exercised. {WakeUpsCommand.Describe(result)}");
+        Assert.True(result.RoundsSlept >= 1_000, $"the sleeper slept in only {result.RoundsSlept} rounds: the wake-up path was hardly exercised. {result.Describe()}");
     }
 }
 

@@ -1,5 +1,5 @@
 using FsCheck.Xunit;
-using Ring.Stress.Integrity;
+using Ring.Integrity;
 using static Ring.Tests.Integrity.QueueOps;
 
 namespace Ring.Tests.Integrity;

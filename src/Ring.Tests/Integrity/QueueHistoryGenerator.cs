@@ -1,6 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
-using Ring.Stress.Integrity;
+using Ring.Integrity;
 
 namespace Ring.Tests.Integrity;
 

@@ -1,6 +1,4 @@
-using FsCheck;
-using FsCheck.Fluent;
-using Ring.Stress.Integrity;
+using Ring.Integrity;
 
 namespace Ring.Tests.Integrity;
 
@@ -11,7 +9,7 @@ public sealed class StepSchedulerTests
     [InlineData(RingShape.Mpmc2P2C)]
     public void Execute_SameCaseTwice_GivesTheSameRunStepForStep(RingShape shape)
     {
-        foreach (ScheduledCase scheduled in ScenarioGenerators.Scheduled(shape).Sample(20, new Rnd(42UL), 30))
+        foreach (ScheduledCase scheduled in Sample(shape, new Random(42), 30).Take(20))
         {
             ScheduledOutcome first = ScheduledRun.Execute(scheduled);
             ScheduledOutcome second = ScheduledRun.Execute(scheduled);
@@ -25,7 +23,7 @@ public sealed class StepSchedulerTests
     [Fact]
     public void Execute_FailingCaseReplayed_FailsTheSameWay()
     {
-        ScheduledCase failing = ScenarioGenerators.Scheduled(RingShape.Spsc1P1C).Sample(3_000, new Rnd(7UL), 8)
+        ScheduledCase failing = Sample(RingShape.Spsc1P1C, new Random(7), 8).Take(3_000)
             .First(c => !ScheduledRun.Execute(c, RingVariant.SkipRecheckBeforeSleep).Passed);
 
         ScheduledOutcome first = ScheduledRun.Execute(failing, RingVariant.SkipRecheckBeforeSleep);
@@ -49,5 +47,10 @@ public sealed class StepSchedulerTests
         Assert.True(outcome.Passed, outcome.Report);
         Assert.False(outcome.Verdict.History.Last(op => op.Thread == 1).Succeeded);
         Assert.True(outcome.VirtualTime >= 200 * StepScheduler.TicksPerStep, $"virtual time ended at {outcome.VirtualTime} ticks");
+    }
+
+    private static IEnumerable<ScheduledCase> Sample(RingShape shape, Random random, int size)
+    {
+        while (true) yield return ScenarioSampler.Scheduled(shape, random, size);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <param name="Violations">Human-readable violations, each starting with its kind (<c>invented:</c>,
 /// <c>duplicated:</c>, <c>lost:</c>, <c>causality:</c>, <c>fifo:</c>); empty when the history passes. At most

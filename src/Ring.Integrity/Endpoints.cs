@@ -1,4 +1,4 @@
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>Creates ring ends for a scenario: over the scheduler's memory, or over the segment itself.</summary>
 internal interface IEndpointFactory

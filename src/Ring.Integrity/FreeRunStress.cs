@@ -1,15 +1,13 @@
 using System.Diagnostics;
-using FsCheck;
-using FsCheck.Fluent;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>
 /// The stress mode of the integrity harness: generated scenarios on free-running threads, each scenario run
 /// many times on one ring (drained between runs), all threads released together by a barrier. The step
 /// scheduler is sequentially consistent; only real threads on real cores can expose a missing fence.
 /// </summary>
-internal static class FreeRunStress
+public static class FreeRunStress
 {
     public sealed record Settings(int Scenarios, int RunsPerScenario, int Seed);
 
@@ -47,12 +45,12 @@ internal static class FreeRunStress
     /// </summary>
     private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(30);
 
-    /// <summary>FsCheck's size for stress scenarios: up to 7 calls per thread.</summary>
+    /// <summary>The sampler's size for stress scenarios: up to 7 calls per thread.</summary>
     private const int ScenarioSize = 20;
 
     /// <summary>Scenario <paramref name="index"/> of the run seeded <paramref name="seed"/>: the same pair gives the same scenario.</summary>
     public static Scenario Generate(RingShape shape, int seed, int index) =>
-        ScenarioGenerators.Scenario(shape).Sample(1, new Rnd((ulong)seed * 1_000_003UL + (ulong)index), ScenarioSize)[0];
+        ScenarioSampler.Scenario(shape, new Random(unchecked(seed * 1_000_003 + index)), ScenarioSize);
 
     /// <summary>Runs the scenario up to <paramref name="runs"/> times; stops at the first failing run and returns its report.</summary>
     public static (long Runs, long OverlappingRuns, long Operations, string? Report) RunScenario(Scenario scenario, int runs)

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>
 /// Runs one scenario's threads against a ring and records what each call did as a queue history. The same

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Ring.Platform.Linux;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>What a logical thread was about to do when it yielded; kept per step for the failure report.</summary>
 internal enum MemoryOp : byte

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 public enum QueueOpKind
 {

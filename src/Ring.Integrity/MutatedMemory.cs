@@ -1,6 +1,6 @@
 using Ring.Platform.Linux;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>
 /// The segment's memory exactly as <see cref="SharedBuffer"/> gives it, on real cores and at full speed, with one

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 public enum LinearizabilityVerdict
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>One scenario under one schedule through the step scheduler, checked; the report says everything needed to replay it.</summary>
 internal static class ScheduledRun

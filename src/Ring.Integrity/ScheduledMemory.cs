@@ -1,6 +1,6 @@
 using Ring.Platform.Linux;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>A ring as built, or one of the deliberately broken variants the harness must catch.</summary>
 public enum RingVariant

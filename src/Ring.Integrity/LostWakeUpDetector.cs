@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Ring.Stress.Integrity;
+namespace Ring.Integrity;
 
 /// <summary>Which end sleeps in a lost-wake-up run, and so which publishing store must wake it.</summary>
 public enum WakeDirection
@@ -36,7 +36,7 @@ public enum WakeDirection
 /// sleeps to its <see cref="SleepTimeout"/>.
 /// </para>
 /// </summary>
-internal static class LostWakeUpDetector
+public static class LostWakeUpDetector
 {
     /// <summary>Longest single wait of the sleeper: what one lost wake-up costs.</summary>
     public static readonly TimeSpan SleepTimeout = TimeSpan.FromMilliseconds(200);
@@ -66,7 +66,15 @@ internal static class LostWakeUpDetector
         TimeSpan? FirstLossAfter,
         TimeSpan MaxHealthyDelay,
         TimeSpan Elapsed,
-        string? FirstLoss);
+        string? FirstLoss)
+    {
+        /// <summary>One line for a log: what <c>Ring.Stress wakeups</c> prints per direction.</summary>
+        public string Describe() =>
+            $"wakeups {Direction.ToString().ToLowerInvariant()} ({Variant}): {LostWakeUps} lost wake-up(s) in {Rounds:N0} rounds, " +
+            $"{RoundsSlept:N0} of them went to sleep ({RoundsSlept * 100.0 / Math.Max(1, Rounds):F0}%), " +
+            $"slowest healthy round {MaxHealthyDelay.TotalMicroseconds:N0} µs, {Elapsed.TotalSeconds:F1} s" +
+            (FirstLossAfter is { } first ? $", first loss after {first.TotalSeconds:F2} s" : "");
+    }
 
     /// <param name="settings">Its variant is the ring as built or one of the two fence mutations; the others are for the step scheduler.</param>
     public static Result Run(Settings settings, string segmentDirectory) => settings.Variant switch

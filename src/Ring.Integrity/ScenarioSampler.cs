@@ -1,0 +1,123 @@
+namespace Ring.Integrity;
+
+/// <summary>
+/// Random scenarios and schedules: small rings, so wrap-around, full and empty happen all the time. Everything
+/// drawn comes from the one <see cref="Random"/>, so a seed names a case; the property tests draw that seed from
+/// FsCheck (whose replay then brings the same cases back) and the stress mode from its own seed and index.
+/// </summary>
+/// <remarks>
+/// <paramref name="size"/> plays the part of a property test's size: the longest op list is 2 + size/4 calls
+/// (2 to 16) and a schedule has up to 4·size + 8 choices, so early tests of a run are short and later ones long.
+/// </remarks>
+public static class ScenarioSampler
+{
+    public static Scenario Scenario(RingShape shape, Random random, int size)
+    {
+        (int producers, int consumers) = Integrity.Scenario.Threads(shape);
+        bool spsc = shape == RingShape.Spsc1P1C;
+        int ringSize = spsc ? Element(random, 64, 128, 256) : Element(random, 2, 4, 8);
+        int max = spsc ? ringSize / SegmentLayout.MaxMessageDivisor : Choose(random, 8, 32);
+        WaitMode wait = Pick(random, 3, 2, 1) switch
+        {
+            0 => WaitMode.SleepAtOnce,
+            1 => WaitMode.SpinThenSleep,
+            _ => WaitMode.BusySpin,
+        };
+        ScenarioOp[][] writes = new ScenarioOp[producers][];
+        for (int p = 0; p < producers; p++) writes[p] = OpList(random, size, r => WriteOp(r, max));
+        ScenarioOp[][] reads = new ScenarioOp[consumers][];
+        for (int c = 0; c < consumers; c++) reads[c] = OpList(random, size, ReadOp);
+        return new Scenario(shape, ringSize, max, wait, writes, reads);
+    }
+
+    public static ScheduledCase Scheduled(RingShape shape, Random random, int size)
+    {
+        Scenario scenario = Scenario(shape, random, size);
+        int[] choices = new int[Choose(random, 0, 4 * size + 8)];
+        for (int i = 0; i < choices.Length; i++) choices[i] = Choose(random, 0, 3);
+        return new ScheduledCase(scenario, choices, Choose(random, 0, int.MaxValue));
+    }
+
+    /// <summary>Shrinks the schedule's choices (fewer, smaller: towards running each thread longer) and the op lists.</summary>
+    public static IEnumerable<ScheduledCase> Shrink(ScheduledCase value)
+    {
+        int[] choices = value.Choices;
+        for (int length = choices.Length / 2; length < choices.Length; length += Math.Max(1, (choices.Length - length) / 2))
+        {
+            yield return value with { Choices = choices[..length] };
+        }
+        for (int index = 0; index < choices.Length; index++)
+        {
+            if (choices[index] == 0) continue;
+            int[] smaller = (int[])choices.Clone();
+            smaller[index] = 0;
+            yield return value with { Choices = smaller };
+        }
+        Scenario scenario = value.Scenario;
+        foreach (ScenarioOp[][] producers in ShrinkLists(scenario.Producers))
+            yield return value with { Scenario = scenario with { Producers = producers } };
+        foreach (ScenarioOp[][] consumers in ShrinkLists(scenario.Consumers))
+            yield return value with { Scenario = scenario with { Consumers = consumers } };
+    }
+
+    private static IEnumerable<ScenarioOp[][]> ShrinkLists(ScenarioOp[][] lists)
+    {
+        for (int thread = 0; thread < lists.Length; thread++)
+        {
+            ScenarioOp[] ops = lists[thread];
+            for (int index = ops.Length - 1; index >= 0; index--)
+            {
+                ScenarioOp[][] copy = (ScenarioOp[][])lists.Clone();
+                copy[thread] = [.. ops[..index], .. ops[(index + 1)..]];
+                yield return copy;
+            }
+        }
+    }
+
+    private static ScenarioOp[] OpList(Random random, int size, Func<Random, ScenarioOp> op)
+    {
+        ScenarioOp[] ops = new ScenarioOp[Choose(random, 1, Math.Max(2, Math.Min(16, 2 + size / 4)))];
+        for (int i = 0; i < ops.Length; i++) ops[i] = op(random);
+        return ops;
+    }
+
+    private static ScenarioOp WriteOp(Random random, int max)
+    {
+        // One write in four is as long as the ring allows: an edge that a uniform length would seldom reach.
+        int Length() => Pick(random, 3, 1) == 0 ? Choose(random, Integrity.Scenario.MinMessageLength, max) : max;
+        ScenarioOp Shorter(int length) =>
+            new(ScenarioOpKind.ClaimCommitShorter, length, Choose(random, Integrity.Scenario.MinMessageLength, length));
+        return Pick(random, 4, 2, 1, 1, 4) switch
+        {
+            0 => new(ScenarioOpKind.TryWrite, Length(), 0),
+            1 => new(ScenarioOpKind.ClaimCommit, Length(), 0),
+            2 => Shorter(Length()),
+            3 => new(ScenarioOpKind.ClaimAbort, Length(), 0),
+            _ => new(ScenarioOpKind.Write, Length(), Choose(random, 1, 300)),
+        };
+    }
+
+    private static ScenarioOp ReadOp(Random random) => Pick(random, 3, 1, 2, 5) switch
+    {
+        0 => new ScenarioOp(ScenarioOpKind.TryRead, 0, 0),
+        1 => new ScenarioOp(ScenarioOpKind.ReadInPlace, 0, 0),
+        2 => new ScenarioOp(ScenarioOpKind.ReadBatch, 0, Choose(random, 1, 4)),
+        _ => new ScenarioOp(ScenarioOpKind.Read, 0, Choose(random, 1, 300)),
+    };
+
+    /// <summary>Uniform in [<paramref name="low"/>, <paramref name="high"/>], both ends included (even int.MaxValue).</summary>
+    private static int Choose(Random random, int low, int high) => (int)random.NextInt64(low, (long)high + 1);
+
+    private static int Element(Random random, params ReadOnlySpan<int> values) => values[random.Next(values.Length)];
+
+    /// <summary>The index of one of the weights, each as likely as its share of their sum.</summary>
+    private static int Pick(Random random, params ReadOnlySpan<int> weights)
+    {
+        int total = 0;
+        foreach (int weight in weights) total += weight;
+        int draw = random.Next(total);
+        int index = 0;
+        while (draw >= weights[index]) draw -= weights[index++];
+        return index;
+    }
+}

@@ -131,7 +131,8 @@ public sealed class HeaderValidationTests : IDisposable
 
     [Theory]
     [InlineData(0)]
-    [InlineData(2)]
+    [InlineData(1)] // before completion lived in the tail word
+    [InlineData(3)]
     [InlineData(-1)]
     public void Open_WrongVersionChecksumFixed_ThrowsNamingVersion(int version)
     {
@@ -512,7 +513,7 @@ public sealed class HeaderValidationTests : IDisposable
     {
         // The version is read before the checksum: a different layout's checksum may cover other bytes.
         string name = CreateDetached();
-        SegmentFile.WriteInt32(name, SegmentLayout.VersionOffset, 2);
+        SegmentFile.WriteInt32(name, SegmentLayout.VersionOffset, SegmentLayout.Version + 1);
 
         AssertOpenRejects(name, "Version");
     }

@@ -33,8 +33,11 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.LastDetachNsOffset), SegmentLayout.LastDetachNsOffset, 0x88 },
         { nameof(SegmentLayout.RecoveriesOffset), SegmentLayout.RecoveriesOffset, 0x90 },
         { nameof(SegmentLayout.LostInDeliveryOffset), SegmentLayout.LostInDeliveryOffset, 0x98 },
+        { nameof(SegmentLayout.ProducerAttachmentsOffset), SegmentLayout.ProducerAttachmentsOffset, 0xA0 },
+        { nameof(SegmentLayout.ConsumerAttachmentsOffset), SegmentLayout.ConsumerAttachmentsOffset, 0xA8 },
         // Producer line.
         { nameof(SegmentLayout.TailOffset), SegmentLayout.TailOffset, 0x100 },
+        { nameof(SegmentLayout.TailCompletedFlag), SegmentLayout.TailCompletedFlag, 1L << 62 },
         { nameof(SegmentLayout.MessagesWrittenOffset), SegmentLayout.MessagesWrittenOffset, 0x108 },
         { nameof(SegmentLayout.BytesWrittenOffset), SegmentLayout.BytesWrittenOffset, 0x110 },
         { nameof(SegmentLayout.FullEventsOffset), SegmentLayout.FullEventsOffset, 0x118 },
@@ -55,6 +58,15 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.RoleEntrySize), SegmentLayout.RoleEntrySize, 64 },
         { nameof(SegmentLayout.ProducerRoleOffset), SegmentLayout.ProducerRoleOffset, 0x300 },
         { nameof(SegmentLayout.ConsumerRoleOffset), SegmentLayout.ConsumerRoleOffset, 0x340 },
+        // Completion block.
+        { nameof(SegmentLayout.CompletionStateOffset), SegmentLayout.CompletionStateOffset, 0x400 },
+        { nameof(SegmentLayout.CompletionReasonLengthOffset), SegmentLayout.CompletionReasonLengthOffset, 0x404 },
+        { nameof(SegmentLayout.CompleterPidOffset), SegmentLayout.CompleterPidOffset, 0x408 },
+        { nameof(SegmentLayout.CompletedNsOffset), SegmentLayout.CompletedNsOffset, 0x410 },
+        { nameof(SegmentLayout.CompletionReasonOffset), SegmentLayout.CompletionReasonOffset, 0x420 },
+        { nameof(SegmentLayout.CompletionReasonCapacity), SegmentLayout.CompletionReasonCapacity, 224 },
+        { nameof(SegmentLayout.CompletionStateRecording), SegmentLayout.CompletionStateRecording, 1 },
+        { nameof(SegmentLayout.CompletionStateRecorded), SegmentLayout.CompletionStateRecorded, 2 },
         // Participant table and entries.
         { nameof(SegmentLayout.ParticipantTableOffset), SegmentLayout.ParticipantTableOffset, 0x1000 },
         { nameof(SegmentLayout.ParticipantEntrySize), SegmentLayout.ParticipantEntrySize, 128 },
@@ -118,9 +130,9 @@ public sealed class LayoutTests
     }
 
     [Fact]
-    public void Version_Always_IsOne()
+    public void Version_Always_IsTwo()
     {
-        Assert.Equal(1, SegmentLayout.Version);
+        Assert.Equal(2, SegmentLayout.Version);
     }
 
     [Theory]
@@ -224,6 +236,18 @@ public sealed class LayoutTests
     }
 
     [Fact]
+    public void CompletionBlock_Fields_LieBetweenTheRoleAndParticipantTables()
+    {
+        Assert.True(SegmentLayout.ConsumerRoleOffset + SegmentLayout.RoleEntrySize <= SegmentLayout.CompletionStateOffset);
+        Assert.Equal(0, SegmentLayout.CompletedNsOffset % 8);
+        Assert.True(SegmentLayout.CompletedNsOffset + 8 <= SegmentLayout.CompletionReasonOffset);
+        Assert.True(SegmentLayout.CompletionReasonOffset + SegmentLayout.CompletionReasonCapacity <= SegmentLayout.ParticipantTableOffset);
+        // A negative tail (bit 63) is never read as completed: it stays a corrupted position.
+        Assert.False(RingCompletion.IsFinal(-16));
+        Assert.True(RingCompletion.IsFinal(SegmentLayout.TailCompletedFlag | 4096));
+    }
+
+    [Fact]
     public void IdentityBlock_ChecksumCoversVersionThroughTheReservedBytes()
     {
         Assert.Equal(SegmentLayout.VersionOffset, SegmentLayout.ChecksummedStart);
@@ -235,7 +259,8 @@ public sealed class LayoutTests
     [Fact]
     public void LifecycleBlock_Fields_StayInsideItsBlock()
     {
-        int[] fields = [SegmentLayout.LastAttachNsOffset, SegmentLayout.LastDetachNsOffset, SegmentLayout.RecoveriesOffset, SegmentLayout.LostInDeliveryOffset];
+        int[] fields = [SegmentLayout.LastAttachNsOffset, SegmentLayout.LastDetachNsOffset, SegmentLayout.RecoveriesOffset, SegmentLayout.LostInDeliveryOffset,
+            SegmentLayout.ProducerAttachmentsOffset, SegmentLayout.ConsumerAttachmentsOffset];
         Assert.All(fields, f => Assert.InRange(f, SegmentLayout.LastAttachNsOffset, SegmentLayout.LastAttachNsOffset + SegmentLayout.BlockSize - 8));
         Assert.All(fields, f => Assert.Equal(0, f % 8));
         Assert.Equal(fields.Length, fields.Distinct().Count());
@@ -347,7 +372,7 @@ public sealed class LayoutTests
         }
         long after = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
         Assert.Equal(unchecked((long)SegmentLayout.Magic), SegmentFile.ReadInt64(name, 0x00));
-        Assert.Equal(1, SegmentFile.ReadInt32(name, 0x08));
+        Assert.Equal(2, SegmentFile.ReadInt32(name, 0x08));
         Assert.Equal((int)RingKind.Spsc, SegmentFile.ReadInt32(name, 0x0C));
         Assert.Equal(0x3000, SegmentFile.ReadInt32(name, 0x10));
         Assert.Equal(300, SegmentFile.ReadInt32(name, 0x14));

@@ -22,7 +22,7 @@ public sealed class RingUnderTest(RingSegment segment, RingWriter writer, RingRe
 /// depends on the record format: a subclass supplies the ring and says how its kind lays out a memory budget
 /// and measures room (bytes of records for SPSC, slots for MPMC), and each kind gets the whole suite.
 /// </summary>
-public abstract class RingContractTests : IDisposable
+public abstract partial class RingContractTests : IDisposable
 {
     /// <summary>Bounds every wait that should end much sooner, so a bug fails the test instead of hanging it.</summary>
     protected static readonly TimeSpan Generous = TimeSpan.FromSeconds(10);

@@ -42,6 +42,27 @@ public sealed class RingRoleTakenException(RingRole role, int holderPid, string 
 }
 
 /// <summary>
+/// The ring is completed (<see cref="RingWriter.Complete()"/>): a write after it, or a read once every message
+/// committed before it has been read. Completion is sticky and visible to every process.
+/// </summary>
+public class RingCompletedException : RingException
+{
+    /// <summary>Creates the exception with the completer's reason (null when it gave none) and a message.</summary>
+    public RingCompletedException(string? reason, string message) : base(message) => Reason = reason;
+
+    /// <summary>Why the ring ended, as its completer (or the peer-loss rule) said; null when no reason was given.</summary>
+    public string? Reason { get; }
+}
+
+/// <summary>
+/// An endpoint created with <see cref="PeerLoss.Complete"/> found every peer gone: at least one producer (for a
+/// reader) or consumer (for a writer) had attached, none is alive any more, and nothing is left to read (or no room
+/// will come). It is a <see cref="RingCompletedException"/> whose <see cref="RingCompletedException.Reason"/> says
+/// who went how.
+/// </summary>
+public sealed class RingPeerLostException(string reason, string message) : RingCompletedException(reason, message);
+
+/// <summary>
 /// A counter or record read from shared memory breaks the ring's invariants (another process wrote
 /// garbage into the segment). The ring refuses to go on rather than hand out wrong bytes.
 /// <see cref="Rule"/> names the check that failed.

@@ -24,6 +24,20 @@ public enum RingRole
     Consumer = 2,
 }
 
+/// <summary>What an endpoint does when every process at the other end is gone.</summary>
+public enum PeerLoss
+{
+    /// <summary>Keep waiting: a successor may attach (a restarted producer continues where the old one stopped).</summary>
+    Wait,
+
+    /// <summary>
+    /// Once a peer has attached and none is alive any more, and the ring is drained (reader) or full (writer), behave
+    /// as completed, with <see cref="RingPeerLostException"/>. A sleeper learns of a death within about 250 ms, of a
+    /// clean detach at once.
+    /// </summary>
+    Complete,
+}
+
 /// <summary>What a new segment holds; validated by <c>Create</c> and compared by <c>OpenOrCreate</c>.</summary>
 public sealed record RingOptions
 {

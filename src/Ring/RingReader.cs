@@ -16,7 +16,24 @@ public abstract class RingReader : IDisposable
     public abstract int MaxMessageLength { get; }
 
     /// <summary>
-    /// Copies the next message into <paramref name="destination"/>; false when the ring is empty.
+    /// True once the stream has ended for this reader: the ring is completed and every message committed before the
+    /// completion has been read, or (with <see cref="PeerLoss.Complete"/>) every producer is gone and the ring is
+    /// drained. Tells an empty ring from an ended one after <c>TryRead</c> returned false.
+    /// </summary>
+    public abstract bool IsCompleted { get; }
+
+    /// <summary>
+    /// Why the stream ends: the completer's reason once the ring is completed (messages may still be left to read), or
+    /// who of the producers went how once they are lost; null before either, or when the completer gave no reason.
+    /// </summary>
+    public abstract string? CompletionReason { get; }
+
+    /// <summary>How many producers are attached and alive now (a scan of the participant table: not for a hot loop).</summary>
+    public abstract int ProducersAlive { get; }
+
+    /// <summary>
+    /// Copies the next message into <paramref name="destination"/>; false when the ring is empty (or the stream
+    /// has ended: see <see cref="IsCompleted"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The destination is shorter than the next message, which stays in the ring.</exception>
     public abstract bool TryRead(Span<byte> destination, out int length);
@@ -38,8 +55,14 @@ public abstract class RingReader : IDisposable
     /// </summary>
     public abstract int ReadBatch(RingMessageHandler handler, int maxMessages);
 
-    /// <summary>Waits until a message is there (true) or the timeout passes (false).</summary>
+    /// <summary>
+    /// Waits until a message is there (true); false when the timeout passes or the stream has ended
+    /// (<see cref="IsCompleted"/> tells which).
+    /// </summary>
     public abstract bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Why the stream ended, as the exception a blocking read throws.</summary>
+    private protected abstract RingCompletedException Ended();
 
     /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
     private protected abstract long GetTimestamp();
@@ -63,9 +86,10 @@ public abstract class RingReader : IDisposable
     }
 
     /// <summary>Reads the next message, waiting as long as it takes; returns its length.</summary>
+    /// <exception cref="RingCompletedException">The stream has ended (<see cref="RingPeerLostException"/> when every producer is gone, with <see cref="PeerLoss.Complete"/>).</exception>
     public int Read(Span<byte> destination, CancellationToken cancellationToken = default)
     {
-        TryRead(destination, out int length, Timeout.InfiniteTimeSpan, cancellationToken);
+        if (!TryRead(destination, out int length, Timeout.InfiniteTimeSpan, cancellationToken)) throw Ended();
         return length;
     }
 
@@ -90,7 +114,7 @@ public abstract class RingReader : IDisposable
         int length;
         do
         {
-            await WaitToReadAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            if (!await WaitToReadAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false)) throw Ended();
         }
         while (!TryRead(destination.Span, out length));
         return length;

@@ -201,22 +201,26 @@ public sealed class RingSegment : IDisposable
     public static string DefaultDirectory => SegmentDirectory.Current;
 
     /// <summary>Attaches a producer end. An SPSC ring allows one live producer, an MPMC ring any number.</summary>
+    /// <param name="wait">How the writer waits for room.</param>
+    /// <param name="peerLoss">Whether a writer blocked on a full ring gives up (<see cref="RingPeerLostException"/>) once every consumer is gone.</param>
     /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the producer role.</exception>
-    public RingWriter CreateWriter(WaitStrategy wait = WaitStrategy.SpinThenBlock) => EndpointFactory.CreateWriter(this, wait);
+    public RingWriter CreateWriter(WaitStrategy wait = WaitStrategy.SpinThenBlock, PeerLoss peerLoss = PeerLoss.Wait) => EndpointFactory.CreateWriter(this, wait, peerLoss);
 
     /// <summary>Attaches a consumer end. An SPSC ring allows one live consumer, an MPMC ring any number.</summary>
+    /// <param name="wait">How the reader waits for messages.</param>
+    /// <param name="peerLoss">Whether the reader of a drained ring sees the end of the stream (<see cref="RingPeerLostException"/>) once every producer is gone.</param>
     /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the consumer role.</exception>
-    public RingReader CreateReader(WaitStrategy wait = WaitStrategy.SpinThenBlock) => EndpointFactory.CreateReader(this, wait);
+    public RingReader CreateReader(WaitStrategy wait = WaitStrategy.SpinThenBlock, PeerLoss peerLoss = PeerLoss.Wait) => EndpointFactory.CreateReader(this, wait, peerLoss);
 
     /// <summary>A producer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
-    internal RingWriter CreateWriter<TPolicy, TMemory>(TMemory memory)
+    internal RingWriter CreateWriter<TPolicy, TMemory>(TMemory memory, PeerLoss peerLoss = PeerLoss.Wait)
         where TPolicy : struct, IWaitPolicy
-        where TMemory : struct, ISharedMemory => EndpointFactory.CreateWriter<TPolicy, TMemory>(this, memory);
+        where TMemory : struct, ISharedMemory => EndpointFactory.CreateWriter<TPolicy, TMemory>(this, memory, peerLoss);
 
     /// <summary>A consumer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
-    internal RingReader CreateReader<TPolicy, TMemory>(TMemory memory)
+    internal RingReader CreateReader<TPolicy, TMemory>(TMemory memory, PeerLoss peerLoss = PeerLoss.Wait)
         where TPolicy : struct, IWaitPolicy
-        where TMemory : struct, ISharedMemory => EndpointFactory.CreateReader<TPolicy, TMemory>(this, memory);
+        where TMemory : struct, ISharedMemory => EndpointFactory.CreateReader<TPolicy, TMemory>(this, memory, peerLoss);
 
     /// <summary>
     /// MPMC: frees at once every slot whose consumer died holding it (counted in

@@ -12,15 +12,23 @@ public abstract class RingWriter : IDisposable
     /// <summary>The largest payload one message may carry.</summary>
     public abstract int MaxMessageLength { get; }
 
+    /// <summary>True once the ring is completed (by this writer or any other producer): writes throw from then on.</summary>
+    public abstract bool IsCompleted { get; }
+
+    /// <summary>How many consumers are attached and alive now (a scan of the participant table: not for a hot loop).</summary>
+    public abstract int ConsumersAlive { get; }
+
     /// <summary>Copies the message into the ring; false when the ring has no room for it now.</summary>
     /// <exception cref="ArgumentException">The message is longer than <see cref="MaxMessageLength"/>.</exception>
     /// <exception cref="InvalidOperationException">A claim is outstanding.</exception>
+    /// <exception cref="RingCompletedException">The ring is completed.</exception>
     public abstract bool TryWrite(ReadOnlySpan<byte> message);
 
     /// <summary>
     /// Reserves room for a message of <paramref name="length"/> bytes and hands out the span inside the segment
     /// to fill; nothing is visible to readers until <see cref="Commit()"/>. False when the ring is full.
     /// </summary>
+    /// <exception cref="RingCompletedException">The ring is completed.</exception>
     public abstract bool TryClaim(int length, out Span<byte> buffer);
 
     /// <summary>Publishes the claimed message with the length it was claimed with.</summary>
@@ -32,8 +40,39 @@ public abstract class RingWriter : IDisposable
     /// <summary>Drops the claim; readers never see it.</summary>
     public abstract void Abort();
 
-    /// <summary>Waits until a message of <paramref name="length"/> bytes fits (true) or the timeout passes (false).</summary>
+    /// <summary>
+    /// Waits until a message of <paramref name="length"/> bytes fits (true); false when the timeout passes, the ring
+    /// is completed, or (with <see cref="PeerLoss.Complete"/>) the ring is full and every consumer is gone.
+    /// </summary>
     public abstract bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Completes the ring for every process: readers get every message committed before it, then see the end of
+    /// the stream; writes throw <see cref="RingCompletedException"/> from then on. MPMC: any producer may complete
+    /// the ring, once. Wakes every sleeper of both directions.
+    /// </summary>
+    /// <param name="reason">Why, for the readers (<see cref="RingReader.CompletionReason"/>): at most 224 bytes of UTF-8; null for none.</param>
+    /// <returns>False when the ring was completed already (the first reason recorded stands).</returns>
+    /// <exception cref="InvalidOperationException">A claim is outstanding.</exception>
+    public abstract bool TryComplete(string? reason = null);
+
+    /// <summary>Completes the ring (see <see cref="TryComplete"/>).</summary>
+    /// <exception cref="RingCompletedException">The ring was completed already.</exception>
+    public void Complete()
+    {
+        if (!TryComplete()) throw Ended();
+    }
+
+    /// <summary>Completes the ring with a reason its readers see (see <see cref="TryComplete"/>).</summary>
+    /// <exception cref="RingCompletedException">The ring was completed already.</exception>
+    public void Complete(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (!TryComplete(reason)) throw Ended();
+    }
+
+    /// <summary>Why writing ended: the completion, or (with <see cref="PeerLoss.Complete"/>) the consumers' loss.</summary>
+    private protected abstract RingCompletedException Ended();
 
     /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
     private protected abstract long GetTimestamp();
@@ -55,8 +94,11 @@ public abstract class RingWriter : IDisposable
     }
 
     /// <summary>Writes the message, waiting as long as it takes for room.</summary>
-    public void Write(ReadOnlySpan<byte> message, CancellationToken cancellationToken = default) =>
-        TryWrite(message, Timeout.InfiniteTimeSpan, cancellationToken);
+    /// <exception cref="RingCompletedException">The ring is completed; <see cref="RingPeerLostException"/> when, with <see cref="PeerLoss.Complete"/>, it is full and every consumer is gone.</exception>
+    public void Write(ReadOnlySpan<byte> message, CancellationToken cancellationToken = default)
+    {
+        if (!TryWrite(message, Timeout.InfiniteTimeSpan, cancellationToken)) throw Ended();
+    }
 
     /// <summary>
     /// Waits for room without blocking the caller: completes synchronously when there is room now, otherwise
@@ -78,7 +120,7 @@ public abstract class RingWriter : IDisposable
     {
         do
         {
-            await WaitToWriteAsync(message.Length, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            if (!await WaitToWriteAsync(message.Length, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false)) throw Ended();
         }
         while (!TryWrite(message.Span));
     }

@@ -46,8 +46,16 @@ public sealed record SegmentStatus
     public required IReadOnlyList<ParticipantStatus> Participants { get; init; }
     /// <summary>Distinct live processes attached (like shm_nattch).</summary>
     public int AttachedProcesses => Participants.Where(p => p.IsAlive).Select(p => p.Pid).Distinct().Count();
+    /// <summary>Live producers (writers) attached now.</summary>
+    public int ProducersAlive => Participants.Count(p => p.IsAlive && (p.Roles & RingRole.Producer) != 0);
+    /// <summary>Live consumers (readers) attached now.</summary>
+    public int ConsumersAlive => Participants.Count(p => p.IsAlive && (p.Roles & RingRole.Consumer) != 0);
     /// <summary>Participants are recorded and none is alive: everyone died without detaching.</summary>
     public required bool IsStale { get; init; }
+    /// <summary>The ring is completed: no message will be added; readers drain what is left.</summary>
+    public required bool IsCompleted { get; init; }
+    /// <summary>The completer's reason, or null (none given, or not completed).</summary>
+    public string? CompletionReason { get; init; }
     /// <summary>Readers asleep (or about to sleep) waiting for a message.</summary>
     public required int ReadersWaiting { get; init; }
     /// <summary>Writers asleep (or about to sleep) waiting for room.</summary>

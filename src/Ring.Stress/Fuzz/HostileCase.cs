@@ -292,6 +292,10 @@ internal sealed class HostileCase
             {
                 tally.CountCorrupted(e.Rule);
             }
+            catch (RingCompletedException)
+            {
+                tally.Count(CallOutcome.Completed);
+            }
             catch (ArgumentException e) when (e.ParamName == "destination" && call.Kind is CallKind.TryRead or CallKind.TimedTryRead)
             {
                 tally.Count(CallOutcome.ArgumentError); // the documented too-short destination

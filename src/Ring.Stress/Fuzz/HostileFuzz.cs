@@ -10,6 +10,9 @@ internal enum CallOutcome
     Delivered,
     False,
     ArgumentError,
+
+    /// <summary>RingCompletedException: a tail with the completion bit reads as a completed ring, which a writer of the segment may make it.</summary>
+    Completed,
 }
 
 /// <summary>Outcome counts of some cases of one kind.</summary>
@@ -22,6 +25,7 @@ internal sealed class OutcomeTally
     public long Delivered;
     public long False;
     public long ArgumentErrors;
+    public long Completed;
 
     public void Count(CallOutcome outcome)
     {
@@ -29,6 +33,7 @@ internal sealed class OutcomeTally
         {
             case CallOutcome.Delivered: Delivered++; break;
             case CallOutcome.False: False++; break;
+            case CallOutcome.Completed: Completed++; break;
             default: ArgumentErrors++; break;
         }
     }
@@ -42,6 +47,7 @@ internal sealed class OutcomeTally
         Delivered += other.Delivered;
         False += other.False;
         ArgumentErrors += other.ArgumentErrors;
+        Completed += other.Completed;
         for (int rule = 0; rule < _byRule.Length; rule++) _byRule[rule] += other._byRule[rule];
     }
 
@@ -202,6 +208,8 @@ public sealed class FuzzKindReport
     public long False { get; init; }
     /// <summary>Reads refused because the destination was shorter than the message (the documented ArgumentException).</summary>
     public long ArgumentErrors { get; init; }
+    /// <summary>Calls that found the ring completed (RingCompletedException).</summary>
+    public long Completed { get; init; }
     /// <summary>Calls that threw RingCorruptedException.</summary>
     public long Corrupted { get; init; }
     /// <summary>The same, by the rule the exception named.</summary>
@@ -217,6 +225,7 @@ public sealed class FuzzKindReport
         Delivered = tally.Delivered,
         False = tally.False,
         ArgumentErrors = tally.ArgumentErrors,
+        Completed = tally.Completed,
         Corrupted = tally.Corrupted,
         CorruptedByRule = tally.CorruptedByRule,
         ElapsedS = Math.Round(elapsed.TotalSeconds, 3),
@@ -224,7 +233,7 @@ public sealed class FuzzKindReport
 
     /// <summary>One line for the console.</summary>
     public string Summary() =>
-        $"fuzz {Kind}: {Cases:N0} cases, {Calls:N0} calls: delivered {Delivered:N0}, false {False:N0}, argument errors {ArgumentErrors:N0}, " +
+        $"fuzz {Kind}: {Cases:N0} cases, {Calls:N0} calls: delivered {Delivered:N0}, false {False:N0}, argument errors {ArgumentErrors:N0}, completed {Completed:N0}, " +
         $"corrupted {Corrupted:N0} ({string.Join(", ", CorruptedByRule.Select(r => $"{r.Key} {r.Value:N0}"))}), {ElapsedS:0.0} s";
 }
 

@@ -44,15 +44,18 @@ internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
 
     private readonly RingSegment _segment;
     private readonly string _endpoint;
+    private readonly EventCount<TMemory> _peers;
     private int _calls; // written only by the thread using the endpoint
     private int _disposed;
     private int _shares;
 
     /// <summary>
     /// Takes over the lease and takes the endpoint's reference on the mapping. <paramref name="sleepsOn"/> is the
-    /// eventcount this end sleeps on: the readers' for a reader, the writers' for a writer.
+    /// eventcount this end sleeps on (the readers' for a reader, the writers' for a writer), <paramref name="peers"/>
+    /// the other one, whose sleepers are woken when this endpoint has left, so that a peer watching for
+    /// <see cref="PeerLoss.Complete"/> learns of a clean detach at once.
     /// </summary>
-    public EndpointCore(RingSegment segment, ParticipantLease<TMemory> lease, EventCount<TMemory> sleepsOn, string endpoint)
+    public EndpointCore(RingSegment segment, ParticipantLease<TMemory> lease, EventCount<TMemory> sleepsOn, EventCount<TMemory> peers, string endpoint)
     {
         segment.AddMappingReference();
         _segment = segment;
@@ -60,6 +63,7 @@ internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
         _shares = CallsShare | DisposeShare;
         Lease = lease;
         Waker = new EventWaker<TMemory>(sleepsOn);
+        _peers = peers;
     }
 
     public ParticipantLease<TMemory> Lease { get; }
@@ -142,8 +146,10 @@ internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
     private void GiveUp(int share)
     {
         if (Interlocked.And(ref _shares, ~share) != share) return;
-        // The last share out: nothing of this endpoint's is inside any more. The lease goes first, it writes the segment.
+        // The last share out: nothing of this endpoint's is inside any more. The lease goes first, it writes the segment;
+        // then the peers' sleepers wake and find this endpoint's lock released.
         Lease.Dispose();
+        _peers.WakeAll();
         _segment.ReleaseMappingReference();
     }
 

@@ -10,39 +10,45 @@ namespace Ring;
 /// </summary>
 internal static class EndpointFactory
 {
-    public static RingWriter CreateWriter(RingSegment segment, WaitStrategy wait) => wait switch
+    public static RingWriter CreateWriter(RingSegment segment, WaitStrategy wait, PeerLoss peerLoss) => wait switch
     {
-        WaitStrategy.BusySpin => CreateWriter<BusySpinPolicy, SharedBuffer>(segment, segment.Buffer),
-        WaitStrategy.SpinThenYield => CreateWriter<SpinThenYieldPolicy, SharedBuffer>(segment, segment.Buffer),
-        WaitStrategy.SpinThenBlock => CreateWriter<SpinThenBlockPolicy, SharedBuffer>(segment, segment.Buffer),
-        WaitStrategy.Block => CreateWriter<BlockPolicy, SharedBuffer>(segment, segment.Buffer),
+        WaitStrategy.BusySpin => CreateWriter<BusySpinPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
+        WaitStrategy.SpinThenYield => CreateWriter<SpinThenYieldPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
+        WaitStrategy.SpinThenBlock => CreateWriter<SpinThenBlockPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
+        WaitStrategy.Block => CreateWriter<BlockPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
         _ => throw UnknownStrategy(wait),
     };
 
-    public static RingReader CreateReader(RingSegment segment, WaitStrategy wait) => wait switch
+    public static RingReader CreateReader(RingSegment segment, WaitStrategy wait, PeerLoss peerLoss) => wait switch
     {
-        WaitStrategy.BusySpin => CreateReader<BusySpinPolicy, SharedBuffer>(segment, segment.Buffer),
-        WaitStrategy.SpinThenYield => CreateReader<SpinThenYieldPolicy, SharedBuffer>(segment, segment.Buffer),
-        WaitStrategy.SpinThenBlock => CreateReader<SpinThenBlockPolicy, SharedBuffer>(segment, segment.Buffer),
-        WaitStrategy.Block => CreateReader<BlockPolicy, SharedBuffer>(segment, segment.Buffer),
+        WaitStrategy.BusySpin => CreateReader<BusySpinPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
+        WaitStrategy.SpinThenYield => CreateReader<SpinThenYieldPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
+        WaitStrategy.SpinThenBlock => CreateReader<SpinThenBlockPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
+        WaitStrategy.Block => CreateReader<BlockPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
         _ => throw UnknownStrategy(wait),
     };
 
     /// <summary>A producer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
-    public static RingWriter CreateWriter<TPolicy, TMemory>(RingSegment segment, TMemory memory)
+    public static RingWriter CreateWriter<TPolicy, TMemory>(RingSegment segment, TMemory memory, PeerLoss peerLoss = PeerLoss.Wait)
         where TPolicy : struct, IWaitPolicy
-        where TMemory : struct, ISharedMemory =>
-        Attach<RingWriter, TMemory>(segment, RingRole.Producer, memory, static (segment, lease, memory) => segment.Kind == RingKind.Spsc
-            ? new SpscWriter<TPolicy, TMemory>(segment, lease, memory)
-            : new MpmcWriter<TPolicy, TMemory>(segment, lease, memory));
+        where TMemory : struct, ISharedMemory
+    {
+        ValidatePeerLoss(peerLoss);
+        return Attach<RingWriter, TMemory>(segment, RingRole.Producer, memory, (segment, lease, memory) => segment.Kind == RingKind.Spsc
+            ? new SpscWriter<TPolicy, TMemory>(segment, lease, memory, peerLoss)
+            : new MpmcWriter<TPolicy, TMemory>(segment, lease, memory, peerLoss));
+    }
 
     /// <summary>A consumer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
-    public static RingReader CreateReader<TPolicy, TMemory>(RingSegment segment, TMemory memory)
+    public static RingReader CreateReader<TPolicy, TMemory>(RingSegment segment, TMemory memory, PeerLoss peerLoss = PeerLoss.Wait)
         where TPolicy : struct, IWaitPolicy
-        where TMemory : struct, ISharedMemory =>
-        Attach<RingReader, TMemory>(segment, RingRole.Consumer, memory, static (segment, lease, memory) => segment.Kind == RingKind.Spsc
-            ? new SpscReader<TPolicy, TMemory>(segment, lease, memory)
-            : new MpmcReader<TPolicy, TMemory>(segment, lease, memory));
+        where TMemory : struct, ISharedMemory
+    {
+        ValidatePeerLoss(peerLoss);
+        return Attach<RingReader, TMemory>(segment, RingRole.Consumer, memory, (segment, lease, memory) => segment.Kind == RingKind.Spsc
+            ? new SpscReader<TPolicy, TMemory>(segment, lease, memory, peerLoss)
+            : new MpmcReader<TPolicy, TMemory>(segment, lease, memory, peerLoss));
+    }
 
     private static TEndpoint Attach<TEndpoint, TMemory>(RingSegment segment, RingRole role, TMemory memory, Func<RingSegment, ParticipantLease<TMemory>, TMemory, TEndpoint> create)
         where TEndpoint : IDisposable
@@ -55,6 +61,8 @@ internal static class EndpointFactory
         try
         {
             endpoint = create(segment, lease, memory);
+            // After the lease is held: a peer that sees the count also finds this endpoint alive, until it is not.
+            memory.FetchAddInt64(role == RingRole.Producer ? SegmentLayout.ProducerAttachmentsOffset : SegmentLayout.ConsumerAttachmentsOffset, 1);
         }
         catch
         {
@@ -65,4 +73,9 @@ internal static class EndpointFactory
     }
 
     private static ArgumentOutOfRangeException UnknownStrategy(WaitStrategy wait) => new(nameof(wait), wait, "Unknown wait strategy.");
+
+    private static void ValidatePeerLoss(PeerLoss peerLoss)
+    {
+        if (!Enum.IsDefined(peerLoss)) throw new ArgumentOutOfRangeException(nameof(peerLoss), peerLoss, "Unknown peer-loss rule.");
+    }
 }

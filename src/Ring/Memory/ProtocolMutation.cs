@@ -20,4 +20,10 @@ internal enum ProtocolMutation
 
     /// <summary>The SPSC consumer's counterpart of <see cref="PublishTailWithoutFence"/>: the head, against a writer waiting for room.</summary>
     PublishHeadWithoutFence,
+
+    /// <summary>
+    /// A reader reports the end of the stream as soon as it has seen the completion, without first reading the
+    /// messages committed before it.
+    /// </summary>
+    CompletedBeforeDrained,
 }

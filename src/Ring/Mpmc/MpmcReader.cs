@@ -11,18 +11,41 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     private readonly EventCount<TMemory> _readers;
     private readonly EventCount<TMemory> _writers;
     private StuckPosition _stuck;
+    private PeerWatch _producers;
     private EndpointCore<TMemory> _core;
 
-    public MpmcReader(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory)
+    public MpmcReader(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory, PeerLoss peerLoss)
     {
         _ring = new MpmcRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         _stuck = StuckPosition.None;
-        _core = new EndpointCore<TMemory>(segment, lease, _readers, nameof(RingReader));
+        _producers = new PeerWatch(peerLoss, RingRole.Producer);
+        _core = new EndpointCore<TMemory>(segment, lease, _readers, _writers, nameof(RingReader));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    public override bool IsCompleted
+    {
+        get
+        {
+            using EndpointCore<TMemory>.Scope call = _core.Enter();
+            return !HasMessage() && HasEnded(); // the walk consumes trailing skips, so the head can reach a final tail
+        }
+    }
+
+    public override string? CompletionReason
+    {
+        get
+        {
+            using EndpointCore<TMemory>.Scope call = _core.Enter();
+            bool completed = RingCompletion.IsFinal(_ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset)); // pairs with the completer's compare-exchange
+            return completed ? RingCompletion.ReadReason(_ring.Memory) : _producers.Reason;
+        }
+    }
+
+    public override int ProducersAlive => _core.Lease.LiveParticipants(RingRole.Producer, out _);
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
@@ -67,7 +90,8 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
-        return _core.WaitUntil<TPolicy, MessageCondition>(new MessageCondition(this), timeout, cancellationToken);
+        // Satisfied by a message or by the end; a message another consumer took first still counts as a chance.
+        return _core.WaitUntil<TPolicy, MessageCondition>(new MessageCondition(this), timeout, cancellationToken) && !HasEnded();
     }
 
     public override void Dispose()
@@ -184,7 +208,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     private bool TryPublishSkipAfterDeadProducer(long position)
     {
         TMemory b = _ring.Memory;
-        if (b.ReadInt64Acquire(SegmentLayout.TailOffset) <= position) return false; // pairs with the producers' claims; nobody claimed it: really empty
+        if ((b.ReadInt64Acquire(SegmentLayout.TailOffset) & ~RingCompletion.TailFlag) <= position) return false; // pairs with the producers' claims; nobody claimed it: really empty
         if (!_stuck.HasBeenStuck(_ring.Memory, position, MpmcProtocol.StuckThreshold)) return false;
         if (_core.Lease.AnyLiveParticipantIntends(SegmentLayout.EntryWriteIntentOffset, position)) return false; // slow, not dead
         // One compare-exchange from "claimed" to "published skip": if the claimer published before it died, the
@@ -211,10 +235,31 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
         _writers.NotifyAfterFence(1);
     }
 
+    /// <summary>
+    /// True once nothing more will come: the head has reached the final tail of a completed ring (every position
+    /// claimed before the completion has been read or skipped), or every producer is gone and the head has
+    /// reached the tail.
+    /// </summary>
+    private bool HasEnded()
+    {
+        TMemory b = _ring.Memory;
+        long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the completer's compare-exchange and the claims
+        long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the consumers' claims
+        if (RingCompletion.IsFinal(tail))
+            return TMemory.Mutation == ProtocolMutation.CompletedBeforeDrained || head >= (tail & ~RingCompletion.TailFlag);
+        return _producers.CheckLost(b, _core.Lease) && head >= tail;
+    }
+
+    private protected override RingCompletedException Ended() =>
+        RingCompletion.IsFinal(_ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset)) // pairs with the completer's compare-exchange
+            ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
+            : new RingPeerLostException(_producers.Reason!, $"the ring in segment '{_ring.SegmentName}' is drained and {_producers.Reason}");
+
+    /// <summary>A message, or the end of the stream.</summary>
     private readonly struct MessageCondition(MpmcReader<TPolicy, TMemory> reader) : IWaitCondition
     {
-        public bool IsSatisfied() => reader.HasMessage();
+        public bool IsSatisfied() => reader.HasMessage() || reader.HasEnded();
 
-        public TimeSpan SleepLimit => MpmcProtocol.SleepLimit(reader._stuck);
+        public TimeSpan SleepLimit => reader._producers.LimitSleep(MpmcProtocol.SleepLimit(reader._stuck));
     }
 }

@@ -14,16 +14,29 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     private long _claimPosition = -1;
     private int _claimLength;
     private StuckPosition _stuck;
+    private PeerWatch _consumers;
     private EndpointCore<TMemory> _core;
 
-    public MpmcWriter(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory)
+    public MpmcWriter(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory, PeerLoss peerLoss)
     {
         _ring = new MpmcRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         _stuck = StuckPosition.None;
-        _core = new EndpointCore<TMemory>(segment, lease, _writers, nameof(RingWriter));
+        _consumers = new PeerWatch(peerLoss, RingRole.Consumer);
+        _core = new EndpointCore<TMemory>(segment, lease, _writers, _readers, nameof(RingWriter));
     }
+
+    public override bool IsCompleted
+    {
+        get
+        {
+            using EndpointCore<TMemory>.Scope call = _core.Enter();
+            return RingCompletion.IsFinal(_ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset)); // pairs with the completer's compare-exchange
+        }
+    }
+
+    public override int ConsumersAlive => _core.Lease.LiveParticipants(RingRole.Consumer, out _);
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
 
@@ -83,7 +96,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         CheckLength(length);
-        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this), timeout, cancellationToken);
+        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this), timeout, cancellationToken) && !IsCompleted && !_consumers.IsLost;
     }
 
     public override void Dispose()
@@ -95,6 +108,34 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
         _core.EndDispose(this);
     }
 
+    public override bool TryComplete(string? reason = null)
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        RingCompletion.ValidateReason(reason);
+        if (_claimPosition >= 0) RingThrow.ClaimOutstanding();
+        TMemory b = _ring.Memory;
+        long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the producers' claims
+        if (RingCompletion.IsFinal(tail)) return false;
+        RingCompletion.RecordReason(b, reason);
+        // Each failed exchange means another producer claimed a position in between; a full ring stops them.
+        for (int steps = _ring.StepBudget; steps > 0; steps--)
+        {
+            long witnessed = b.CompareExchangeInt64(SegmentLayout.TailOffset, tail | RingCompletion.TailFlag, tail); // full fence: the completion; pairs with every claim's compare-exchange and the readers' acquire of the tail
+            if (witnessed == tail)
+            {
+                RingCompletion.WakeEveryone(b);
+                return true;
+            }
+            if (RingCompletion.IsFinal(witnessed)) return false; // another producer completed it first
+            tail = witnessed;
+        }
+        throw new RingException($"could not complete the ring in segment '{_ring.SegmentName}': its tail moved on every one of {_ring.StepBudget} attempts");
+    }
+
+    private protected override RingCompletedException Ended() =>
+        IsCompleted ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
+        : new RingPeerLostException(_consumers.Reason!, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.Reason}");
+
     /// <summary>
     /// Claims the position at the tail once its slot is free: Vyukov's enqueue, plus the write intent that
     /// lets others tell a dead claimer from a slow one.
@@ -105,6 +146,8 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
         long pos = b.ReadInt64Acquire(SegmentLayout.TailOffset); // any recent value: the compare-exchange decides
         for (int steps = _ring.StepBudget; steps > 0; steps--)
         {
+            // A completed tail stops every claim: the compare-exchange below expects a tail without the flag.
+            if (RingCompletion.IsFinal(pos)) throw Ended();
             long slot = _ring.SlotOffset(pos);
             long raw = b.ReadInt64Acquire(slot + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free: it has finished reading the slot
             if (raw == pos)
@@ -198,11 +241,13 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
         {
             MpmcRing<TMemory> ring = writer._ring;
             long pos = ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with producers' claiming compare-exchange
+            if (RingCompletion.IsFinal(pos)) return true; // completed: no room will ever be needed
             long raw = ring.Memory.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
             long lag = (raw & ~MpmcProtocol.SkipFlag) - pos;
-            return lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw));
+            return lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw))
+                || writer._consumers.CheckLost(ring.Memory, writer._core.Lease);
         }
 
-        public TimeSpan SleepLimit => MpmcProtocol.SleepLimit(writer._stuck);
+        public TimeSpan SleepLimit => writer._consumers.LimitSleep(MpmcProtocol.SleepLimit(writer._stuck));
     }
 }

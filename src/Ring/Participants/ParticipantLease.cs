@@ -137,6 +137,27 @@ internal sealed class ParticipantLease<TMemory> : IDisposable where TMemory : st
         return false;
     }
 
+    /// <summary>
+    /// How many other participants with <paramref name="role"/> are alive (lock held), and the pid of one recorded
+    /// with that role that is not (0 if none): one scan of the table and a lock query per candidate, for the slow
+    /// path and for <c>ProducersAlive</c>/<c>ConsumersAlive</c>.
+    /// </summary>
+    public int LiveParticipants(RingRole role, out int deadPid)
+    {
+        int alive = 0;
+        deadPid = 0;
+        for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
+        {
+            long entry = SegmentLayout.ParticipantEntryOffset(index);
+            if (entry == _entry) continue;
+            if (_buffer.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) == 0) continue; // pairs with Register's release
+            if ((_buffer.ReadInt32(entry + SegmentLayout.EntryRolesOffset) & (int)role) == 0) continue;
+            if (Posix.IsByteLocked(_lockFile, entry)) alive++;
+            else deadPid = _buffer.ReadInt32(entry + SegmentLayout.EntryPidOffset);
+        }
+        return alive;
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

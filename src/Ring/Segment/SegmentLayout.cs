@@ -9,13 +9,15 @@ namespace Ring;
 ///         │ Magic u64 │ Version u32 │ Kind u32 │ HeaderLength u32 │ MaxMessage u32 │ Capacity u64 │
 ///         │ FileLength u64 │ CreatorPid u32 │ CreatorUid u32 │ CreatedNs u64 │ Participants u32 │
 ///         │ CreateMode u32 │ SlotCount u32 │ SlotStride u32 │ reserved │ Checksum u64 @0x78       │
-///  0x0080 ├──────────────── lifecycle: LastAttachNs │ LastDetachNs │ Recoveries │ LostInDelivery ───┤
+///  0x0080 ├─ lifecycle: LastAttachNs │ LastDetachNs │ Recoveries │ LostInDelivery │ Producer/ConsumerAttachments ─┤
 ///  0x0100 ├──────────────── producer line: Tail │ MessagesWritten │ BytesWritten │ FullEvents ─────┤
 ///  0x0180 ├──────────────── consumer line: Head │ MessagesRead │ BytesRead │ EmptyEvents ───────────┤
 ///  0x0200 ├──────────────── readers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
 ///  0x0280 ├──────────────── writers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
 ///  0x0300 ├──────────────── SPSC role table: producer entry (64 B) │ consumer entry (64 B) ────────┤
 ///  0x0380 │ reserved, zero                                                                       │
+///  0x0400 ├──────────────── completion: State │ ReasonLength │ CompleterPid │ CompletedNs │ Reason ──┤
+///  0x0500 │ reserved, zero                                                                       │
 ///  0x1000 ├──────────────── participant table: 64 entries × 128 B ───────────────────────────────┤
 ///  0x3000 ├──────────────── data: SPSC records, or MPMC slots ───────────────────────────────────┤
 ///         └──────────────────────────────────────────────────────────────────────────────────────┘
@@ -28,7 +30,7 @@ namespace Ring;
 internal static class SegmentLayout
 {
     public const ulong Magic = 0x0047455347_4E4952; // "RINGSEG\0" read as little-endian bytes
-    public const int Version = 1;
+    public const int Version = 2;
     public const int BlockSize = 128;
 
     // Identity block: fixed at creation, covered by the checksum (bytes 0x08..0x77; the magic is published last).
@@ -54,8 +56,17 @@ internal static class SegmentLayout
     public const int LastDetachNsOffset = 0x88;
     public const int RecoveriesOffset = 0x90;
     public const int LostInDeliveryOffset = 0x98;
+    // How many writers and readers have ever attached (atomic add at attach): "a producer was here" for peer loss.
+    public const int ProducerAttachmentsOffset = 0xA0;
+    public const int ConsumerAttachmentsOffset = 0xA8;
 
     public const int TailOffset = 0x100;
+    /// <summary>
+    /// Bit 62 of <c>Tail</c>: the ring is completed and <c>Tail</c> without it is the final position. Carried in the
+    /// tail word itself so that completing and the last publish are one store (SPSC), and so that an MPMC claim's
+    /// compare-exchange against an unflagged tail fails once the ring is completed.
+    /// </summary>
+    public const long TailCompletedFlag = 1L << 62;
     public const int MessagesWrittenOffset = 0x108;
     public const int BytesWrittenOffset = 0x110;
     public const int FullEventsOffset = 0x118;
@@ -80,6 +91,17 @@ internal static class SegmentLayout
     public const int RoleEntrySize = 64;
     public const int ProducerRoleOffset = RoleTableOffset;
     public const int ConsumerRoleOffset = RoleTableOffset + RoleEntrySize;
+
+    // Completion block: who completed the ring and why, written once by the completer that wins the state.
+    public const int CompletionStateOffset = 0x400; // i32: 0 none, 1 being recorded, 2 recorded
+    public const int CompletionReasonLengthOffset = 0x404; // i32, bytes of UTF-8
+    public const int CompleterPidOffset = 0x408; // i32
+    public const int CompletedNsOffset = 0x410; // i64
+    public const int CompletionReasonOffset = 0x420;
+    public const int CompletionReasonCapacity = 0x500 - CompletionReasonOffset; // 224 bytes
+    public const int CompletionStateNone = 0;
+    public const int CompletionStateRecording = 1;
+    public const int CompletionStateRecorded = 2;
 
     public const int ParticipantTableOffset = 0x1000;
     public const int ParticipantEntrySize = 128;

@@ -16,6 +16,8 @@ internal static class StatusSnapshot
         SegmentHeader header = segment.Header;
         long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
         long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset);
+        bool completed = RingCompletion.IsFinal(tail);
+        if (completed) tail &= ~RingCompletion.TailFlag;
         long Total(int headerOffset, int entryOffset)
         {
             long sum = b.ReadInt64Acquire(headerOffset);
@@ -50,6 +52,8 @@ internal static class StatusSnapshot
             LastDetachAt = UnixTime.FromNs(b.ReadInt64Acquire(SegmentLayout.LastDetachNsOffset)),
             Participants = participants,
             IsStale = ParticipantTable.IsStale(participants),
+            IsCompleted = completed,
+            CompletionReason = completed ? RingCompletion.ReadReason(b) : null,
             ReadersWaiting = readers.Waiters,
             WritersWaiting = writers.Waiters,
             MessagesWritten = messagesWritten,

@@ -81,12 +81,14 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
     public void ThrowCorrupted(RingCorruptionRule rule, string detail) =>
         throw new RingCorruptedException(rule, $"ring in segment '{SegmentName}' is corrupted ({rule}): {detail}.");
 
-    /// <summary>Reads the committed head and tail at attach time, checked.</summary>
-    public (long Head, long Tail) ReadPositions()
+    /// <summary>Reads the committed head and tail at attach time, checked, and whether the tail is final (completed).</summary>
+    public (long Head, long Tail, bool Completed) ReadPositions()
     {
         long head = Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the consumer's fenced head store
         long tail = Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the producer's fenced tail store
+        bool completed = RingCompletion.IsFinal(tail);
+        if (completed) tail &= ~RingCompletion.TailFlag;
         CheckPositions(head, tail);
-        return (head, tail);
+        return (head, tail, completed);
     }
 }

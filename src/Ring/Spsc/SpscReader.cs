@@ -18,23 +18,47 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     private long _messagesRead;
     private long _bytesRead;
     private long _emptyEvents;
+    private bool _tailFinal; // the tail carried the completion flag: _cachedTail is the last position there will be
+    private PeerWatch _producers;
     private EndpointCore<TMemory> _core;
 
-    public SpscReader(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory)
+    public SpscReader(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory, PeerLoss peerLoss)
     {
         _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        (_head, _cachedTail) = _ring.ReadPositions(); // a successor continues from the committed head
+        (_head, _cachedTail, _tailFinal) = _ring.ReadPositions(); // a successor continues from the committed head
+        _producers = new PeerWatch(peerLoss, RingRole.Producer);
         _publishedHead = _head;
         TMemory b = _ring.Memory;
         _messagesRead = b.ReadInt64(SegmentLayout.MessagesReadOffset);
         _bytesRead = b.ReadInt64(SegmentLayout.BytesReadOffset);
         _emptyEvents = b.ReadInt64(SegmentLayout.EmptyEventsOffset);
-        _core = new EndpointCore<TMemory>(segment, lease, _readers, nameof(RingReader));
+        _core = new EndpointCore<TMemory>(segment, lease, _readers, _writers, nameof(RingReader));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    public override bool IsCompleted
+    {
+        get
+        {
+            using EndpointCore<TMemory>.Scope call = _core.Enter();
+            return HasEnded();
+        }
+    }
+
+    public override string? CompletionReason
+    {
+        get
+        {
+            using EndpointCore<TMemory>.Scope call = _core.Enter();
+            bool completed = _tailFinal || RingCompletion.IsFinal(_ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset)); // pairs with the writer's completing store
+            return completed ? RingCompletion.ReadReason(_ring.Memory) : _producers.Reason;
+        }
+    }
+
+    public override int ProducersAlive => _core.Lease.LiveParticipants(RingRole.Producer, out _);
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
@@ -83,7 +107,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
-        return _core.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), timeout, cancellationToken);
+        return _core.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), timeout, cancellationToken) && _head != _cachedTail;
     }
 
     public override void Dispose()
@@ -147,6 +171,11 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     private bool RefreshTail()
     {
         long tail = _ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the writer's fenced tail store: records below it are complete
+        if (RingCompletion.IsFinal(tail))
+        {
+            _tailFinal = true; // the same load gave the final tail: nothing committed before the completion is above it
+            tail &= ~RingCompletion.TailFlag;
+        }
         _ring.CheckPositions(_publishedHead, tail);
         if ((ulong)(tail - _head) > (ulong)_ring.Capacity)
             _ring.ThrowCorrupted(RingCorruptionRule.TailBehindRead, $"tail {tail} moved behind the read position {_head}");
@@ -170,10 +199,26 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     private void CountEmpty() => _ring.Memory.WriteInt64(SegmentLayout.EmptyEventsOffset, ++_emptyEvents);
 
+    /// <summary>
+    /// True once nothing more will come: drained, and the tail was final (completed) or every producer is gone. The
+    /// drain is what makes it safe to say: a completion seen with the tail is reported only at that tail.
+    /// </summary>
+    private bool HasEnded()
+    {
+        if (TMemory.Mutation == ProtocolMutation.CompletedBeforeDrained && _tailFinal) return true;
+        if (_head != _cachedTail || RefreshTail()) return false;
+        return _tailFinal || _producers.CheckLost(_ring.Memory, _core.Lease);
+    }
+
+    private protected override RingCompletedException Ended() =>
+        _tailFinal ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
+        : new RingPeerLostException(_producers.Reason!, $"the ring in segment '{_ring.SegmentName}' is drained and {_producers.Reason}");
+
+    /// <summary>A message, or the end of the stream.</summary>
     private readonly struct DataCondition(SpscReader<TPolicy, TMemory> reader) : IWaitCondition
     {
-        public bool IsSatisfied() => reader._head != reader._cachedTail || reader.RefreshTail();
+        public bool IsSatisfied() => reader._head != reader._cachedTail || reader.RefreshTail() || reader.HasEnded();
 
-        public TimeSpan SleepLimit => Waiter.MaxSleep;
+        public TimeSpan SleepLimit => reader._producers.LimitSleep(Waiter.MaxSleep);
     }
 }

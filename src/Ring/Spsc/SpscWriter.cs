@@ -22,29 +22,37 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     private long _claimRecordOffset;
     private int _claimLength;
 
+    private bool _completed; // by this writer, or found completed at attach: SPSC has no other producer
+    private PeerWatch _consumers;
     private EndpointCore<TMemory> _core;
 
-    public SpscWriter(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory)
+    public SpscWriter(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory, PeerLoss peerLoss)
     {
         _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
         _writers = _ring.Writers;
-        (_cachedHead, _tail) = _ring.ReadPositions(); // a successor continues from the committed tail
+        (_cachedHead, _tail, _completed) = _ring.ReadPositions(); // a successor continues from the committed tail
+        _consumers = new PeerWatch(peerLoss, RingRole.Consumer);
         TMemory b = _ring.Memory;
         _messagesWritten = b.ReadInt64(SegmentLayout.MessagesWrittenOffset);
         _bytesWritten = b.ReadInt64(SegmentLayout.BytesWrittenOffset);
         _fullEvents = b.ReadInt64(SegmentLayout.FullEventsOffset);
-        _core = new EndpointCore<TMemory>(segment, lease, _writers, nameof(RingWriter));
+        _core = new EndpointCore<TMemory>(segment, lease, _writers, _readers, nameof(RingWriter));
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
+    public override bool IsCompleted => _completed;
+
+    public override int ConsumersAlive => _core.Lease.LiveParticipants(RingRole.Consumer, out _);
+
     public override bool TryWrite(ReadOnlySpan<byte> message)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         int recordLength = CheckedRecordLength(message.Length);
+        if (_completed) throw Ended();
         if (!TryReserve(recordLength, out long recordOffset, out long advance)) return false;
         TMemory b = _ring.Memory;
         b.WriteInt64(recordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, message.Length));
@@ -57,6 +65,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         int recordLength = CheckedRecordLength(length);
+        if (_completed) throw Ended();
         if (!TryReserve(recordLength, out long recordOffset, out long advance))
         {
             buffer = default;
@@ -94,8 +103,26 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         int recordLength = CheckedRecordLength(length);
-        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), timeout, cancellationToken);
+        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), timeout, cancellationToken) && !_completed && !_consumers.IsLost;
     }
+
+    public override bool TryComplete(string? reason = null)
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        RingCompletion.ValidateReason(reason);
+        if (_claimAdvance != 0) RingThrow.ClaimOutstanding();
+        if (_completed) return false;
+        RingCompletion.RecordReason(_ring.Memory, reason);
+        // The flag rides on the tail: one store publishes every record below it and the completion (RingCompletion).
+        _ring.Memory.WriteInt64Fenced(SegmentLayout.TailOffset, _tail | RingCompletion.TailFlag); // release pairs with the reader's acquire of tail
+        _completed = true;
+        RingCompletion.WakeEveryone(_ring.Memory);
+        return true;
+    }
+
+    private protected override RingCompletedException Ended() =>
+        _completed ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
+        : new RingPeerLostException(_consumers.Reason!, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.Reason}");
 
     public override void Dispose()
     {
@@ -171,9 +198,10 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
         public bool IsSatisfied()
         {
             long advance = writer.AdvanceFor(recordLength);
-            return advance <= writer._ring.Capacity - (writer._tail - writer._cachedHead) || writer.HasRoom(advance);
+            return advance <= writer._ring.Capacity - (writer._tail - writer._cachedHead) || writer.HasRoom(advance)
+                || writer._completed || writer._consumers.CheckLost(writer._ring.Memory, writer._core.Lease);
         }
 
-        public TimeSpan SleepLimit => Waiter.MaxSleep;
+        public TimeSpan SleepLimit => writer._consumers.LimitSleep(Waiter.MaxSleep);
     }
 }

@@ -39,6 +39,7 @@ internal static class EndpointFactories
         RingVariant.WrongWrapArithmetic => new Endpoints<ScheduledMemory<WrongWrapRing>>(buffer => new(buffer, scheduler)),
         RingVariant.PublishTailWithoutFence => new Endpoints<ScheduledMemory<TailWithoutFenceRing>>(buffer => new(buffer, scheduler)),
         RingVariant.PublishHeadWithoutFence => new Endpoints<ScheduledMemory<HeadWithoutFenceRing>>(buffer => new(buffer, scheduler)),
+        RingVariant.CompletedBeforeDrained => new Endpoints<ScheduledMemory<CompletedBeforeDrainedRing>>(buffer => new(buffer, scheduler)),
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown ring variant."),
     };
 }

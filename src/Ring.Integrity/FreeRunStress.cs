@@ -50,7 +50,7 @@ public static class FreeRunStress
 
     /// <summary>Scenario <paramref name="index"/> of the run seeded <paramref name="seed"/>: the same pair gives the same scenario.</summary>
     public static Scenario Generate(RingShape shape, int seed, int index) =>
-        ScenarioSampler.Scenario(shape, new Random(unchecked(seed * 1_000_003 + index)), ScenarioSize);
+        ScenarioSampler.Scenario(shape, new Random(unchecked(seed * 1_000_003 + index)), ScenarioSize, completion: false);
 
     /// <summary>Runs the scenario up to <paramref name="runs"/> times; stops at the first failing run and returns its report.</summary>
     public static (long Runs, long OverlappingRuns, long Operations, string? Report) RunScenario(Scenario scenario, int runs)

@@ -34,6 +34,10 @@ public enum ScenarioOpKind
     ReadBatch,
     /// <summary>Blocking read with a timeout.</summary>
     Read,
+    /// <summary>A producer completes the ring; its later writes, and anyone's after it, must throw.</summary>
+    Complete,
+    /// <summary>A consumer asks whether the stream has ended (consumers also ask after every read that found nothing).</summary>
+    CheckEnd,
 }
 
 /// <param name="Length">Payload length for writes (4..max; the first 4 bytes carry the message id).</param>

@@ -28,6 +28,8 @@ internal sealed class ScenarioRunner : IDisposable
     private long _committed;
     private long _dequeued;
     private int _epoch;
+    private (long Invoke, long Response)? _completion; // the Complete call of this run, if any
+    private readonly ConcurrentQueue<(int Thread, long Invoke, long Response)> _endsSeen = new(); // IsCompleted calls that said true
 
     /// <param name="clock">The history's clock: scheduler steps, or Stopwatch ticks on free threads.</param>
     public ScenarioRunner(Scenario scenario, IEndpointFactory endpoints, Func<long> clock)
@@ -88,6 +90,8 @@ internal sealed class ScenarioRunner : IDisposable
     {
         foreach (List<QueueOperation> log in _logs) log.Clear();
         _payloadErrors.Clear();
+        _endsSeen.Clear();
+        _completion = null;
         _committed = 0;
         _dequeued = 0;
         _epoch = (_epoch + 1) & MessageCodec.EpochMask;
@@ -102,9 +106,13 @@ internal sealed class ScenarioRunner : IDisposable
     {
         long unread = Volatile.Read(ref _committed) - Volatile.Read(ref _dequeued);
         SharedBuffer ring = _segment.Buffer;
-        bool empty = ring.ReadInt64Acquire(SegmentLayout.HeadOffset) == ring.ReadInt64Acquire(SegmentLayout.TailOffset); // no thread is running: a settled snapshot
+        long tail = ring.ReadInt64Acquire(SegmentLayout.TailOffset); // no thread is running: a settled snapshot
+        bool completed = RingCompletion.IsFinal(tail);
+        bool empty = ring.ReadInt64Acquire(SegmentLayout.HeadOffset) == (tail & ~RingCompletion.TailFlag);
         foreach (int thread in parked)
         {
+            if (completed)
+                return $"t{thread} is asleep in a completed ring and no other thread can run: the completion should have woken it";
             if (thread >= _producers && unread > 0)
                 return $"t{thread} (consumer) is asleep while {unread} committed message(s) are unread and no other thread can run";
             if (thread < _producers && empty)
@@ -125,6 +133,7 @@ internal sealed class ScenarioRunner : IDisposable
         history.Sort((a, b) => a.Invoke != b.Invoke ? a.Invoke.CompareTo(b.Invoke) : a.Thread.CompareTo(b.Thread));
         if (runFailure is null)
         {
+            CheckCompletion(history, problems);
             AuditResult audit = QueueHistoryAudit.Check(history, drained: true);
             problems.AddRange(audit.Violations);
             if (problems.Count == 0)
@@ -160,20 +169,33 @@ internal sealed class ScenarioRunner : IDisposable
             int length = op.Kind == ScenarioOpKind.ClaimCommitShorter ? op.Arg : op.Length;
             _expectedLengths[producer][seq] = length; // before the write: a consumer may check it as soon as the message is out
             long invoke = _clock();
-            bool written;
-            switch (op.Kind)
+            if (op.Kind == ScenarioOpKind.Complete)
             {
-                case ScenarioOpKind.TryWrite:
-                    MessageCodec.Fill(scratch[..length], word);
-                    written = writer.TryWrite(scratch[..length]);
-                    break;
-                case ScenarioOpKind.Write:
-                    MessageCodec.Fill(scratch[..length], word);
-                    written = writer.TryWrite(scratch[..length], TimeSpan.FromMicroseconds(op.Arg));
-                    break;
-                default:
-                    written = ClaimAndFinish(writer, op, word);
-                    break;
+                writer.TryComplete();
+                _completion = (invoke, _clock());
+                continue;
+            }
+            bool written;
+            try
+            {
+                switch (op.Kind)
+                {
+                    case ScenarioOpKind.TryWrite:
+                        MessageCodec.Fill(scratch[..length], word);
+                        written = writer.TryWrite(scratch[..length]);
+                        break;
+                    case ScenarioOpKind.Write:
+                        MessageCodec.Fill(scratch[..length], word);
+                        written = writer.TryWrite(scratch[..length], TimeSpan.FromMicroseconds(op.Arg));
+                        break;
+                    default:
+                        written = ClaimAndFinish(writer, op, word);
+                        break;
+                }
+            }
+            catch (RingCompletedException)
+            {
+                written = false; // CheckCompletion judges whether the ring was completed by then
             }
             if (written) Interlocked.Increment(ref _committed);
             log.Add(new QueueOperation(producer, QueueOpKind.Enqueue, MessageCodec.Id(word), written, invoke, _clock()));
@@ -210,6 +232,11 @@ internal sealed class ScenarioRunner : IDisposable
         foreach (ScenarioOp op in _scenario.Consumers[consumer])
         {
             long invoke = _clock();
+            if (op.Kind == ScenarioOpKind.CheckEnd)
+            {
+                CheckEnd(reader, thread, invoke);
+                continue;
+            }
             switch (op.Kind)
             {
                 case ScenarioOpKind.TryRead:
@@ -220,17 +247,81 @@ internal sealed class ScenarioRunner : IDisposable
                         : reader.TryRead(destination, out length, TimeSpan.FromMicroseconds(op.Arg));
                     long id = read ? Verify(thread, destination[..length]) : 0;
                     log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, id, read, invoke, _clock()));
+                    if (!read) CheckEnd(reader, thread, _clock());
                     break;
                 }
                 default:
                 {
                     _handlerMarks[consumer] = invoke;
                     int count = op.Kind == ScenarioOpKind.ReadInPlace ? (reader.TryRead(_handlers[consumer]) ? 1 : 0) : reader.ReadBatch(_handlers[consumer], op.Arg);
-                    if (count == 0) log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, 0, false, invoke, _clock()));
+                    if (count == 0)
+                    {
+                        log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, 0, false, invoke, _clock()));
+                        CheckEnd(reader, thread, _clock());
+                    }
                     break;
                 }
             }
         }
+    }
+
+    /// <summary>Asks the reader whether the stream has ended, and remembers when it said so.</summary>
+    private void CheckEnd(RingReader reader, int thread, long invoke)
+    {
+        if (reader.IsCompleted) _endsSeen.Enqueue((thread, invoke, _clock()));
+    }
+
+    /// <summary>
+    /// The completion property: no reader reports the end while a message committed before the completion is unread
+    /// (its dequeue must have begun before the report returned), nobody reports it before Complete was called, no write
+    /// succeeds after Complete returned, and a drained completed ring says it has ended.
+    /// </summary>
+    private void CheckCompletion(List<QueueOperation> history, List<string> problems)
+    {
+        Dictionary<long, QueueOperation> dequeues = [];
+        foreach (QueueOperation op in history)
+        {
+            if (op.Kind == QueueOpKind.Dequeue && op.Succeeded) dequeues.TryAdd(op.Value, op);
+        }
+        foreach ((int thread, long invoke, long response) in _endsSeen)
+        {
+            if (_completion is not { } completion)
+            {
+                problems.Add($"t{thread} reported the end of the stream at [{invoke}..{response}] but nobody completed the ring");
+                continue;
+            }
+            foreach (QueueOperation write in history)
+            {
+                if (write.Kind != QueueOpKind.Enqueue || !write.Succeeded || write.Response >= completion.Invoke) continue;
+                if (!dequeues.TryGetValue(write.Value, out QueueOperation read) || read.Invoke > response)
+                {
+                    string when = dequeues.ContainsKey(write.Value) ? $"read only at [{read.Invoke}..{read.Response}]" : "never read";
+                    problems.Add($"t{thread} reported the end of the stream at [{invoke}..{response}] while {QueueHistory.FormatValue(write.Value)}, " +
+                        $"committed at [{write.Invoke}..{write.Response}] before Complete [{completion.Invoke}..{completion.Response}], was unread ({when})");
+                    break;
+                }
+            }
+        }
+        if (_completion is { } done)
+        {
+            foreach (QueueOperation write in history)
+            {
+                if (write.Kind == QueueOpKind.Enqueue && write.Succeeded && write.Invoke > done.Response)
+                    problems.Add($"{write} succeeded after Complete returned at {done.Response}");
+            }
+        }
+        bool ended;
+        try
+        {
+            ended = _readers[0].IsCompleted;
+        }
+        catch (Exception exception)
+        {
+            problems.Add($"asking the drained ring whether it has ended threw {exception.GetType().Name}: {exception.Message}");
+            return;
+        }
+        if (ended != _completion.HasValue)
+            problems.Add(_completion.HasValue ? "the drained ring was completed, yet its reader does not report the end" : "the drained ring reports the end, yet nobody completed it");
     }
 
     /// <summary>

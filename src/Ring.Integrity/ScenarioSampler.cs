@@ -11,7 +11,12 @@ namespace Ring.Integrity;
 /// </remarks>
 public static class ScenarioSampler
 {
-    public static Scenario Scenario(RingShape shape, Random random, int size)
+    /// <param name="completion">
+    /// Whether a third of the scenarios complete the ring (producer 0 calls Complete somewhere in its list) and consumers
+    /// ask for the end now and then. Off for free runs, which run a scenario many times on one ring. Drawn after
+    /// everything else, so it changes nothing else a seed gives.
+    /// </param>
+    public static Scenario Scenario(RingShape shape, Random random, int size, bool completion = true)
     {
         (int producers, int consumers) = Integrity.Scenario.Threads(shape);
         bool spsc = shape == RingShape.Spsc1P1C;
@@ -27,6 +32,20 @@ public static class ScenarioSampler
         for (int p = 0; p < producers; p++) writes[p] = OpList(random, size, r => WriteOp(r, max));
         ScenarioOp[][] reads = new ScenarioOp[consumers][];
         for (int c = 0; c < consumers; c++) reads[c] = OpList(random, size, ReadOp);
+        if (completion && Pick(random, 2, 1) == 1)
+        {
+            // Mostly at the end of the list, sometimes in the middle so that later writes meet a completed ring.
+            int at = Pick(random, 1, 2) == 0 ? Choose(random, 0, writes[0].Length) : writes[0].Length;
+            writes[0] = [.. writes[0][..at], new ScenarioOp(ScenarioOpKind.Complete, 0, 0), .. writes[0][at..]];
+            for (int c = 0; c < consumers; c++)
+            {
+                for (int n = Choose(random, 0, 2); n > 0; n--)
+                {
+                    int where = Choose(random, 0, reads[c].Length);
+                    reads[c] = [.. reads[c][..where], new ScenarioOp(ScenarioOpKind.CheckEnd, 0, 0), .. reads[c][where..]];
+                }
+            }
+        }
         return new Scenario(shape, ringSize, max, wait, writes, reads);
     }
 

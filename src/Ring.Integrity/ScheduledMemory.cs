@@ -27,6 +27,9 @@ public enum RingVariant
 
     /// <summary>The SPSC head is published without its fence; as <see cref="PublishTailWithoutFence"/>.</summary>
     PublishHeadWithoutFence,
+
+    /// <summary>A reader reports the end of the stream once it has seen the completion, before reading what was committed before it.</summary>
+    CompletedBeforeDrained,
 }
 
 internal static class RingVariants
@@ -38,6 +41,7 @@ internal static class RingVariants
         RingVariant.WrongWrapArithmetic => ProtocolMutation.UsedBytesModuloCapacity,
         RingVariant.PublishTailWithoutFence => ProtocolMutation.PublishTailWithoutFence,
         RingVariant.PublishHeadWithoutFence => ProtocolMutation.PublishHeadWithoutFence,
+        RingVariant.CompletedBeforeDrained => ProtocolMutation.CompletedBeforeDrained,
         _ => ProtocolMutation.None,
     };
 }
@@ -81,6 +85,11 @@ internal struct TailWithoutFenceRing : IRingVariant
 internal struct HeadWithoutFenceRing : IRingVariant
 {
     public static RingVariant Variant => RingVariant.PublishHeadWithoutFence;
+}
+
+internal struct CompletedBeforeDrainedRing : IRingVariant
+{
+    public static RingVariant Variant => RingVariant.CompletedBeforeDrained;
 }
 
 /// <summary>

@@ -19,6 +19,8 @@ public sealed class BrokenRingDetectionTests(ITestOutputHelper output)
     [InlineData(RingVariant.NonAtomicIncrement, RingShape.Mpmc2P1C)]
     [InlineData(RingVariant.NonAtomicIncrement, RingShape.Mpmc1P2C)]
     [InlineData(RingVariant.WrongWrapArithmetic, RingShape.Spsc1P1C)]
+    [InlineData(RingVariant.CompletedBeforeDrained, RingShape.Spsc1P1C)]
+    [InlineData(RingVariant.CompletedBeforeDrained, RingShape.Mpmc1P2C)]
     public void ScheduledRuns_BrokenRing_AreCaughtWithinTheCiBudget(RingVariant variant, RingShape shape)
     {
         Exception? caught = Record.Exception(() =>

@@ -31,6 +31,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
         get
         {
             using EndpointCore<TMemory>.Scope call = _core.Enter();
+            if (TMemory.Mutation == ProtocolMutation.CompletedBeforeDrained) return HasEnded();
             return !HasMessage() && HasEnded(); // the walk consumes trailing skips, so the head can reach a final tail
         }
     }

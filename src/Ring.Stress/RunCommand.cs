@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
+using Ring.Tooling;
 
 namespace Ring.Stress;
 
@@ -9,7 +10,7 @@ namespace Ring.Stress;
 /// The root command: a whole stress run (or a fixed profile of runs), and the hidden <c>participant</c>
 /// subcommand the processes mode starts its workers with.
 /// </summary>
-public static partial class RunCommand
+public static class RunCommand
 {
     /// <summary>Exit code of a run with a violation.</summary>
     public const int ExitViolations = 1;
@@ -142,7 +143,9 @@ public static partial class RunCommand
         command.Hidden = true;
         command.SetAction(parsed =>
         {
-            WatchCoordinator();
+            // The coordinator starts its workers with a lifeline (StressEngine.ProcessCrew): nobody would ever set the
+            // ledger's stop flags once it is gone, and a CI job must not leave workers spinning behind it.
+            ParentLifeline.OnParentExit(() => Environment.Exit(3));
             using RingSegment ring = RingSegment.Open(parsed.GetRequiredValue(segment));
             using Ledger book = Ledger.Open(parsed.GetRequiredValue(ledger));
             ParticipantSettings settings = new()
@@ -166,22 +169,6 @@ public static partial class RunCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>
-    /// Ends this worker when the coordinator that started it is gone (it re-parents to init or a subreaper):
-    /// nobody would ever set the ledger's stop flags, and a CI job must not leave workers spinning behind it.
-    /// </summary>
-    private static void WatchCoordinator()
-    {
-        int coordinator = Native.getppid();
-        Thread watchdog = new(() =>
-        {
-            while (Native.getppid() == coordinator) Thread.Sleep(500); // a poll: no event tells a child its parent died
-            Environment.Exit(3);
-        })
-        { IsBackground = true, Name = "coordinator watchdog" };
-        watchdog.Start();
     }
 
     private static WaitStrategy ParseWait(string wait) => wait switch
@@ -208,11 +195,5 @@ public static partial class RunCommand
             return TimeSpan.FromSeconds(value * scale);
         result.AddError($"'{text}' is not a positive duration: write e.g. 250ms, 30s, 5m or 1h.");
         return null;
-    }
-
-    private static partial class Native
-    {
-        [System.Runtime.InteropServices.LibraryImport("libc")]
-        internal static partial int getppid();
     }
 }

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Ring.Cli;
+using Ring.Tooling;
+using Ring.Tooling.Platform;
 using Xunit.Abstractions;
 
 namespace Ring.Tests;
@@ -15,12 +16,10 @@ namespace Ring.Tests;
 /// <c>ring</c> as a throwaway user too (root only).
 /// </summary>
 [Collection(CrossProcessCollection.Name)]
-public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser stranger) : IClassFixture<ThrowawayUser>, IDisposable
+public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) : IClassFixture<ThrowawayUser>, IDisposable
 {
     /// <summary>Longest one ring command may take; each needs well under a second after the runtime starts.</summary>
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
-    private const int SigInt = 2;
 
     private readonly TempSegmentDirectory _dir = new();
     private readonly List<ChildProcess> _children = [];
@@ -348,7 +347,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         AssertOk(await RunAsync("send", "q", "--text", "late news"));
         await WaitForOutputAsync(tail, "late news");
 
-        SendSignal(tail.Id, SigInt);
+        LibC.Kill(tail.Id, Signal.SIGINT);
         Assert.Equal(ExitCode.Ok, await tail.WaitForExitAsync(Deadline));
         Assert.Equal("", tail.StandardError);
     }
@@ -360,7 +359,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         ChildProcess tail = StartCli("tail", "q", "--count", "5");
         await WaitForLiveConsumerAsync("q", tail);
 
-        SendSignal(tail.Id, SigInt);
+        LibC.Kill(tail.Id, Signal.SIGINT);
 
         Assert.Equal(ExitCode.Interrupted, await tail.WaitForExitAsync(Deadline));
         Assert.Equal("ring: interrupted: 0 of 5 messages arrived.", tail.StandardError.Trim());
@@ -375,7 +374,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         await WaitForOutputAsync(watch, "\"rates\"");
         Assert.Empty(RingSegment.Stat(PathOf("q")).Participants);
 
-        SendSignal(watch.Id, SigInt);
+        LibC.Kill(watch.Id, Signal.SIGINT);
 
         Assert.Equal(ExitCode.Ok, await watch.WaitForExitAsync(Deadline));
         string[] samples = Lines(watch.StandardOutput);
@@ -398,7 +397,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         ChildProcess watch = StartCli("stat", "q", "--watch", "200ms");
 
         await WaitForOutputAsync(watch, "msgs/s written");
-        SendSignal(watch.Id, SigInt);
+        LibC.Kill(watch.Id, Signal.SIGINT);
 
         Assert.Equal(ExitCode.Ok, await watch.WaitForExitAsync(Deadline));
         Assert.Contains("MB/s written", watch.StandardOutput, StringComparison.Ordinal);
@@ -598,7 +597,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
     private ChildProcess StartCli(string[] arguments, string ringDir, IReadOnlyList<string>? runAs = null)
     {
         string[] command = [.. runAs ?? [], ChildProcess.DotnetHost, CliAssembly, .. arguments];
-        ChildProcess child = ChildProcess.Start(command[0], command[1..], RingDir(ringDir));
+        ChildProcess child = ChildProcess.Start(command[0], command[1..], new ChildOptions { Environment = RingDir(ringDir) });
         _children.Add(child);
         return child;
     }
@@ -612,7 +611,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
     private async Task<CliRun> RunShellAsync(string commandLine)
     {
         string ring = $"'{ChildProcess.DotnetHost}' '{CliAssembly}'";
-        ChildProcess child = ChildProcess.Start("/bin/sh", ["-c", commandLine.Replace("{ring}", ring, StringComparison.Ordinal)], RingDir(_dir.DirectoryPath));
+        ChildProcess child = ChildProcess.Start("/bin/sh", ["-c", commandLine.Replace("{ring}", ring, StringComparison.Ordinal)], new ChildOptions { Environment = RingDir(_dir.DirectoryPath) });
         _children.Add(child);
         return await CollectAsync(child);
     }
@@ -701,13 +700,4 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on; the name may hold spaces
         return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     }
-
-    /// <summary>What Ctrl+C sends; Process has no way to send anything but SIGKILL.</summary>
-    private static void SendSignal(int pid, int signal)
-    {
-        if (Kill(pid, signal) != 0) throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

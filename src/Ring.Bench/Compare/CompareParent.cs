@@ -3,17 +3,17 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using HdrHistogram;
 using Ring.Bench.Common;
+using Ring.Tooling;
 
 namespace Ring.Bench.Compare;
 
 /// <summary>
 /// The <c>compare</c> command: for every round, size and transport, starts a child over that transport,
 /// measures round trips then a one-way stream, and finally prints the medians of the rounds.
-/// Owns the cleanup like <c>DemoParent</c>: the child is killed and every name removed on each way out this
-/// process controls; a child whose parent vanished removes them itself.
+/// A <see cref="ChildSupervisor"/> owns the cleanup, as in <c>DemoParent</c>: the child is killed and every
+/// name removed on each way out this process controls; a child whose parent vanished removes them itself.
 /// </summary>
 internal sealed class CompareParent
 {
@@ -23,35 +23,28 @@ internal sealed class CompareParent
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(10);
 
     private readonly CompareSettings _settings;
-    private readonly Lock _gate = new();
+    private readonly ChildSupervisor _supervisor;
     private readonly IReadOnlyList<int> _cpus = CpuPinning.AllowedCpus();
-    private Process? _child; // guarded by _gate, shared with the signal and exit handlers
-    private TransportHost? _host; // guarded by _gate
-    private bool _childMayExit; // guarded by _gate
-    private bool _stopping; // guarded by _gate
     private int _sessions;
 
-    private CompareParent(CompareSettings settings) => _settings = settings;
-
-    public static int Run(CompareSettings settings) => new CompareParent(settings).Run();
-
-    private int Run()
+    private CompareParent(CompareSettings settings, ChildSupervisor supervisor)
     {
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        _settings = settings;
+        _supervisor = supervisor;
+    }
+
+    public static int Run(CompareSettings settings)
+    {
+        using ChildSupervisor supervisor = new("compare");
         try
         {
-            Execute();
+            new CompareParent(settings, supervisor).Execute();
             return 0;
         }
-        catch (Exception e) when (e is BenchFailure or RingException or IOException or SocketException)
+        catch (Exception e) when (e is BenchFailure or RingException or IOException or SocketException or OperationCanceledException)
         {
             Console.Error.WriteLine($"compare: error: {e.Message}");
             return 1;
-        }
-        finally
-        {
-            Cleanup();
         }
     }
 
@@ -105,14 +98,11 @@ internal sealed class CompareParent
     {
         string uniqueName = string.Create(CultureInfo.InvariantCulture, $"compare-{Environment.ProcessId}-{++_sessions}");
         using TransportHost host = TransportHost.Create(transport, size, uniqueName);
-        lock (_gate)
-        {
-            if (_stopping) throw new BenchFailure("stopped");
-            _host = host;
-        }
-        Process child = StartChild(transport, size, host.Endpoint);
+        _supervisor.OwnNames(host.RemoveNames);
+        _supervisor.Activity = $"measuring {transport.Name} at {CompareReport.Bytes(size)}";
         try
         {
+            ChildProcess child = StartChild(transport, size, host.Endpoint);
             IChannel channel = host.Connect();
             byte[] buffer = new byte[size];
             CompareWire.Receive(channel, buffer, CompareTag.Ready, "child");
@@ -121,7 +111,6 @@ internal sealed class CompareParent
             List<Sample> samples = [MeasureRoundTrips(transport, size, channel, buffer)];
             samples.Add(MeasureStream(transport, size, channel, buffer));
 
-            lock (_gate) _childMayExit = true;
             CompareWire.Send(channel, buffer, CompareTag.Quit);
             if (!child.WaitForExit(ExitTimeout)) throw new BenchFailure($"the {transport.Name} child did not exit within {ExitTimeout.TotalSeconds:0} s of Quit");
             if (child.ExitCode != 0) throw new BenchFailure($"the {transport.Name} child exited with code {child.ExitCode}");
@@ -129,42 +118,28 @@ internal sealed class CompareParent
         }
         finally
         {
-            lock (_gate)
-            {
-                if (!child.HasExited) child.Kill();
-                _child = null;
-                _host = null;
-            }
-            child.Dispose();
+            _supervisor.EndChild();
         }
     }
 
-    private Process StartChild(Transport transport, int size, string endpoint)
+    private ChildProcess StartChild(Transport transport, int size, string endpoint) => _supervisor.StartChild(() =>
     {
-        lock (_gate)
+        // A child forked from the pinned main thread would start on CPU 0 and keep there the threads it
+        // creates before it is moved: unpin for the start, then pin both.
+        if (_cpus.Count >= 2) CpuPinning.Unpin(Environment.ProcessId, _cpus);
+        ChildProcess child = BenchChild.Start([
+            CompareCommands.ChildCommandName,
+            CompareCommands.TransportOptionName, transport.Name,
+            CompareCommands.SizeOptionName, size.ToString(CultureInfo.InvariantCulture),
+            CompareCommands.EndpointOptionName, endpoint,
+        ]);
+        if (_cpus.Count >= 2)
         {
-            if (_stopping) throw new BenchFailure("stopped before the child started");
-            using Process self = Process.GetCurrentProcess();
-            // A child forked from the pinned main thread would start on CPU 0 and keep there the threads it
-            // creates before it is moved: unpin for the start, then pin both.
-            if (_cpus.Count >= 2) CpuPinning.Unpin(self, _cpus);
-            _childMayExit = false;
-            _child = SelfProcess.StartChild([
-                CompareCommands.ChildCommandName,
-                CompareCommands.TransportOptionName, transport.Name,
-                CompareCommands.SizeOptionName, size.ToString(CultureInfo.InvariantCulture),
-                CompareCommands.EndpointOptionName, endpoint,
-            ]);
-            _child.EnableRaisingEvents = true;
-            _child.Exited += OnChildExited;
-            if (_cpus.Count >= 2)
-            {
-                CpuPinning.PinTo(self, _cpus[0]);
-                CpuPinning.PinTo(_child, _cpus[1]);
-            }
-            return _child;
+            CpuPinning.PinTo(Environment.ProcessId, _cpus[0]);
+            CpuPinning.PinTo(child.Id, _cpus[1]);
         }
-    }
+        return child;
+    });
 
     private Sample MeasureRoundTrips(Transport transport, int size, IChannel channel, byte[] buffer)
     {
@@ -259,41 +234,6 @@ internal sealed class CompareParent
     {
         using Process self = Process.GetCurrentProcess();
         return self.TotalProcessorTime;
-    }
-
-    private void OnChildExited(object? sender, EventArgs e)
-    {
-        int code;
-        lock (_gate)
-        {
-            if (_stopping || _childMayExit || _child is null || !ReferenceEquals(sender, _child)) return;
-            code = _child.ExitCode;
-        }
-        Console.Error.WriteLine($"compare: error: the child exited with code {code} in the middle of a measurement");
-        Cleanup();
-        Environment.Exit(1);
-    }
-
-    private void OnSignal(PosixSignalContext context)
-    {
-        context.Cancel = true; // the default would end the process without removing the files
-        Console.Error.WriteLine($"compare: {context.Signal}: stopping the child and removing the files");
-        Cleanup();
-        Environment.Exit(context.Signal == PosixSignal.SIGINT ? 128 + 2 : 128 + 15);
-    }
-
-    /// <summary>
-    /// Kills the child and removes names, without unmapping anything: the main thread may be inside a
-    /// measured loop on the mapping, and the process is about to exit anyway.
-    /// </summary>
-    private void Cleanup()
-    {
-        lock (_gate)
-        {
-            _stopping = true;
-            if (_child is { HasExited: false }) _child.Kill();
-            _host?.RemoveNames();
-        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Ring.Bench.Common;
+using Ring.Tooling;
 
 namespace Ring.Bench.Demo;
 
@@ -29,15 +29,14 @@ internal sealed class DemoChild
     public static int Run(string forwardName, int messageSize, DemoWait wait)
     {
         string backName = DemoWire.BackSegmentName(forwardName);
-        SelfProcess.OnParentExit(() =>
+        ParentLifeline.OnParentExit(() =>
         {
             RingSegment.Unlink(forwardName);
             RingSegment.Unlink(backName);
             Console.Error.WriteLine("demo-child: the parent is gone; removed its segments and quit");
             Environment.Exit(ParentGoneExitCode);
         });
-        // Ctrl+C reaches the whole foreground process group; the parent alone decides when the child stops.
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
+        using IDisposable sigint = ParentLifeline.IgnoreInterrupt();
         try
         {
             using RingSegment forward = RingSegment.Open(forwardName);

@@ -28,7 +28,7 @@ public static class RunCommand
     /// <summary>Adds the run options and action to <paramref name="root"/>.</summary>
     public static void Configure(RootCommand root)
     {
-        Option<string?> profile = new("--profile") { Description = "A fixed bundle of phases: ci (~5 min: SPSC and MPMC, threads and processes, spin, hybrid and block, 24 B..4 KiB, 200+ kills and pauses) or soak (~1 h). Other options are ignored." };
+        Option<string?> profile = new("--profile") { Description = "A fixed bundle of phases: ci (~5 min: SPSC and MPMC, threads and processes, busy-spin, spin-then-yield and spin-then-block, 24 B..4 KiB, 200+ kills and pauses) or soak (~1 h). Other options are ignored." };
         profile.AcceptOnlyFromAmong("ci", "soak");
         Option<string> kind = new("--kind") { Description = "Ring kind.", DefaultValueFactory = _ => "spsc" };
         kind.AcceptOnlyFromAmong("spsc", "mpmc");
@@ -42,8 +42,7 @@ public static class RunCommand
         Option<int> maxSize = new("--max-size") { Description = "Largest message.", HelpName = "B", DefaultValueFactory = _ => 256 };
         Option<long> capacity = new("--capacity") { Description = "SPSC record space (power of two, ≥ 8 × max-size); MPMC: slots = largest power of two with slots × (max-size + 16) ≤ capacity.", HelpName = "BYTES", DefaultValueFactory = _ => 1 << 20 };
         Option<int> slots = new("--slots") { Description = "MPMC slot count (power of two), overriding the one derived from --capacity.", HelpName = "N" };
-        Option<string> wait = new("--wait") { Description = "Busy spin, spin then yield (hybrid), spin then block in the kernel, or sleep in the kernel at once (WaitStrategy.Block).", DefaultValueFactory = _ => "block" };
-        wait.AcceptOnlyFromAmong("spin", "hybrid", "block", "sleep");
+        Option<string> wait = WaitStrategyNames.CreateOption("How every endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
         Option<TimeSpan?> killInterval = new("--kill-interval") { Description = "Processes mode: SIGKILL a random producer or consumer about this often (0.5×..1.5×) and start a replacement.", HelpName = "250ms", CustomParser = ParseSpan };
         Option<TimeSpan?> pauseInterval = new("--pause-interval") { Description = $"Processes mode: SIGSTOP a random participant about this often for {MinPauseMs}..{MaxPauseMs} ms (past the 50 ms recovery threshold), then SIGCONT it.", HelpName = "1s", CustomParser = ParseSpan };
         Option<ulong> seed = new("--seed") { Description = "Seed of sizes, payloads and the fault schedule.", HelpName = "S", DefaultValueFactory = _ => 1 };
@@ -86,7 +85,7 @@ public static class RunCommand
                     MaxSize = Math.Max(min, parsed.GetValue(maxSize)),
                     Capacity = parsed.GetValue(capacity),
                     Slots = parsed.GetValue(slots),
-                    Wait = ParseWait(parsed.GetValue(wait)!),
+                    Wait = WaitStrategyNames.Parse(parsed.GetValue(wait)!),
                     KillInterval = parsed.GetValue(killInterval),
                     PauseInterval = parsed.GetValue(pauseInterval),
                     Seed = parsed.GetValue(seed),
@@ -134,8 +133,7 @@ public static class RunCommand
         Option<ulong> seed = new("--seed") { Required = true };
         Option<int> minSize = new("--min-size") { Required = true };
         Option<int> maxSize = new("--max-size") { Required = true };
-        Option<string> wait = new("--wait") { Required = true };
-        wait.AcceptOnlyFromAmong("spin", "hybrid", "block", "sleep");
+        Option<string> wait = WaitStrategyNames.CreateOption("How the endpoint waits.", defaultValue: null);
         Command command = new("participant", "Internal: one producer or consumer process of a --mode processes run, reporting through the run's ledger file.")
         {
             segment, ledger, role, seed, minSize, maxSize, wait,
@@ -154,7 +152,7 @@ public static class RunCommand
                 Seed = parsed.GetValue(seed),
                 MinSize = parsed.GetValue(minSize),
                 MaxSize = parsed.GetValue(maxSize),
-                Wait = ParseWait(parsed.GetRequiredValue(wait)),
+                Wait = WaitStrategyNames.Parse(parsed.GetRequiredValue(wait)),
             };
             if (parsed.GetRequiredValue(role) == "producer")
             {
@@ -170,14 +168,6 @@ public static class RunCommand
         });
         return command;
     }
-
-    private static WaitStrategy ParseWait(string wait) => wait switch
-    {
-        "spin" => WaitStrategy.BusySpin,
-        "hybrid" => WaitStrategy.SpinThenYield,
-        "sleep" => WaitStrategy.Block,
-        _ => WaitStrategy.SpinThenBlock,
-    };
 
     /// <summary>Parses 250ms, 30s, 5m, 1h (or a plain number of seconds).</summary>
     private static TimeSpan? ParseSpan(ArgumentResult result)

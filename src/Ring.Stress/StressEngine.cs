@@ -162,7 +162,7 @@ public static class StressEngine
             Name = settings.Name,
             Kind = settings.Kind == RingKind.Spsc ? "spsc" : "mpmc",
             Mode = settings.Mode == EngineMode.Threads ? "threads" : "processes",
-            Wait = WaitName(settings.Wait),
+            Wait = WaitStrategyNames.Of(settings.Wait),
             Producers = settings.Producers,
             Consumers = settings.Consumers,
             MinSize = settings.MinSize,
@@ -193,15 +193,6 @@ public static class StressEngine
             Violations = violations,
         };
     }
-
-    /// <summary>The command-line spelling of a wait strategy.</summary>
-    public static string WaitName(WaitStrategy wait) => wait switch
-    {
-        WaitStrategy.BusySpin => "spin",
-        WaitStrategy.SpinThenYield => "hybrid",
-        WaitStrategy.Block => "sleep",
-        _ => "block",
-    };
 
     /// <summary>The participants of a run.</summary>
     private abstract class Crew : IDisposable
@@ -308,7 +299,7 @@ public static class StressEngine
             [
                 "participant", "--segment", ringPath, "--ledger", ledger.Path, "--role", isProducer ? "producer" : "consumer",
                 "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), "--min-size", settings.MinSize.ToString(CultureInfo.InvariantCulture),
-                "--max-size", settings.MaxSize.ToString(CultureInfo.InvariantCulture), "--wait", WaitName(settings.Wait),
+                "--max-size", settings.MaxSize.ToString(CultureInfo.InvariantCulture), "--wait", WaitStrategyNames.Of(settings.Wait),
             ], WorkerOptions);
             lock (_live) _live.Add((process, isProducer));
         }

@@ -565,7 +565,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         [
             "worker", "--segment", segment, "--role", role,
             "--messages", Invariant(messages), "--seed", seed.ToString(CultureInfo.InvariantCulture),
-            "--min-size", Invariant(MinSize), "--max-size", Invariant(maxSize), "--wait", "block",
+            "--min-size", Invariant(MinSize), "--max-size", Invariant(maxSize), "--wait", "spin-then-block",
             "--read-timeout-ms", "20000", "--write-timeout-ms", "20000",
         ];
         if (role == "producer") arguments.AddRange(["--producer-id", Invariant(producerId)]);

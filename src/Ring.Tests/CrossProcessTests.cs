@@ -106,7 +106,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         using ChildProcess child = StressWorker.Start(
             "--segment", settings.Segment, "--role", "producer", "--messages", Invariant(Messages),
             "--min-size", Invariant(settings.MinSize), "--max-size", Invariant(settings.MaxSize),
-            "--wait", "block", "--seed", Invariant(settings.Seed));
+            "--wait", "spin-then-block", "--seed", Invariant(settings.Seed));
 
         WorkerResult consumed = await ConsumeAsync(reader, settings, child);
         WorkerResult produced = await CollectAsync(child);
@@ -285,7 +285,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
     [
         "--segment", producer.Segment, "--role", "consumer", "--messages", Invariant(producer.Messages),
         "--min-size", Invariant(producer.MinSize), "--max-size", Invariant(producer.MaxSize),
-        "--wait", "block", "--seed", Invariant(producer.Seed),
+        "--wait", "spin-then-block", "--seed", Invariant(producer.Seed),
         "--read-timeout-ms", Invariant((long)producer.ReadTimeout.TotalMilliseconds),
     ];
 

@@ -54,7 +54,7 @@ internal sealed class CompareParent
         TransportHost.RemoveNamesOfDeadRuns();
         Console.WriteLine($"Ring compare · {MachineInfo.Describe()}");
         Console.WriteLine(CompareReport.Setup(_settings, PinningDescription()));
-        foreach (Transport transport in _settings.Transports) Console.WriteLine($"  {transport.Name,-12} {transport.Definition}");
+        foreach (Transport transport in _settings.Transports) Console.WriteLine($"  {CompareReport.NameColumn(transport.Name)}{transport.Definition}");
         Console.WriteLine();
 
         List<Sample> samples = [];

@@ -9,6 +9,9 @@ internal static class CompareReport
 {
     private const string Pipe = "pipe";
 
+    /// <summary>Wide enough for every transport's name and two spaces after it.</summary>
+    private static readonly int NameWidth = Transport.All.Max(t => t.Name.Length) + 2;
+
     public static string Setup(CompareSettings s, string pinning) => string.Join("\n",
         Invariant($"sizes {string.Join(", ", s.Sizes.Select(Bytes))} · {s.Rounds} rounds, transports alternated within each round, medians reported"),
         Invariant($"rtt: {s.WarmupRoundTrips:N0} warm-up + {s.MeasuredRoundTrips:N0} measured round trips · stream: {s.StreamDuration.TotalSeconds:0.##} s one-way, counted by the receiver"),
@@ -23,12 +26,12 @@ internal static class CompareReport
             ? Invariant($"p50 {Micros(s.P50Ns)} p99 {Micros(s.P99Ns)} p99.9 {Micros(s.P999Ns)} max {Micros(s.MaxNs)} µs")
             : Invariant($"{s.MessagesPerSecond / 1e6:F3} M msg/s {s.MegabytesPerSecond:F0} MB/s");
         string sleeps = s.SleepsPerMessage is double z ? Invariant($" · sleeps/msg {z:F2}") : "";
-        return Invariant($"round {round} {s.Transport.Name,-11} {Bytes(s.Size),6} {s.Measurement,-6} {figures} · cpu parent {s.ParentCpuSeconds:F2} s, child {s.ChildCpuSeconds:F2} s in {s.WallSeconds:F2} s wall{sleeps} · parent allocated {s.ParentAllocatedBytes:N0} B");
+        return Invariant($"round {round} {NameColumn(s.Transport.Name)}{Bytes(s.Size),6} {s.Measurement,-6} {figures} · cpu parent {s.ParentCpuSeconds:F2} s, child {s.ChildCpuSeconds:F2} s in {s.WallSeconds:F2} s wall{sleeps} · parent allocated {s.ParentAllocatedBytes:N0} B");
     }
 
     /// <summary>Each figure's median over the rounds, per transport × size × measurement, in run order.</summary>
     public static List<Sample> Medians(List<Sample> samples) =>
-        samples.GroupBy(s => (s.Transport.Kind, s.Size, s.Measurement))
+        samples.GroupBy(s => (s.Transport.Name, s.Size, s.Measurement))
             .Select(g =>
             {
                 Sample first = g.First();
@@ -58,21 +61,21 @@ internal static class CompareReport
             List<Sample> rtt = medians.Where(s => s.Size == size && s.Measurement == Sample.RoundTrip).ToList();
             Sample? pipe = rtt.FirstOrDefault(s => s.Transport.Name == Pipe);
             yield return Invariant($"rtt · {Bytes(size)} · round trip in µs, median of {settings.Rounds} rounds · pipe/x = pipe p50 ÷ this p50");
-            yield return $"  {"transport",-12}{"p50",9}{"p90",9}{"p99",9}{"p99.9",9}{"max",10}{"pipe/x",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/rt",11}";
+            yield return $"  {NameColumn("transport")}{"p50",9}{"p90",9}{"p99",9}{"p99.9",9}{"max",10}{"pipe/x",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/rt",11}";
             foreach (Sample s in rtt)
             {
                 string ratio = pipe?.P50Ns is double p && s.P50Ns is double x ? Invariant($"{p / x:F1}×") : "-";
-                yield return Invariant($"  {s.Transport.Name,-12}{Micros(s.P50Ns),9}{Micros(s.P90Ns),9}{Micros(s.P99Ns),9}{Micros(s.P999Ns),9}{Micros(s.MaxNs),10}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),11}");
+                yield return Invariant($"  {NameColumn(s.Transport.Name)}{Micros(s.P50Ns),9}{Micros(s.P90Ns),9}{Micros(s.P99Ns),9}{Micros(s.P999Ns),9}{Micros(s.MaxNs),10}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),11}");
             }
             yield return "";
             List<Sample> stream = medians.Where(s => s.Size == size && s.Measurement == Sample.Stream).ToList();
             Sample? pipeStream = stream.FirstOrDefault(s => s.Transport.Name == Pipe);
             yield return Invariant($"stream · {Bytes(size)} · one way for {settings.StreamDuration.TotalSeconds:0.##} s, median of {settings.Rounds} rounds · x/pipe = this msg/s ÷ pipe msg/s");
-            yield return $"  {"transport",-12}{"M msg/s",10}{"MB/s",10}{"x/pipe",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/msg",12}";
+            yield return $"  {NameColumn("transport")}{"M msg/s",10}{"MB/s",10}{"x/pipe",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/msg",12}";
             foreach (Sample s in stream)
             {
                 string ratio = pipeStream?.MessagesPerSecond is double p && s.MessagesPerSecond is double x ? Invariant($"{x / p:F1}×") : "-";
-                yield return Invariant($"  {s.Transport.Name,-12}{s.MessagesPerSecond / 1e6,10:F3}{s.MegabytesPerSecond,10:F0}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),12}");
+                yield return Invariant($"  {NameColumn(s.Transport.Name)}{s.MessagesPerSecond / 1e6,10:F3}{s.MegabytesPerSecond,10:F0}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),12}");
             }
             yield return "";
         }
@@ -85,6 +88,8 @@ internal static class CompareReport
             s.ParentCpuSeconds + s.ChildCpuSeconds)).ToList();
         File.WriteAllText(path, JsonSerializer.Serialize(records, CompareJsonContext.Default.ListCompareRecord) + "\n");
     }
+
+    public static string NameColumn(string name) => name.PadRight(NameWidth);
 
     public static string Bytes(int bytes) => bytes >= 1024 && bytes % 1024 == 0 ? Invariant($"{bytes / 1024} KiB") : Invariant($"{bytes} B");
 

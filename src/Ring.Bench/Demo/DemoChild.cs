@@ -26,7 +26,7 @@ internal sealed class DemoChild
         _messageSize = messageSize;
     }
 
-    public static int Run(string forwardName, int messageSize, DemoWait wait)
+    public static int Run(string forwardName, int messageSize, WaitStrategy wait)
     {
         string backName = DemoWire.BackSegmentName(forwardName);
         ParentLifeline.OnParentExit(() =>
@@ -41,8 +41,8 @@ internal sealed class DemoChild
         {
             using RingSegment forward = RingSegment.Open(forwardName);
             using RingSegment back = RingSegment.Open(backName);
-            using RingReader reader = forward.CreateReader(wait.Strategy);
-            using RingWriter writer = back.CreateWriter(wait.Strategy);
+            using RingReader reader = forward.CreateReader(wait);
+            using RingWriter writer = back.CreateWriter(wait);
             new DemoChild(reader, writer, messageSize).Serve();
             return 0;
         }

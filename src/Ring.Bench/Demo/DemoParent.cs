@@ -58,8 +58,8 @@ internal sealed class DemoParent
         using RingSegment back = CreateFresh(_backName, options);
         if (_settings.MessageSize > forward.MaxMessageLength)
             throw new BenchFailure($"--size {_settings.MessageSize} is more than the {forward.MaxMessageLength} bytes a message may carry in a {DemoReport.Bytes(SegmentCapacity)} ring");
-        using RingWriter writer = forward.CreateWriter(_settings.Wait.Strategy);
-        using RingReader reader = back.CreateReader(_settings.Wait.Strategy);
+        using RingWriter writer = forward.CreateWriter(_settings.Wait);
+        using RingReader reader = back.CreateReader(_settings.Wait);
 
         ChildProcess child = StartChild();
         string pinning = Pin(child);
@@ -97,7 +97,7 @@ internal sealed class DemoParent
         DemoCommands.ChildCommandName,
         DemoCommands.SegmentOptionName, _forwardName,
         DemoCommands.SizeOptionName, _settings.MessageSize.ToString(CultureInfo.InvariantCulture),
-        DemoCommands.WaitOptionName, _settings.Wait.Name,
+        DemoCommands.WaitOptionName, WaitStrategyNames.Of(_settings.Wait),
     ]));
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HdrHistogram;
+using Ring.Tooling;
 
 namespace Ring.Bench.Demo;
 
@@ -10,9 +11,9 @@ internal static class DemoReport
 
     public static string Pinning(string pinning) => Line("pinning", pinning);
 
-    public static string Rings(RingSegment forward, RingSegment back, DemoWait wait) =>
+    public static string Rings(RingSegment forward, RingSegment back, WaitStrategy wait) =>
         Line("rings", $"{forward.Name} (parent → child) and {back.Name} (child → parent) in {RingSegment.DefaultDirectory} · " +
-                      $"{forward.Kind.ToString().ToUpperInvariant()} · {Bytes(forward.Capacity)} each · both sides wait: {wait.Name} ({wait.Strategy})");
+                      $"{forward.Kind.ToString().ToUpperInvariant()} · {Bytes(forward.Capacity)} each · both sides wait: {WaitStrategyNames.Of(wait)}");
 
     public static string Stream(StreamResult stream, int messageSize)
     {

@@ -464,7 +464,7 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
         [
             (["stat", "../escape"], ExitCode.Usage, "'../escape' is not a valid segment name"),
             (["rm", ".hidden"], ExitCode.Usage, "'.hidden' is not a valid segment name"),
-            (["frobnicate"], ExitCode.Usage, "Unrecognized command or argument 'frobnicate'"),
+            (["frobnicate"], ExitCode.Usage, "unknown command 'frobnicate'"),
             (["send", "corrupt"], ExitCode.Usage, "give exactly one of --text, --file, --stdin"),
             (["stat", "missing"], ExitCode.NotFound, "no segment 'missing'"),
             (["rm", "missing"], ExitCode.NotFound, "no segment 'missing'"),
@@ -492,6 +492,20 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
         Assert.Equal(ExitCode.NotASegment, verbose.ExitCode);
         Assert.Contains("Ring.SegmentFormatException", verbose.Stderr, StringComparison.Ordinal);
         Assert.Contains("   at ", verbose.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bogus", "ring: unknown command 'bogus' (see 'ring --help')")]
+    [InlineData("bogus extra", "ring: unknown command 'bogus' (see 'ring --help')")]
+    [InlineData("ls --bogus", "ring: unknown option '--bogus' (see 'ring ls --help')")]
+    [InlineData("ls extra", "ring: unexpected argument 'extra' (see 'ring ls --help')")]
+    public async Task UnknownWord_IsOneErrorOnOneLine_ExitsUsage(string arguments, string expected)
+    {
+        CliRun run = await RunAsync(arguments.Split(' '));
+
+        Assert.True(run.ExitCode == ExitCode.Usage, $"expected exit {ExitCode.Usage}.\n{run.Description}");
+        Assert.Equal([expected], Lines(run.Stderr));
+        Assert.Equal("", run.Stdout);
     }
 
     [Fact]

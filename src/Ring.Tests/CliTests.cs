@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
 using Ring.Cli;
 using Ring.Tooling;
@@ -72,6 +73,29 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
         AssertOk(await RunAsync("rm", "q"), "removed 'q'");
         Assert.False(File.Exists(PathOf("q")));
         AssertFails(await RunAsync("stat", "q"), ExitCode.NotFound, "no segment 'q'");
+    }
+
+    [Fact]
+    public async Task StatJson_EveryPropertyOfTheLibrarysStatus_IsAField()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        ChildProcess tail = StartCli("tail", "q");
+        await WaitForLiveConsumerAsync("q", tail);
+
+        JsonElement json = ParseJson(await RunAsync("stat", "q", "--json"));
+
+        // The names ring printed before it serialized the record itself; every other one is the record's, snake_case.
+        Dictionary<string, string> renamed = new() { ["IsStale"] = "stale", ["IsAlive"] = "alive", ["Roles"] = "role" };
+        string FieldOf(PropertyInfo property) =>
+            renamed.GetValueOrDefault(property.Name) ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+        string[] FieldsOf(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
+        string[] Expected(Type record, params string[] added) => [.. record.GetProperties().Select(FieldOf).Concat(added).Order(StringComparer.Ordinal)];
+
+        Assert.Equal(Expected(typeof(SegmentStatus), "owner", "live_participants", "dead_participants"), FieldsOf(json));
+        JsonElement[] participants = [.. json.GetProperty("participants").EnumerateArray()];
+        Assert.All(participants, p => Assert.Equal(Expected(typeof(ParticipantStatus)), FieldsOf(p)));
+        Assert.Contains(participants, p => p.GetProperty("role").GetString() == "consumer" && p.GetProperty("alive").GetBoolean());
+        Assert.Equal(Users.Name(json.GetProperty("owner_uid").GetUInt32()), json.GetProperty("owner").GetString());
     }
 
     [Fact]

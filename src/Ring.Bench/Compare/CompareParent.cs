@@ -78,13 +78,8 @@ internal sealed class CompareParent
         foreach (string line in CompareReport.Tables(medians, _settings)) Console.WriteLine(line);
         if (_settings.JsonPath is not null)
         {
-            CompareReport.WriteJson(medians, _settings.JsonPath);
-            Console.WriteLine($"wrote {medians.Count} records to {_settings.JsonPath}");
-        }
-        if (_settings.PlotPath is not null)
-        {
-            ComparePlot.Write(medians, _settings, _settings.PlotPath);
-            Console.WriteLine($"drew the medians to {_settings.PlotPath}");
+            CompareReport.WriteJson(samples, medians, _settings.JsonPath);
+            Console.WriteLine($"wrote {medians.Count} records to {_settings.JsonPath} (draw them with src/Ring.Bench.Chart)");
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total {total.Elapsed.TotalSeconds:F1} s"));
     }

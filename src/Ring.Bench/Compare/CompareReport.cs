@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Ring.Bench.Compare;
 
@@ -81,11 +80,17 @@ internal static class CompareReport
         }
     }
 
-    public static void WriteJson(List<Sample> medians, string path)
+    /// <summary>The medians, one record each, with the figures of every round they are the median of.</summary>
+    public static void WriteJson(List<Sample> samples, List<Sample> medians, string path)
     {
-        List<CompareRecord> records = medians.Select(s => new CompareRecord(
-            s.Transport.Name, s.Size, s.Measurement, s.P50Ns, s.P99Ns, s.P999Ns, s.MessagesPerSecond, s.MegabytesPerSecond,
-            s.ParentCpuSeconds + s.ChildCpuSeconds)).ToList();
+        List<CompareRecord> records = medians.Select(m =>
+        {
+            List<Sample> rounds = samples.Where(s => s.Transport == m.Transport && s.Size == m.Size && s.Measurement == m.Measurement).ToList();
+            return new CompareRecord(
+                m.Transport.Name, m.Transport.Family, m.Size, m.Measurement, rounds.Count,
+                m.P50Ns, m.P99Ns, m.P999Ns, m.MessagesPerSecond, m.MegabytesPerSecond, m.ParentCpuSeconds + m.ChildCpuSeconds,
+                EachRound(rounds, s => s.P50Ns), EachRound(rounds, s => s.P99Ns), EachRound(rounds, s => s.MessagesPerSecond));
+        }).ToList();
         File.WriteAllText(path, JsonSerializer.Serialize(records, CompareJsonContext.Default.ListCompareRecord) + "\n");
     }
 
@@ -97,6 +102,9 @@ internal static class CompareReport
 
     private static string Micros(double? nanoseconds) => nanoseconds is double ns ? (ns / 1000).ToString("F2", CultureInfo.InvariantCulture) : "-";
 
+    private static double[]? EachRound(List<Sample> rounds, Func<Sample, double?> field) =>
+        rounds.All(s => field(s) is not null) ? [.. rounds.Select(s => field(s)!.Value)] : null;
+
     private static double? Median(IEnumerable<double?> values)
     {
         double[] sorted = values.OfType<double>().Order().ToArray();
@@ -107,19 +115,3 @@ internal static class CompareReport
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
-
-/// <summary>One JSON record; cpu_s is parent plus child, user+sys, over the measurement.</summary>
-internal sealed record CompareRecord(
-    [property: JsonPropertyName("transport")] string Transport,
-    [property: JsonPropertyName("size")] int Size,
-    [property: JsonPropertyName("measurement")] string Measurement,
-    [property: JsonPropertyName("p50_ns")] double? P50Ns,
-    [property: JsonPropertyName("p99_ns")] double? P99Ns,
-    [property: JsonPropertyName("p999_ns")] double? P999Ns,
-    [property: JsonPropertyName("msgs_per_s")] double? MessagesPerSecond,
-    [property: JsonPropertyName("mb_per_s")] double? MegabytesPerSecond,
-    [property: JsonPropertyName("cpu_s")] double? CpuSeconds);
-
-[JsonSourceGenerationOptions(WriteIndented = true)]
-[JsonSerializable(typeof(List<CompareRecord>))]
-internal sealed partial class CompareJsonContext : JsonSerializerContext;

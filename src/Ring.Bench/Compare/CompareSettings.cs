@@ -1,7 +1,7 @@
 namespace Ring.Bench.Compare;
 
 /// <summary>The compare command's options, parsed, and the amounts of work they imply.</summary>
-internal sealed record CompareSettings(IReadOnlyList<int> Sizes, IReadOnlyList<Transport> Transports, bool Quick, string? JsonPath, string? PlotPath)
+internal sealed record CompareSettings(IReadOnlyList<int> Sizes, IReadOnlyList<Transport> Transports, bool Quick, string? JsonPath)
 {
     public int Rounds => Quick ? 2 : 3;
 
@@ -30,6 +30,6 @@ internal sealed record Sample(
     double? SleepsPerMessage,
     double ParentAllocatedBytes)
 {
-    public const string RoundTrip = "rtt";
-    public const string Stream = "stream";
+    public const string RoundTrip = CompareRecord.RoundTrip;
+    public const string Stream = CompareRecord.Stream;
 }

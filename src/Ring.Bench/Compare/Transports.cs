@@ -35,6 +35,14 @@ internal sealed record Transport(TransportKind Kind, string Name, string Definit
         new(TransportKind.Tcp, "tcp", "TCP over 127.0.0.1, NoDelay on both ends, 4-byte length prefix"),
     ];
 
+    /// <summary>What the chart colours it by: the floor, Ring, or a kernel transport.</summary>
+    public string Family => Kind switch
+    {
+        TransportKind.Floor => "floor",
+        TransportKind.Ring => "ring",
+        _ => "kernel",
+    };
+
     public static Transport Parse(string name) => All.FirstOrDefault(t => t.Name == name) ?? throw new BenchFailure($"unknown transport '{name}'");
 
     private static Transport Ring(WaitStrategy wait, string definition) => new(TransportKind.Ring, "ring-" + WaitStrategyNames.Of(wait), definition, wait);

@@ -41,8 +41,8 @@ internal static class CompareCommands
         {
             sizes, transports, quick, json,
         };
-        compare.SetAction(parse => CompareParent.Run(
-            new CompareSettings(ParseSizes(parse.GetValue(sizes))!, ParseTransports(parse.GetValue(transports))!, parse.GetValue(quick), parse.GetValue(json))));
+        compare.SetAction(parse => CompareParent.Run(CompareSettings.ForCommand(
+            ParseSizes(parse.GetValue(sizes))!, ParseTransports(parse.GetValue(transports))!, parse.GetValue(quick), parse.GetValue(json))));
         return compare;
     }
 

@@ -11,9 +11,10 @@ namespace Ring.Bench.Compare;
 
 /// <summary>
 /// The <c>compare</c> command: for every round, size and transport, starts a child over that transport,
-/// measures round trips then a one-way stream, and finally prints the medians of the rounds.
-/// A <see cref="ChildSupervisor"/> owns the cleanup, as in <c>DemoParent</c>: the child is killed and every
-/// name removed on each way out this process controls; a child whose parent vanished removes them itself.
+/// measures round trips then a one-way stream, and finally prints the medians of the rounds. The demo measures
+/// its baseline through <see cref="Measure"/> too. A <see cref="ChildSupervisor"/> owns the cleanup, as in
+/// <c>DemoParent</c>: the child is killed and every name removed on each way out this process controls; a child
+/// whose parent vanished removes them itself.
 /// </summary>
 internal sealed class CompareParent
 {
@@ -35,59 +36,76 @@ internal sealed class CompareParent
 
     public static int Run(CompareSettings settings)
     {
-        using ChildSupervisor supervisor = new("compare");
+        Stopwatch total = Stopwatch.StartNew();
+        Console.WriteLine($"Ring compare · {MachineInfo.Describe()}");
+        Console.WriteLine(CompareReport.Setup(settings, PinningDescription(settings)));
+        foreach (Transport transport in settings.Transports) Console.WriteLine($"  {CompareReport.NameColumn(transport.Name)}{transport.Definition}");
+        Console.WriteLine();
+        List<Sample> samples;
         try
         {
-            new CompareParent(settings, supervisor).Execute();
-            return 0;
+            samples = Measure(settings, "compare", (round, sample) => Console.WriteLine(CompareReport.Progress(round, sample)));
         }
-        catch (Exception e) when (e is BenchFailure or RingException or IOException or SocketException or OperationCanceledException)
+        catch (BenchFailure e)
         {
             Console.Error.WriteLine($"compare: error: {e.Message}");
             return 1;
         }
-    }
-
-    private void Execute()
-    {
-        Stopwatch total = Stopwatch.StartNew();
-        TransportHost.RemoveNamesOfDeadRuns();
-        Console.WriteLine($"Ring compare · {MachineInfo.Describe()}");
-        Console.WriteLine(CompareReport.Setup(_settings, PinningDescription()));
-        foreach (Transport transport in _settings.Transports) Console.WriteLine($"  {CompareReport.NameColumn(transport.Name)}{transport.Definition}");
-        Console.WriteLine();
-
-        List<Sample> samples = [];
-        for (int round = 1; round <= _settings.Rounds; round++)
-        {
-            foreach (int size in _settings.Sizes)
-            {
-                foreach (Transport transport in _settings.Transports)
-                {
-                    foreach (Sample sample in RunSession(transport, size))
-                    {
-                        samples.Add(sample);
-                        Console.WriteLine(CompareReport.Progress(round, sample));
-                    }
-                }
-            }
-        }
 
         List<Sample> medians = CompareReport.Medians(samples);
         Console.WriteLine();
-        foreach (string line in CompareReport.Tables(medians, _settings)) Console.WriteLine(line);
-        if (_settings.JsonPath is not null)
+        foreach (string line in CompareReport.Tables(medians, settings)) Console.WriteLine(line);
+        if (settings.JsonPath is not null)
         {
-            CompareReport.WriteJson(samples, medians, _settings.JsonPath);
-            Console.WriteLine($"wrote {medians.Count} records to {_settings.JsonPath} (draw them with src/Ring.Bench.Chart)");
+            CompareReport.WriteJson(samples, medians, settings.JsonPath);
+            Console.WriteLine($"wrote {medians.Count} records to {settings.JsonPath} (draw them with src/Ring.Bench.Chart)");
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total {total.Elapsed.TotalSeconds:F1} s"));
+        return 0;
     }
 
-    private string PinningDescription() =>
-        _cpus.Count < 2
-            ? $"none: this process may run on {_cpus.Count} CPU only"
-            : $"parent main thread on CPU {_cpus[0]}, each child's main thread on CPU {_cpus[1]} (Process.ProcessorAffinity; other runtime threads unpinned)";
+    /// <summary>
+    /// Runs every round of every size and transport, each session with a child of its own, and returns the samples
+    /// in run order; <paramref name="onSample"/> sees each as it comes. Any failure is a <see cref="BenchFailure"/>.
+    /// </summary>
+    /// <param name="program">The name the cleanup's error lines start with.</param>
+    public static List<Sample> Measure(CompareSettings settings, string program, Action<int, Sample> onSample)
+    {
+        using ChildSupervisor supervisor = new(program);
+        try
+        {
+            TransportHost.RemoveNamesOfDeadRuns();
+            CompareParent parent = new(settings, supervisor);
+            List<Sample> samples = [];
+            for (int round = 1; round <= settings.Rounds; round++)
+            {
+                foreach (int size in settings.Sizes)
+                {
+                    foreach (Transport transport in settings.Transports)
+                    {
+                        foreach (Sample sample in parent.RunSession(transport, size))
+                        {
+                            samples.Add(sample);
+                            onSample(round, sample);
+                        }
+                    }
+                }
+            }
+            return samples;
+        }
+        catch (Exception e) when (e is RingException or IOException or SocketException or OperationCanceledException)
+        {
+            throw new BenchFailure(e.Message);
+        }
+    }
+
+    private static string PinningDescription(CompareSettings settings)
+    {
+        IReadOnlyList<int> cpus = CpuPinning.AllowedCpus();
+        return !settings.Pin ? "none: the scheduler places both processes"
+            : cpus.Count < 2 ? $"none: this process may run on {cpus.Count} CPU only"
+            : $"parent main thread on CPU {cpus[0]}, each child's main thread on CPU {cpus[1]} (Process.ProcessorAffinity; other runtime threads unpinned)";
+    }
 
     private List<Sample> RunSession(Transport transport, int size)
     {
@@ -119,16 +137,17 @@ internal sealed class CompareParent
 
     private ChildProcess StartChild(Transport transport, int size, string endpoint) => _supervisor.StartChild(() =>
     {
+        bool pin = _settings.Pin && _cpus.Count >= 2;
         // A child forked from the pinned main thread would start on CPU 0 and keep there the threads it
         // creates before it is moved: unpin for the start, then pin both.
-        if (_cpus.Count >= 2) CpuPinning.Unpin(Environment.ProcessId, _cpus);
+        if (pin) CpuPinning.Unpin(Environment.ProcessId, _cpus);
         ChildProcess child = BenchChild.Start([
             CompareCommands.ChildCommandName,
             CompareCommands.TransportOptionName, transport.Name,
             CompareCommands.SizeOptionName, size.ToString(CultureInfo.InvariantCulture),
             CompareCommands.EndpointOptionName, endpoint,
         ]);
-        if (_cpus.Count >= 2)
+        if (pin)
         {
             CpuPinning.PinTo(Environment.ProcessId, _cpus[0]);
             CpuPinning.PinTo(child.Id, _cpus[1]);

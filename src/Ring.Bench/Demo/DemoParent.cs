@@ -7,7 +7,7 @@ namespace Ring.Bench.Demo;
 
 /// <summary>
 /// The <c>demo</c> command: creates the two segments, starts the child, pins both processes, runs the
-/// phases and prints the report. The cleanup (the segments unlinked, the child killed) is a
+/// phases and prints the report, then measures its baseline (<see cref="DemoBaseline"/>). The cleanup (the segments unlinked, the child killed) is a
 /// <see cref="ChildSupervisor"/>'s: the measured loops wait without timeouts, so a child that exits with an
 /// error, or SIGINT/SIGTERM, end the process from the thread that notices. A child that hangs without exiting
 /// leaves the parent waiting until it is interrupted.
@@ -22,20 +22,28 @@ internal sealed class DemoParent
     private readonly string _forwardName = $"demo-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}";
     private readonly string _backName;
     private readonly ChildSupervisor _supervisor;
+    private readonly IReadOnlyList<int> _cpus;
 
-    private DemoParent(DemoSettings settings, ChildSupervisor supervisor)
+    private DemoParent(DemoSettings settings, ChildSupervisor supervisor, IReadOnlyList<int> cpus)
     {
         _settings = settings;
         _supervisor = supervisor;
+        _cpus = cpus;
         _backName = DemoWire.BackSegmentName(_forwardName);
     }
 
     public static int Run(DemoSettings settings)
     {
-        using ChildSupervisor supervisor = new("demo");
         try
         {
-            new DemoParent(settings, supervisor).Execute();
+            IReadOnlyList<int> cpus = CpuPinning.AllowedCpus();
+            RingFigures ring;
+            // The ring's child and segments are gone before the baseline's sessions start theirs.
+            using (ChildSupervisor supervisor = new("demo")) ring = new DemoParent(settings, supervisor, cpus).Execute();
+            // The main thread gets all its CPUs back: compare's harness reads the CPUs it may pin to from its mask,
+            // and a child started from it would inherit CPU 0 alone.
+            if (settings.Pin) CpuPinning.Unpin(Environment.ProcessId, cpus);
+            foreach (string line in DemoBaseline.Measure(settings, ring)) Console.WriteLine(line);
             return 0;
         }
         catch (Exception e) when (e is BenchFailure or RingException or IOException or OperationCanceledException)
@@ -45,7 +53,7 @@ internal sealed class DemoParent
         }
     }
 
-    private void Execute()
+    private RingFigures Execute()
     {
         Console.WriteLine($"Ring demo · {MachineInfo.Describe()}");
         _supervisor.OwnNames(() =>
@@ -83,7 +91,7 @@ internal sealed class DemoParent
         using Process self = Process.GetCurrentProcess();
         Console.WriteLine(DemoReport.CpuTime(self.TotalProcessorTime, DateTime.Now - self.StartTime, final));
         Console.WriteLine(DemoReport.Allocations(stream.AllocatedBytes + latency.AllocatedBytes, final.AllocatedBytes));
-        foreach (string line in DemoReport.Context()) Console.WriteLine(line);
+        return new RingFigures(stream.Report.Received / stream.Report.Elapsed.TotalSeconds, latency.RoundTripNs.GetValueAtPercentile(50));
     }
 
     private static RingSegment CreateFresh(string name, RingOptions options)
@@ -107,7 +115,7 @@ internal sealed class DemoParent
     private string Pin(ChildProcess child)
     {
         if (!_settings.Pin) return "none (--no-pin): the scheduler places both processes";
-        IReadOnlyList<int> cpus = CpuPinning.AllowedCpus();
+        IReadOnlyList<int> cpus = _cpus;
         if (cpus.Count < 2) return $"none: this process may run on {cpus.Count} CPU only";
         string parentCpus = CpuPinning.PinTo(Environment.ProcessId, cpus[0]);
         string childCpus = CpuPinning.PinTo(child.Id, cpus[1]);

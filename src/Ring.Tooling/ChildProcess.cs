@@ -22,9 +22,6 @@ public sealed record ChildOptions
 
     /// <summary>Variables added to (or, with a null value, removed from) the environment the child inherits.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
-
-    /// <summary>The child's working directory; null: this process's.</summary>
-    public string? WorkingDirectory { get; init; }
 }
 
 /// <summary>
@@ -82,9 +79,9 @@ public sealed class ChildProcess : IDisposable
     {
         get
         {
-            string? host = System.Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
             if (!string.IsNullOrEmpty(host) && File.Exists(host)) return host;
-            string? self = System.Environment.ProcessPath;
+            string? self = Environment.ProcessPath;
             if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
             return "dotnet";
         }
@@ -134,7 +131,6 @@ public sealed class ChildProcess : IDisposable
             RedirectStandardError = options.CaptureOutput,
             UseShellExecute = false,
         };
-        if (options.WorkingDirectory is not null) startInfo.WorkingDirectory = options.WorkingDirectory;
         foreach (string argument in arguments) startInfo.ArgumentList.Add(argument);
         if (options.Environment is not null)
         {
@@ -151,7 +147,7 @@ public sealed class ChildProcess : IDisposable
     /// </summary>
     public static ChildProcess StartProgram(string assemblyName, IEnumerable<string> arguments, ChildOptions? options = null)
     {
-        string? self = System.Environment.ProcessPath;
+        string? self = Environment.ProcessPath;
         if (self is not null && Path.GetFileName(self) == assemblyName) return Start(self, arguments, options);
         return Start(DotnetHost, [Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll"), .. arguments], options);
     }

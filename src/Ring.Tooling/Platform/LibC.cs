@@ -78,15 +78,9 @@ public static partial class LibC
     private static partial int lchown(string path, uint uid, uint gid);
 }
 
-/// <summary>A libc call that failed: the call with its arguments, and the errno it left.</summary>
+/// <summary>A libc call that failed; the message names the call with its arguments and the errno it left.</summary>
 public sealed class SystemCallException(string call, int errno)
     : IOException($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno.ToString(CultureInfo.InvariantCulture)})")
 {
-    /// <summary>The call as written in the message, e.g. <c>kill(1234, SIGSTOP)</c>.</summary>
-    public string Call { get; } = call;
-
-    /// <summary>The errno the call left.</summary>
-    public int Errno { get; } = errno;
-
     internal static SystemCallException FromLast(string call) => new(call, Marshal.GetLastPInvokeError());
 }

@@ -7,10 +7,10 @@ namespace Ring.Bench.Demo;
 
 /// <summary>
 /// The <c>demo</c> command: creates the two segments, starts the child, pins both processes, runs the
-/// phases and prints the report, then measures its baseline (<see cref="DemoBaseline"/>). The cleanup (the segments unlinked, the child killed) is a
-/// <see cref="ChildSupervisor"/>'s: the measured loops wait without timeouts, so a child that exits with an
-/// error, or SIGINT/SIGTERM, end the process from the thread that notices. A child that hangs without exiting
-/// leaves the parent waiting until it is interrupted.
+/// phases and prints the report, then measures its baseline (<see cref="DemoBaseline"/>). The cleanup (the
+/// segments unlinked, the child killed) is a <see cref="ChildSupervisor"/>'s: the measured loops wait without
+/// timeouts, so a child that exits with an error, or SIGINT/SIGTERM, end the process from the thread that
+/// notices. A child that hangs without exiting leaves the parent waiting until it is interrupted.
 /// </summary>
 internal sealed class DemoParent
 {

@@ -21,7 +21,7 @@ public static class Profiles
         EngineSettings Phase(RingKind kind, int producers, int consumers, EngineMode mode, WaitStrategy wait, double seconds,
             TimeSpan? kill = null, TimeSpan? pause = null) => new()
         {
-            Name = string.Join('-', name, kind.ToString().ToLowerInvariant(), mode.ToString().ToLowerInvariant(), WaitStrategyNames.Of(wait))
+            Name = string.Join('-', name, kind.ToString().ToLowerInvariant(), mode.ToString().ToLowerInvariant(), EnumNames.Of(wait))
                 + (kill is null ? "" : "-faults"),
             Kind = kind,
             Producers = producers,

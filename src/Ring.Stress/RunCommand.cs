@@ -42,7 +42,7 @@ public static class RunCommand
         Option<int> maxSize = new("--max-size") { Description = "Largest message.", HelpName = "B", DefaultValueFactory = _ => 256 };
         Option<long> capacity = new("--capacity") { Description = "SPSC record space (power of two, ≥ 8 × max-size); MPMC: slots = largest power of two with slots × (max-size + 16) ≤ capacity.", HelpName = "BYTES", DefaultValueFactory = _ => 1 << 20 };
         Option<int> slots = new("--slots") { Description = "MPMC slot count (power of two), overriding the one derived from --capacity.", HelpName = "N" };
-        Option<string> wait = WaitStrategyNames.CreateOption("How every endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
+        Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How every endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
         Option<TimeSpan?> killInterval = new("--kill-interval") { Description = "Processes mode: SIGKILL a random producer or consumer about this often (0.5×..1.5×) and start a replacement.", HelpName = "250ms", CustomParser = ParseSpan };
         Option<TimeSpan?> pauseInterval = new("--pause-interval") { Description = $"Processes mode: SIGSTOP a random participant about this often for {MinPauseMs}..{MaxPauseMs} ms (past the 50 ms recovery threshold), then SIGCONT it.", HelpName = "1s", CustomParser = ParseSpan };
         Option<ulong> seed = new("--seed") { Description = "Seed of sizes, payloads and the fault schedule.", HelpName = "S", DefaultValueFactory = _ => 1 };
@@ -85,7 +85,7 @@ public static class RunCommand
                     MaxSize = Math.Max(min, parsed.GetValue(maxSize)),
                     Capacity = parsed.GetValue(capacity),
                     Slots = parsed.GetValue(slots),
-                    Wait = WaitStrategyNames.Parse(parsed.GetValue(wait)!),
+                    Wait = EnumNames.Parse<WaitStrategy>(parsed.GetValue(wait)!),
                     KillInterval = parsed.GetValue(killInterval),
                     PauseInterval = parsed.GetValue(pauseInterval),
                     Seed = parsed.GetValue(seed),
@@ -133,7 +133,7 @@ public static class RunCommand
         Option<ulong> seed = new("--seed") { Required = true };
         Option<int> minSize = new("--min-size") { Required = true };
         Option<int> maxSize = new("--max-size") { Required = true };
-        Option<string> wait = WaitStrategyNames.CreateOption("How the endpoint waits.", defaultValue: null);
+        Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How the endpoint waits.", defaultValue: null);
         Command command = new("participant", "Internal: one producer or consumer process of a --mode processes run, reporting through the run's ledger file.")
         {
             segment, ledger, role, seed, minSize, maxSize, wait,
@@ -152,7 +152,7 @@ public static class RunCommand
                 Seed = parsed.GetValue(seed),
                 MinSize = parsed.GetValue(minSize),
                 MaxSize = parsed.GetValue(maxSize),
-                Wait = WaitStrategyNames.Parse(parsed.GetRequiredValue(wait)),
+                Wait = EnumNames.Parse<WaitStrategy>(parsed.GetRequiredValue(wait)),
             };
             if (parsed.GetRequiredValue(role) == "producer")
             {

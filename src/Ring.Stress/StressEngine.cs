@@ -162,7 +162,7 @@ public static class StressEngine
             Name = settings.Name,
             Kind = settings.Kind == RingKind.Spsc ? "spsc" : "mpmc",
             Mode = settings.Mode == EngineMode.Threads ? "threads" : "processes",
-            Wait = WaitStrategyNames.Of(settings.Wait),
+            Wait = EnumNames.Of(settings.Wait),
             Producers = settings.Producers,
             Consumers = settings.Consumers,
             MinSize = settings.MinSize,
@@ -299,7 +299,7 @@ public static class StressEngine
             [
                 "participant", "--segment", ringPath, "--ledger", ledger.Path, "--role", isProducer ? "producer" : "consumer",
                 "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), "--min-size", settings.MinSize.ToString(CultureInfo.InvariantCulture),
-                "--max-size", settings.MaxSize.ToString(CultureInfo.InvariantCulture), "--wait", WaitStrategyNames.Of(settings.Wait),
+                "--max-size", settings.MaxSize.ToString(CultureInfo.InvariantCulture), "--wait", EnumNames.Of(settings.Wait),
             ], WorkerOptions);
             lock (_live) _live.Add((process, isProducer));
         }

@@ -65,7 +65,7 @@ public static class WorkerCommand
             HelpName = "B",
             DefaultValueFactory = _ => DefaultMaxSize,
         };
-        Option<string> wait = WaitStrategyNames.CreateOption("How the endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
+        Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How the endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
         Option<IntRange?> burst = new("--burst")
         {
             Description = "Messages per burst, N or A..B (drawn per burst); a pause follows each burst. Needs --pause-ms.",
@@ -142,7 +142,7 @@ public static class WorkerCommand
                     Faults = faults,
                     MinSize = parsed.GetValue(minSize),
                     MaxSize = parsed.GetValue(maxSize),
-                    Wait = WaitStrategyNames.Parse(parsed.GetValue(wait)!),
+                    Wait = EnumNames.Parse<WaitStrategy>(parsed.GetValue(wait)!),
                     Burst = parsed.GetValue(burst),
                     PauseMs = parsed.GetValue(pauseMs) ?? IntRange.Exactly(0),
                     Seed = parsed.GetValue(seed),

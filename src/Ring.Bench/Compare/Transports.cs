@@ -45,7 +45,7 @@ internal sealed record Transport(TransportKind Kind, string Name, string Definit
 
     public static Transport Parse(string name) => All.FirstOrDefault(t => t.Name == name) ?? throw new BenchFailure($"unknown transport '{name}'");
 
-    private static Transport Ring(WaitStrategy wait, string definition) => new(TransportKind.Ring, "ring-" + WaitStrategyNames.Of(wait), definition, wait);
+    private static Transport Ring(WaitStrategy wait, string definition) => new(TransportKind.Ring, "ring-" + EnumNames.Of(wait), definition, wait);
 }
 
 /// <summary>

@@ -33,7 +33,7 @@ internal static class DemoCommands
         demo.SetAction(parse => DemoParent.Run(new DemoSettings(
             TimeSpan.FromSeconds(parse.GetValue(seconds)),
             parse.GetValue(size),
-            WaitStrategyNames.Parse(parse.GetValue(wait)!),
+            EnumNames.Parse<WaitStrategy>(parse.GetValue(wait)!),
             Pin: !parse.GetValue(noPin))));
         return demo;
     }
@@ -48,7 +48,7 @@ internal static class DemoCommands
             segment, size, wait,
         };
         child.Hidden = true;
-        child.SetAction(parse => DemoChild.Run(parse.GetValue(segment)!, parse.GetValue(size), WaitStrategyNames.Parse(parse.GetValue(wait)!)));
+        child.SetAction(parse => DemoChild.Run(parse.GetValue(segment)!, parse.GetValue(size), EnumNames.Parse<WaitStrategy>(parse.GetValue(wait)!)));
         return child;
     }
 
@@ -67,5 +67,5 @@ internal static class DemoCommands
     }
 
     private static Option<string> CreateWaitOption() =>
-        WaitStrategyNames.CreateOption("How both sides wait (Ring's WaitStrategy); busy-spin is the fast path.", WaitStrategy.BusySpin, WaitOptionName);
+        EnumNames.CreateOption<WaitStrategy>(WaitOptionName, "How both sides wait (Ring's WaitStrategy); busy-spin is the fast path.", WaitStrategy.BusySpin);
 }

@@ -105,7 +105,7 @@ internal sealed class DemoParent
         DemoCommands.ChildCommandName,
         DemoCommands.SegmentOptionName, _forwardName,
         DemoCommands.SizeOptionName, _settings.MessageSize.ToString(CultureInfo.InvariantCulture),
-        DemoCommands.WaitOptionName, WaitStrategyNames.Of(_settings.Wait),
+        DemoCommands.WaitOptionName, EnumNames.Of(_settings.Wait),
     ]));
 
     /// <summary>

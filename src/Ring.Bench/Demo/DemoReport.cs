@@ -13,7 +13,7 @@ internal static class DemoReport
 
     public static string Rings(RingSegment forward, RingSegment back, WaitStrategy wait) =>
         Line("rings", $"{forward.Name} (parent → child) and {back.Name} (child → parent) in {RingSegment.DefaultDirectory} · " +
-                      $"{forward.Kind.ToString().ToUpperInvariant()} · {Bytes(forward.Capacity)} each · both sides wait: {WaitStrategyNames.Of(wait)}");
+                      $"{forward.Kind.ToString().ToUpperInvariant()} · {Bytes(forward.Capacity)} each · both sides wait: {EnumNames.Of(wait)}");
 
     public static string Stream(StreamResult stream, int messageSize)
     {

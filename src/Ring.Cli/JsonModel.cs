@@ -1,188 +1,114 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Ring.Cli;
 
-/// <summary>One segment in <c>ring ls --json</c>.</summary>
-internal sealed class SegmentSummaryJson
+/// <summary>
+/// What <c>ring ls --json</c> and <c>ring stat --json</c> print: the library's <see cref="SegmentStatus"/> itself,
+/// serialized through the source-generated <see cref="CliJsonContext"/>, so a field added to the record reaches
+/// the JSON without a copy here. One object per line (compact), which also suits --watch.
+/// </summary>
+internal static class JsonModel
 {
-    public required string Name { get; init; }
-    public required string Path { get; init; }
-    public required string Kind { get; init; }
-    public required long Capacity { get; init; }
-    public required int SlotCount { get; init; }
-    public required int MaxMessageLength { get; init; }
-    public required long BytesInRing { get; init; }
-    public required long MessagesInRing { get; init; }
-    public required int LiveParticipants { get; init; }
-    public required int DeadParticipants { get; init; }
-    public required int AttachedProcesses { get; init; }
-    public required bool Stale { get; init; }
-    public required string Mode { get; init; }
-    public required uint OwnerUid { get; init; }
-    public required string Owner { get; init; }
-
-    public static SegmentSummaryJson From(FoundSegment found)
+    /// <summary>
+    /// The fields ring printed under other names than the record's before it serialized the record, kept so that
+    /// scripts reading them go on working.
+    /// </summary>
+    private static readonly Dictionary<string, string> Renamed = new()
     {
-        SegmentStatus s = found.Status;
-        int live = s.Participants.Count(p => p.IsAlive);
-        return new SegmentSummaryJson
+        ["is_stale"] = "stale",
+        ["is_alive"] = "alive",
+        ["roles"] = "role",
+    };
+
+    private static readonly JsonSerializerOptions Options = new(CliJsonContext.Default.Options)
+    {
+        TypeInfoResolver = CliJsonContext.Default.WithAddedModifier(Rename),
+        // A terminal or a script reads this, not a web page: "+00:00" and a path's "é" as they are, not as \u escapes
+        // (the default escaping would also turn the timestamps' "+" into \u002B once they pass through a JsonObject).
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>One segment's status, and the counter rates between two samples under <c>stat --watch</c>.</summary>
+    public static string Status(SegmentStatus status, Rates? rates)
+    {
+        JsonObject json = Segment(status);
+        if (rates is not null) json["rates"] = JsonSerializer.SerializeToNode(rates, Info<Rates>());
+        return json.ToJsonString(Options);
+    }
+
+    /// <summary>The listing: every segment's status under the name <c>ls</c> shows it by, and what was skipped.</summary>
+    public static string Listing(IReadOnlyList<string> directories, IEnumerable<FoundSegment> segments, IEnumerable<SkippedEntry> skipped) =>
+        JsonSerializer.Serialize(
+            new ListingJson(directories, [.. segments.Select(found => Segment(found.Status with { Name = found.Name }))], [.. skipped]),
+            Info<ListingJson>());
+
+    /// <summary>
+    /// The record as its contract says, and what only the CLI adds: the owner's name beside the uid, and the
+    /// participants counted live and dead (ls's LIVE/DEAD column).
+    /// </summary>
+    private static JsonObject Segment(SegmentStatus status)
+    {
+        JsonObject json = JsonSerializer.SerializeToNode(status, Info<SegmentStatus>())!.AsObject();
+        json.Insert(json.IndexOf("owner_uid") + 1, "owner", Users.Name(status.OwnerUid));
+        int live = status.Participants.Count(p => p.IsAlive);
+        json["live_participants"] = live;
+        json["dead_participants"] = status.Participants.Count - live;
+        return json;
+    }
+
+    private static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+
+    /// <summary>The record's contract under ring's names.</summary>
+    private static void Rename(JsonTypeInfo type)
+    {
+        foreach (JsonPropertyInfo property in type.Properties)
         {
-            Name = found.Name,
-            Path = s.Path,
-            Kind = StatusText.Kind(s.Kind),
-            Capacity = s.Capacity,
-            SlotCount = s.SlotCount,
-            MaxMessageLength = s.MaxMessageLength,
-            BytesInRing = s.BytesInRing,
-            MessagesInRing = s.MessagesInRing,
-            LiveParticipants = live,
-            DeadParticipants = s.Participants.Count - live,
-            AttachedProcesses = s.AttachedProcesses,
-            Stale = s.IsStale,
-            Mode = Units.FormatMode(s.Mode),
-            OwnerUid = s.OwnerUid,
-            Owner = Users.Name(s.OwnerUid),
-        };
+            if (Renamed.TryGetValue(property.Name, out string? name)) property.Name = name;
+        }
     }
 }
 
-/// <summary>A skipped directory entry in <c>ring ls --json</c>.</summary>
-internal sealed class SkippedJson
-{
-    public required string Path { get; init; }
-    public required string Reason { get; init; }
-}
-
 /// <summary><c>ring ls --json</c>.</summary>
-internal sealed class ListingJson
+internal sealed record ListingJson(IReadOnlyList<string> Directories, IReadOnlyList<JsonObject> Segments, IReadOnlyList<SkippedEntry> Skipped);
+
+/// <summary>The words ring prints for a kind, a role and a mode, in the JSON as in the text.</summary>
+internal sealed class KindConverter : WriteOnlyConverter<RingKind>
 {
-    public required IReadOnlyList<string> Directories { get; init; }
-    public required IReadOnlyList<SegmentSummaryJson> Segments { get; init; }
-    public required IReadOnlyList<SkippedJson> Skipped { get; init; }
+    public override void Write(Utf8JsonWriter writer, RingKind value, JsonSerializerOptions options) => writer.WriteStringValue(StatusText.Kind(value));
 }
 
-/// <summary>One participant-table entry in <c>ring stat --json</c>.</summary>
-internal sealed class ParticipantJson
+/// <inheritdoc cref="KindConverter"/>
+internal sealed class RoleConverter : WriteOnlyConverter<RingRole>
 {
-    public required int Index { get; init; }
-    public required int Pid { get; init; }
-    public required string Role { get; init; }
-    public required bool Alive { get; init; }
-    public required DateTimeOffset AttachedAt { get; init; }
+    public override void Write(Utf8JsonWriter writer, RingRole value, JsonSerializerOptions options) => writer.WriteStringValue(StatusText.Role(value));
 }
 
-/// <summary>Counter rates between two samples of <c>ring stat --watch</c>.</summary>
-internal sealed class RatesJson
+/// <inheritdoc cref="KindConverter"/>
+internal sealed class ModeConverter : WriteOnlyConverter<UnixFileMode>
 {
-    public required double IntervalS { get; init; }
-    public required double MessagesWrittenPerS { get; init; }
-    public required double MessagesReadPerS { get; init; }
-    public required double MbWrittenPerS { get; init; }
-    public required double MbReadPerS { get; init; }
-    public required double WakesPerS { get; init; }
+    public override void Write(Utf8JsonWriter writer, UnixFileMode value, JsonSerializerOptions options) => writer.WriteStringValue(Units.FormatMode(value));
 }
 
-/// <summary><c>ring stat --json</c>: every field of the library's SegmentStatus, plus rates under --watch.</summary>
-internal sealed class StatusJson
+/// <summary>ring writes JSON and never reads it back.</summary>
+internal abstract class WriteOnlyConverter<T> : JsonConverter<T>
 {
-    public required string Name { get; init; }
-    public required string Path { get; init; }
-    public required string Kind { get; init; }
-    public required long FileLength { get; init; }
-    public required long Capacity { get; init; }
-    public required int SlotCount { get; init; }
-    public required int MaxMessageLength { get; init; }
-    public required long BytesInRing { get; init; }
-    public required long MessagesInRing { get; init; }
-    public required int CreatorPid { get; init; }
-    public required uint OwnerUid { get; init; }
-    public required string Owner { get; init; }
-    public required string Mode { get; init; }
-    public required DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset? LastAttachAt { get; init; }
-    public DateTimeOffset? LastDetachAt { get; init; }
-    public required bool Stale { get; init; }
-    public required int AttachedProcesses { get; init; }
-    public required IReadOnlyList<ParticipantJson> Participants { get; init; }
-    public required int ReadersWaiting { get; init; }
-    public required int WritersWaiting { get; init; }
-    public required long MessagesWritten { get; init; }
-    public required long BytesWritten { get; init; }
-    public required long MessagesRead { get; init; }
-    public required long BytesRead { get; init; }
-    public required long FullEvents { get; init; }
-    public required long EmptyEvents { get; init; }
-    public required long Sleeps { get; init; }
-    public required long Wakes { get; init; }
-    public required long Recoveries { get; init; }
-    public required long LostInDelivery { get; init; }
-    public RatesJson? Rates { get; init; }
-
-    public static StatusJson From(string name, SegmentStatus s, Rates? rates) => new()
-    {
-        Name = name,
-        Path = s.Path,
-        Kind = StatusText.Kind(s.Kind),
-        FileLength = s.FileLength,
-        Capacity = s.Capacity,
-        SlotCount = s.SlotCount,
-        MaxMessageLength = s.MaxMessageLength,
-        BytesInRing = s.BytesInRing,
-        MessagesInRing = s.MessagesInRing,
-        CreatorPid = s.CreatorPid,
-        OwnerUid = s.OwnerUid,
-        Owner = Users.Name(s.OwnerUid),
-        Mode = Units.FormatMode(s.Mode),
-        CreatedAt = s.CreatedAt,
-        LastAttachAt = s.LastAttachAt,
-        LastDetachAt = s.LastDetachAt,
-        Stale = s.IsStale,
-        AttachedProcesses = s.AttachedProcesses,
-        Participants = s.Participants.Select(p => new ParticipantJson
-        {
-            Index = p.Index,
-            Pid = p.Pid,
-            Role = StatusText.Role(p.Roles),
-            Alive = p.IsAlive,
-            AttachedAt = p.AttachedAt,
-        }).ToArray(),
-        ReadersWaiting = s.ReadersWaiting,
-        WritersWaiting = s.WritersWaiting,
-        MessagesWritten = s.MessagesWritten,
-        BytesWritten = s.BytesWritten,
-        MessagesRead = s.MessagesRead,
-        BytesRead = s.BytesRead,
-        FullEvents = s.FullEvents,
-        EmptyEvents = s.EmptyEvents,
-        Sleeps = s.Sleeps,
-        Wakes = s.Wakes,
-        Recoveries = s.Recoveries,
-        LostInDelivery = s.LostInDelivery,
-        Rates = rates is null ? null : new RatesJson
-        {
-            IntervalS = rates.Interval.TotalSeconds,
-            MessagesWrittenPerS = rates.MessagesWritten,
-            MessagesReadPerS = rates.MessagesRead,
-            MbWrittenPerS = rates.MegabytesWritten,
-            MbReadPerS = rates.MegabytesRead,
-            WakesPerS = rates.Wakes,
-        },
-    };
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException($"ring does not read {typeof(T).Name} from JSON");
 }
 
 /// <summary>
 /// Source-generated serialization: the library is AOT-compatible and this tool keeps to that, so no
-/// reflection-based JsonSerializer. One object per line (compact), which also suits --watch.
+/// reflection-based JsonSerializer. A field that has no value is written as null rather than left out, so a
+/// script sees the same fields for every segment.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    Converters = [typeof(KindConverter), typeof(RoleConverter), typeof(ModeConverter)])]
 [JsonSerializable(typeof(ListingJson))]
-[JsonSerializable(typeof(StatusJson))]
-internal sealed partial class CliJsonContext : JsonSerializerContext
-{
-    public static string Serialize(ListingJson listing) => JsonSerializer.Serialize(listing, Default.ListingJson);
-
-    public static string Serialize(StatusJson status) => JsonSerializer.Serialize(status, Default.StatusJson);
-}
+[JsonSerializable(typeof(SegmentStatus))]
+[JsonSerializable(typeof(Rates))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

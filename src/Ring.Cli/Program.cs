@@ -8,8 +8,21 @@ if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.Help
 {
     // One line, naming where to look, instead of System.CommandLine's errors followed by the whole help.
     string command = parsed.CommandResult.Command == root ? "ring" : $"ring {parsed.CommandResult.Command.Name}";
-    string errors = string.Join("; ", parsed.Errors.Select(e => string.Join(' ', e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))));
-    Console.Error.WriteLine($"ring: {errors} (see '{command} --help')");
+    Console.Error.WriteLine($"ring: {UsageError(parsed)} (see '{command} --help')");
     return ExitCode.Usage;
 }
 return parsed.Invoke();
+
+// A word the parser did not know is the error to report, alone: System.CommandLine adds what its absence left
+// missing ("Required command was not provided." for `ring bogus`), which only says the same thing again.
+static string UsageError(ParseResult parsed)
+{
+    if (parsed.UnmatchedTokens.Count > 0)
+    {
+        string token = parsed.UnmatchedTokens[0];
+        return token.StartsWith('-') ? $"unknown option '{token}'"
+            : parsed.CommandResult.Command.Subcommands.Count > 0 ? $"unknown command '{token}'"
+            : $"unexpected argument '{token}'";
+    }
+    return string.Join("; ", parsed.Errors.Select(e => string.Join(' ', e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))));
+}

@@ -1,10 +1,18 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace Ring.Cli;
 
-/// <summary>Counter rates between two status samples, per second; negative deltas (a retiring entry read mid-way) count as 0.</summary>
-internal sealed record Rates(TimeSpan Interval, double MessagesWritten, double MessagesRead, double MegabytesWritten, double MegabytesRead, double Wakes)
+/// <summary>
+/// Counter rates between two status samples, per second; negative deltas (a retiring entry read mid-way) count as 0.
+/// Named for their units, as <c>stat --watch --json</c> prints them.
+/// </summary>
+internal sealed record Rates(
+    [property: JsonIgnore] TimeSpan Interval, double MessagesWrittenPerS, double MessagesReadPerS, double MbWrittenPerS, double MbReadPerS, double WakesPerS)
 {
+    [JsonPropertyOrder(-1)]
+    public double IntervalS => Interval.TotalSeconds;
+
     public static Rates Between(SegmentStatus before, SegmentStatus after, TimeSpan interval)
     {
         double seconds = interval.TotalSeconds;
@@ -72,8 +80,8 @@ internal static class StatusText
         ];
         if (rates is not null)
         {
-            lines.Add($"rates        {Rate(rates.MessagesWritten)} msgs/s written, {Rate(rates.MessagesRead)} msgs/s read, " +
-                $"{Rate(rates.MegabytesWritten)} MB/s written, {Rate(rates.MegabytesRead)} MB/s read, {Rate(rates.Wakes)} wakes/s " +
+            lines.Add($"rates        {Rate(rates.MessagesWrittenPerS)} msgs/s written, {Rate(rates.MessagesReadPerS)} msgs/s read, " +
+                $"{Rate(rates.MbWrittenPerS)} MB/s written, {Rate(rates.MbReadPerS)} MB/s read, {Rate(rates.WakesPerS)} wakes/s " +
                 $"(over {Units.FormatDuration(rates.Interval)})");
         }
         lines.Add("");

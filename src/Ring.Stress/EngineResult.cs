@@ -32,7 +32,7 @@ public sealed class EngineResult
     public required string Kind { get; init; }
     /// <summary>threads or processes.</summary>
     public required string Mode { get; init; }
-    /// <summary>spin, hybrid or block.</summary>
+    /// <summary>The wait strategy, as <c>--wait</c> spells it: busy-spin, spin-then-yield, spin-then-block or block.</summary>
     public required string Wait { get; init; }
     /// <summary>Producers at a time.</summary>
     public int Producers { get; init; }

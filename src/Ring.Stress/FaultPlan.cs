@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
+using Ring.Tooling.Platform;
 
 namespace Ring.Stress;
 
@@ -47,7 +47,7 @@ public enum FaultSignal
 /// A worker with a fault plan uses the zero-copy calls (TryClaim/Commit, read handlers), so the points exist.
 /// Before it signals itself it writes one line to stderr naming the point.
 /// </summary>
-public sealed partial record FaultPlan(FaultPoint Point, long AfterMessages, FaultSignal Signal)
+public sealed record FaultPlan(FaultPoint Point, long AfterMessages, FaultSignal Signal)
 {
     /// <summary>The variable naming the SIGKILL point.</summary>
     public const string KillAtVariable = "RING_STRESS_KILL_AT";
@@ -60,9 +60,6 @@ public sealed partial record FaultPlan(FaultPoint Point, long AfterMessages, Fau
 
     /// <summary>The variable giving N for the SIGSTOP point.</summary>
     public const string StopAfterVariable = "RING_STRESS_STOP_AFTER";
-
-    private const int SIGKILL = 9;
-    private const int SIGSTOP = 19; // the same on x86-64 and arm64 Linux
 
     /// <summary>True for the points a producer passes, false for the consumer's.</summary>
     public bool IsProducerPoint => Point != FaultPoint.MidRead;
@@ -158,20 +155,11 @@ public sealed partial record FaultPlan(FaultPoint Point, long AfterMessages, Fau
         ArgumentNullException.ThrowIfNull(log);
         log.WriteLine($"worker: fault: SIG{(Signal == FaultSignal.Kill ? "KILL" : "STOP")} at {PointName} of {what}");
         log.Flush();
-        if (SelfSignal.Send(Signal == FaultSignal.Kill ? SIGKILL : SIGSTOP) != 0)
-            throw new InvalidOperationException($"kill(self) failed: errno {Marshal.GetLastPInvokeError()}");
+        LibC.Kill(Environment.ProcessId, Signal == FaultSignal.Kill ? Tooling.Platform.Signal.SIGKILL : Tooling.Platform.Signal.SIGSTOP);
         if (Signal == FaultSignal.Kill)
         {
             // A SIGKILL sent to oneself is delivered before the system call returns; should it not be, never go on.
             Thread.Sleep(Timeout.Infinite);
         }
-    }
-
-    private static partial class SelfSignal
-    {
-        public static int Send(int signal) => kill(Environment.ProcessId, signal);
-
-        [LibraryImport("libc", SetLastError = true)]
-        private static partial int kill(int pid, int signal);
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
+using Ring.Tooling;
 
 namespace Ring.Stress;
 
@@ -9,7 +10,7 @@ namespace Ring.Stress;
 /// The root command: a whole stress run (or a fixed profile of runs), and the hidden <c>participant</c>
 /// subcommand the processes mode starts its workers with.
 /// </summary>
-public static partial class RunCommand
+public static class RunCommand
 {
     /// <summary>Exit code of a run with a violation.</summary>
     public const int ExitViolations = 1;
@@ -27,7 +28,7 @@ public static partial class RunCommand
     /// <summary>Adds the run options and action to <paramref name="root"/>.</summary>
     public static void Configure(RootCommand root)
     {
-        Option<string?> profile = new("--profile") { Description = "A fixed bundle of phases: ci (~5 min: SPSC and MPMC, threads and processes, spin, hybrid and block, 24 B..4 KiB, 200+ kills and pauses) or soak (~1 h). Other options are ignored." };
+        Option<string?> profile = new("--profile") { Description = "A fixed bundle of phases: ci (~5 min: SPSC and MPMC, threads and processes, busy-spin, spin-then-yield and spin-then-block, 24 B..4 KiB, 200+ kills and pauses) or soak (~1 h). Other options are ignored." };
         profile.AcceptOnlyFromAmong("ci", "soak");
         Option<string> kind = new("--kind") { Description = "Ring kind.", DefaultValueFactory = _ => "spsc" };
         kind.AcceptOnlyFromAmong("spsc", "mpmc");
@@ -41,8 +42,7 @@ public static partial class RunCommand
         Option<int> maxSize = new("--max-size") { Description = "Largest message.", HelpName = "B", DefaultValueFactory = _ => 256 };
         Option<long> capacity = new("--capacity") { Description = "SPSC record space (power of two, ≥ 8 × max-size); MPMC: slots = largest power of two with slots × (max-size + 16) ≤ capacity.", HelpName = "BYTES", DefaultValueFactory = _ => 1 << 20 };
         Option<int> slots = new("--slots") { Description = "MPMC slot count (power of two), overriding the one derived from --capacity.", HelpName = "N" };
-        Option<string> wait = new("--wait") { Description = "Busy spin, spin then yield (hybrid), spin then block in the kernel, or sleep in the kernel at once (WaitStrategy.Block).", DefaultValueFactory = _ => "block" };
-        wait.AcceptOnlyFromAmong("spin", "hybrid", "block", "sleep");
+        Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How every endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
         Option<TimeSpan?> killInterval = new("--kill-interval") { Description = "Processes mode: SIGKILL a random producer or consumer about this often (0.5×..1.5×) and start a replacement.", HelpName = "250ms", CustomParser = ParseSpan };
         Option<TimeSpan?> pauseInterval = new("--pause-interval") { Description = $"Processes mode: SIGSTOP a random participant about this often for {MinPauseMs}..{MaxPauseMs} ms (past the 50 ms recovery threshold), then SIGCONT it.", HelpName = "1s", CustomParser = ParseSpan };
         Option<ulong> seed = new("--seed") { Description = "Seed of sizes, payloads and the fault schedule.", HelpName = "S", DefaultValueFactory = _ => 1 };
@@ -85,7 +85,7 @@ public static partial class RunCommand
                     MaxSize = Math.Max(min, parsed.GetValue(maxSize)),
                     Capacity = parsed.GetValue(capacity),
                     Slots = parsed.GetValue(slots),
-                    Wait = ParseWait(parsed.GetValue(wait)!),
+                    Wait = EnumNames.Parse<WaitStrategy>(parsed.GetValue(wait)!),
                     KillInterval = parsed.GetValue(killInterval),
                     PauseInterval = parsed.GetValue(pauseInterval),
                     Seed = parsed.GetValue(seed),
@@ -133,8 +133,7 @@ public static partial class RunCommand
         Option<ulong> seed = new("--seed") { Required = true };
         Option<int> minSize = new("--min-size") { Required = true };
         Option<int> maxSize = new("--max-size") { Required = true };
-        Option<string> wait = new("--wait") { Required = true };
-        wait.AcceptOnlyFromAmong("spin", "hybrid", "block", "sleep");
+        Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How the endpoint waits.", defaultValue: null);
         Command command = new("participant", "Internal: one producer or consumer process of a --mode processes run, reporting through the run's ledger file.")
         {
             segment, ledger, role, seed, minSize, maxSize, wait,
@@ -142,7 +141,9 @@ public static partial class RunCommand
         command.Hidden = true;
         command.SetAction(parsed =>
         {
-            WatchCoordinator();
+            // The coordinator starts its workers with a lifeline (StressEngine.ProcessCrew): nobody would ever set the
+            // ledger's stop flags once it is gone, and a CI job must not leave workers spinning behind it.
+            ParentLifeline.OnParentExit(() => Environment.Exit(3));
             using RingSegment ring = RingSegment.Open(parsed.GetRequiredValue(segment));
             using Ledger book = Ledger.Open(parsed.GetRequiredValue(ledger));
             ParticipantSettings settings = new()
@@ -151,7 +152,7 @@ public static partial class RunCommand
                 Seed = parsed.GetValue(seed),
                 MinSize = parsed.GetValue(minSize),
                 MaxSize = parsed.GetValue(maxSize),
-                Wait = ParseWait(parsed.GetRequiredValue(wait)),
+                Wait = EnumNames.Parse<WaitStrategy>(parsed.GetRequiredValue(wait)),
             };
             if (parsed.GetRequiredValue(role) == "producer")
             {
@@ -167,30 +168,6 @@ public static partial class RunCommand
         });
         return command;
     }
-
-    /// <summary>
-    /// Ends this worker when the coordinator that started it is gone (it re-parents to init or a subreaper):
-    /// nobody would ever set the ledger's stop flags, and a CI job must not leave workers spinning behind it.
-    /// </summary>
-    private static void WatchCoordinator()
-    {
-        int coordinator = Native.getppid();
-        Thread watchdog = new(() =>
-        {
-            while (Native.getppid() == coordinator) Thread.Sleep(500); // a poll: no event tells a child its parent died
-            Environment.Exit(3);
-        })
-        { IsBackground = true, Name = "coordinator watchdog" };
-        watchdog.Start();
-    }
-
-    private static WaitStrategy ParseWait(string wait) => wait switch
-    {
-        "spin" => WaitStrategy.BusySpin,
-        "hybrid" => WaitStrategy.SpinThenYield,
-        "sleep" => WaitStrategy.Block,
-        _ => WaitStrategy.SpinThenBlock,
-    };
 
     /// <summary>Parses 250ms, 30s, 5m, 1h (or a plain number of seconds).</summary>
     private static TimeSpan? ParseSpan(ArgumentResult result)
@@ -208,11 +185,5 @@ public static partial class RunCommand
             return TimeSpan.FromSeconds(value * scale);
         result.AddError($"'{text}' is not a positive duration: write e.g. 250ms, 30s, 5m or 1h.");
         return null;
-    }
-
-    private static partial class Native
-    {
-        [System.Runtime.InteropServices.LibraryImport("libc")]
-        internal static partial int getppid();
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
+using Ring.Tooling;
+using Ring.Tooling.Platform;
 
 namespace Ring.Stress;
 
@@ -10,7 +11,7 @@ namespace Ring.Stress;
 /// stops the producers, lets the consumers drain the ring, and then merges what every consumer recorded in
 /// the ledger into one verdict (see <see cref="EngineResult"/> for the accounting).
 /// </summary>
-public static partial class StressEngine
+public static class StressEngine
 {
     /// <summary>Sequences one producer id carries before its producer moves on to a fresh id (bounds each id's bitmap: 256 KiB).</summary>
     private const long SequencesPerId = 1 << 20;
@@ -161,7 +162,7 @@ public static partial class StressEngine
             Name = settings.Name,
             Kind = settings.Kind == RingKind.Spsc ? "spsc" : "mpmc",
             Mode = settings.Mode == EngineMode.Threads ? "threads" : "processes",
-            Wait = WaitName(settings.Wait),
+            Wait = EnumNames.Of(settings.Wait),
             Producers = settings.Producers,
             Consumers = settings.Consumers,
             MinSize = settings.MinSize,
@@ -192,15 +193,6 @@ public static partial class StressEngine
             Violations = violations,
         };
     }
-
-    /// <summary>The command-line spelling of a wait strategy.</summary>
-    public static string WaitName(WaitStrategy wait) => wait switch
-    {
-        WaitStrategy.BusySpin => "spin",
-        WaitStrategy.SpinThenYield => "hybrid",
-        WaitStrategy.Block => "sleep",
-        _ => "block",
-    };
 
     /// <summary>The participants of a run.</summary>
     private abstract class Crew : IDisposable
@@ -275,9 +267,15 @@ public static partial class StressEngine
     }
 
     /// <summary>Worker processes (<c>Ring.Stress participant</c>), with SIGKILL/SIGSTOP and replacement.</summary>
-    private sealed partial class ProcessCrew(string ringPath, Ledger ledger, ParticipantSettings settings, TextWriter log) : Crew
+    private sealed class ProcessCrew(string ringPath, Ledger ledger, ParticipantSettings settings, TextWriter log) : Crew
     {
-        private readonly List<(Process Process, bool IsProducer)> _live = [];
+        /// <summary>
+        /// The workers write to this process's stdout and stderr; their stdin is the lifeline that ends them when
+        /// this coordinator is gone, since nobody would ever set the ledger's stop flags then.
+        /// </summary>
+        private static readonly ChildOptions WorkerOptions = new() { CaptureOutput = false, Lifeline = true };
+
+        private readonly List<(ChildProcess Process, bool IsProducer)> _live = [];
 
         public override int LiveProducers
         {
@@ -297,19 +295,12 @@ public static partial class StressEngine
 
         public override void Start(bool isProducer)
         {
-            (string host, string[] prefix) = SelfCommand();
-            ProcessStartInfo start = new(host) { UseShellExecute = false };
-            foreach (string argument in prefix) start.ArgumentList.Add(argument);
-            foreach (string argument in new[]
-                     {
-                         "participant", "--segment", ringPath, "--ledger", ledger.Path, "--role", isProducer ? "producer" : "consumer",
-                         "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), "--min-size", settings.MinSize.ToString(CultureInfo.InvariantCulture),
-                         "--max-size", settings.MaxSize.ToString(CultureInfo.InvariantCulture), "--wait", WaitName(settings.Wait),
-                     })
-            {
-                start.ArgumentList.Add(argument);
-            }
-            Process process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {host}");
+            ChildProcess process = ChildProcess.StartProgram("Ring.Stress",
+            [
+                "participant", "--segment", ringPath, "--ledger", ledger.Path, "--role", isProducer ? "producer" : "consumer",
+                "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), "--min-size", settings.MinSize.ToString(CultureInfo.InvariantCulture),
+                "--max-size", settings.MaxSize.ToString(CultureInfo.InvariantCulture), "--wait", EnumNames.Of(settings.Wait),
+            ], WorkerOptions);
             lock (_live) _live.Add((process, isProducer));
         }
 
@@ -319,21 +310,14 @@ public static partial class StressEngine
         /// </summary>
         public bool KillAndReplace(int index)
         {
-            (Process process, bool isProducer) victim;
+            (ChildProcess process, bool isProducer) victim;
             lock (_live)
             {
                 victim = _live[index];
                 _live.RemoveAt(index);
             }
-            try
-            {
-                victim.process.Kill();
-            }
-            catch (InvalidOperationException)
-            {
-                // It ended on its own just now.
-            }
-            victim.process.WaitForExit();
+            victim.process.Kill();
+            if (!victim.process.WaitForExit(StopTimeout)) throw new InvalidOperationException($"worker {victim.process.Id} outlived SIGKILL by {StopTimeout.TotalSeconds:0} s");
             victim.process.Dispose();
             Start(victim.isProducer);
             return victim.isProducer;
@@ -350,7 +334,7 @@ public static partial class StressEngine
             {
                 for (int i = _live.Count - 1; i >= 0; i--)
                 {
-                    (Process process, bool isProducer) = _live[i];
+                    (ChildProcess process, bool isProducer) = _live[i];
                     if (!process.HasExited) continue;
                     // Producers leave when the budget is spent; consumers only once told the ring is drained.
                     if (process.ExitCode != 0 || (!isProducer && !ledger.StopConsumers))
@@ -367,10 +351,10 @@ public static partial class StressEngine
 
         private bool WaitFor(bool isProducer, TimeSpan timeout)
         {
-            Process[] group;
+            ChildProcess[] group;
             lock (_live) group = [.. _live.Where(w => w.IsProducer == isProducer).Select(w => w.Process)];
             Stopwatch clock = Stopwatch.StartNew();
-            foreach (Process process in group)
+            foreach (ChildProcess process in group)
             {
                 TimeSpan left = timeout - clock.Elapsed;
                 if (left <= TimeSpan.Zero || !process.WaitForExit(left)) return false;
@@ -382,28 +366,13 @@ public static partial class StressEngine
         {
             lock (_live)
             {
-                foreach ((Process process, _) in _live)
+                foreach ((ChildProcess process, _) in _live)
                 {
-                    if (!process.HasExited)
-                    {
-                        log.WriteLine($"stress: killing leftover worker {process.Id}");
-                        Signals.Continue(process.Id);
-                        process.Kill();
-                        process.WaitForExit();
-                    }
+                    if (!process.HasExited) log.WriteLine($"stress: killing leftover worker {process.Id}");
                     process.Dispose();
                 }
                 _live.Clear();
             }
-        }
-
-        /// <summary>How to start this program again: the apphost, or <c>dotnet Ring.Stress.dll</c>.</summary>
-        private static (string Host, string[] Prefix) SelfCommand()
-        {
-            string self = Environment.ProcessPath ?? "dotnet";
-            return Path.GetFileNameWithoutExtension(self) == "dotnet"
-                ? (self, [Path.Combine(AppContext.BaseDirectory, "Ring.Stress.dll")])
-                : (self, []);
         }
     }
 
@@ -427,13 +396,13 @@ public static partial class StressEngine
             for (int i = _stopped.Count - 1; i >= 0; i--)
             {
                 if (_stopped[i].ResumeAt > now) continue;
-                Signals.Continue(_stopped[i].Pid);
+                LibC.TryKill(_stopped[i].Pid, Signal.SIGCONT);
                 _stopped.RemoveAt(i);
             }
             if (now >= _nextKill && processes.Count > 0)
             {
                 int victim = _random.Next(processes.Count);
-                Signals.Continue(processes.Pid(victim)); // a stopped victim dies all the same; this only keeps _stopped honest
+                LibC.TryKill(processes.Pid(victim), Signal.SIGCONT); // a stopped victim dies all the same; this only keeps _stopped honest
                 _stopped.RemoveAll(s => s.Pid == processes.Pid(victim));
                 if (processes.KillAndReplace(victim)) ProducerKills++;
                 Kills++;
@@ -442,7 +411,7 @@ public static partial class StressEngine
             if (now >= _nextPause && processes.Count > 0)
             {
                 int pid = processes.Pid(_random.Next(processes.Count));
-                if (_stopped.All(s => s.Pid != pid) && Signals.Stop(pid))
+                if (_stopped.All(s => s.Pid != pid) && LibC.TryKill(pid, Signal.SIGSTOP))
                 {
                     long pause = (long)((MinPause + (MaxPause - MinPause) * _random.NextDouble()).TotalSeconds * Stopwatch.Frequency);
                     _stopped.Add((pid, now + pause));
@@ -455,7 +424,7 @@ public static partial class StressEngine
         /// <summary>Continues every stopped participant (before the run stops, so none is left frozen).</summary>
         public void ReleaseAll()
         {
-            foreach ((int pid, _) in _stopped) Signals.Continue(pid);
+            foreach ((int pid, _) in _stopped) LibC.TryKill(pid, Signal.SIGCONT);
             _stopped.Clear();
         }
 
@@ -495,17 +464,5 @@ public static partial class StressEngine
         {
             if (settings.Progress && _terminal) log.WriteLine();
         }
-    }
-
-    private static partial class Signals
-    {
-        private const int SIGCONT = 18, SIGSTOP = 19; // the same on x86-64 and arm64 Linux
-
-        public static bool Stop(int pid) => kill(pid, SIGSTOP) == 0;
-
-        public static void Continue(int pid) => kill(pid, SIGCONT);
-
-        [LibraryImport("libc", SetLastError = true)]
-        private static partial int kill(int pid, int signal);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Ring.Tooling;
 
 namespace Ring.Stress;
 
@@ -64,12 +65,7 @@ public static class WorkerCommand
             HelpName = "B",
             DefaultValueFactory = _ => DefaultMaxSize,
         };
-        Option<string> wait = new("--wait")
-        {
-            Description = "How the endpoint waits: busy spin, spin then yield, spin then block in the kernel, or sleep in the kernel at once (WaitStrategy.Block).",
-            DefaultValueFactory = _ => "block",
-        };
-        wait.AcceptOnlyFromAmong("spin", "yield", "block", "sleep");
+        Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How the endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
         Option<IntRange?> burst = new("--burst")
         {
             Description = "Messages per burst, N or A..B (drawn per burst); a pause follows each burst. Needs --pause-ms.",
@@ -146,13 +142,7 @@ public static class WorkerCommand
                     Faults = faults,
                     MinSize = parsed.GetValue(minSize),
                     MaxSize = parsed.GetValue(maxSize),
-                    Wait = parsed.GetValue(wait) switch
-                    {
-                        "spin" => WaitStrategy.BusySpin,
-                        "yield" => WaitStrategy.SpinThenYield,
-                        "sleep" => WaitStrategy.Block,
-                        _ => WaitStrategy.SpinThenBlock,
-                    },
+                    Wait = EnumNames.Parse<WaitStrategy>(parsed.GetValue(wait)!),
                     Burst = parsed.GetValue(burst),
                     PauseMs = parsed.GetValue(pauseMs) ?? IntRange.Exactly(0),
                     Seed = parsed.GetValue(seed),

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
+using System.Reflection;
 using System.Text.Json;
 using Ring.Cli;
+using Ring.Tooling;
+using Ring.Tooling.Platform;
 using Xunit.Abstractions;
 
 namespace Ring.Tests;
@@ -15,12 +17,10 @@ namespace Ring.Tests;
 /// <c>ring</c> as a throwaway user too (root only).
 /// </summary>
 [Collection(CrossProcessCollection.Name)]
-public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser stranger) : IClassFixture<ThrowawayUser>, IDisposable
+public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) : IClassFixture<ThrowawayUser>, IDisposable
 {
     /// <summary>Longest one ring command may take; each needs well under a second after the runtime starts.</summary>
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
-    private const int SigInt = 2;
 
     private readonly TempSegmentDirectory _dir = new();
     private readonly List<ChildProcess> _children = [];
@@ -73,6 +73,29 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         AssertOk(await RunAsync("rm", "q"), "removed 'q'");
         Assert.False(File.Exists(PathOf("q")));
         AssertFails(await RunAsync("stat", "q"), ExitCode.NotFound, "no segment 'q'");
+    }
+
+    [Fact]
+    public async Task StatJson_EveryPropertyOfTheLibrarysStatus_IsAField()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        ChildProcess tail = StartCli("tail", "q");
+        await WaitForLiveConsumerAsync("q", tail);
+
+        JsonElement json = ParseJson(await RunAsync("stat", "q", "--json"));
+
+        // The names ring printed before it serialized the record itself; every other one is the record's, snake_case.
+        Dictionary<string, string> renamed = new() { ["IsStale"] = "stale", ["IsAlive"] = "alive", ["Roles"] = "role" };
+        string FieldOf(PropertyInfo property) =>
+            renamed.GetValueOrDefault(property.Name) ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+        string[] FieldsOf(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
+        string[] Expected(Type record, params string[] added) => [.. record.GetProperties().Select(FieldOf).Concat(added).Order(StringComparer.Ordinal)];
+
+        Assert.Equal(Expected(typeof(SegmentStatus), "owner", "live_participants", "dead_participants"), FieldsOf(json));
+        JsonElement[] participants = [.. json.GetProperty("participants").EnumerateArray()];
+        Assert.All(participants, p => Assert.Equal(Expected(typeof(ParticipantStatus)), FieldsOf(p)));
+        Assert.Contains(participants, p => p.GetProperty("role").GetString() == "consumer" && p.GetProperty("alive").GetBoolean());
+        Assert.Equal(Users.Name(json.GetProperty("owner_uid").GetUInt32()), json.GetProperty("owner").GetString());
     }
 
     [Fact]
@@ -348,7 +371,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         AssertOk(await RunAsync("send", "q", "--text", "late news"));
         await WaitForOutputAsync(tail, "late news");
 
-        SendSignal(tail.Id, SigInt);
+        LibC.Kill(tail.Id, Signal.SIGINT);
         Assert.Equal(ExitCode.Ok, await tail.WaitForExitAsync(Deadline));
         Assert.Equal("", tail.StandardError);
     }
@@ -360,7 +383,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         ChildProcess tail = StartCli("tail", "q", "--count", "5");
         await WaitForLiveConsumerAsync("q", tail);
 
-        SendSignal(tail.Id, SigInt);
+        LibC.Kill(tail.Id, Signal.SIGINT);
 
         Assert.Equal(ExitCode.Interrupted, await tail.WaitForExitAsync(Deadline));
         Assert.Equal("ring: interrupted: 0 of 5 messages arrived.", tail.StandardError.Trim());
@@ -375,7 +398,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         await WaitForOutputAsync(watch, "\"rates\"");
         Assert.Empty(RingSegment.Stat(PathOf("q")).Participants);
 
-        SendSignal(watch.Id, SigInt);
+        LibC.Kill(watch.Id, Signal.SIGINT);
 
         Assert.Equal(ExitCode.Ok, await watch.WaitForExitAsync(Deadline));
         string[] samples = Lines(watch.StandardOutput);
@@ -398,7 +421,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         ChildProcess watch = StartCli("stat", "q", "--watch", "200ms");
 
         await WaitForOutputAsync(watch, "msgs/s written");
-        SendSignal(watch.Id, SigInt);
+        LibC.Kill(watch.Id, Signal.SIGINT);
 
         Assert.Equal(ExitCode.Ok, await watch.WaitForExitAsync(Deadline));
         Assert.Contains("MB/s written", watch.StandardOutput, StringComparison.Ordinal);
@@ -465,7 +488,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         [
             (["stat", "../escape"], ExitCode.Usage, "'../escape' is not a valid segment name"),
             (["rm", ".hidden"], ExitCode.Usage, "'.hidden' is not a valid segment name"),
-            (["frobnicate"], ExitCode.Usage, "Unrecognized command or argument 'frobnicate'"),
+            (["frobnicate"], ExitCode.Usage, "unknown command 'frobnicate'"),
             (["send", "corrupt"], ExitCode.Usage, "give exactly one of --text, --file, --stdin"),
             (["stat", "missing"], ExitCode.NotFound, "no segment 'missing'"),
             (["rm", "missing"], ExitCode.NotFound, "no segment 'missing'"),
@@ -493,6 +516,20 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         Assert.Equal(ExitCode.NotASegment, verbose.ExitCode);
         Assert.Contains("Ring.SegmentFormatException", verbose.Stderr, StringComparison.Ordinal);
         Assert.Contains("   at ", verbose.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bogus", "ring: unknown command 'bogus' (see 'ring --help')")]
+    [InlineData("bogus extra", "ring: unknown command 'bogus' (see 'ring --help')")]
+    [InlineData("ls --bogus", "ring: unknown option '--bogus' (see 'ring ls --help')")]
+    [InlineData("ls extra", "ring: unexpected argument 'extra' (see 'ring ls --help')")]
+    public async Task UnknownWord_IsOneErrorOnOneLine_ExitsUsage(string arguments, string expected)
+    {
+        CliRun run = await RunAsync(arguments.Split(' '));
+
+        Assert.True(run.ExitCode == ExitCode.Usage, $"expected exit {ExitCode.Usage}.\n{run.Description}");
+        Assert.Equal([expected], Lines(run.Stderr));
+        Assert.Equal("", run.Stdout);
     }
 
     [Fact]
@@ -598,7 +635,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
     private ChildProcess StartCli(string[] arguments, string ringDir, IReadOnlyList<string>? runAs = null)
     {
         string[] command = [.. runAs ?? [], ChildProcess.DotnetHost, CliAssembly, .. arguments];
-        ChildProcess child = ChildProcess.Start(command[0], command[1..], RingDir(ringDir));
+        ChildProcess child = ChildProcess.Start(command[0], command[1..], new ChildOptions { Environment = RingDir(ringDir) });
         _children.Add(child);
         return child;
     }
@@ -612,7 +649,7 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
     private async Task<CliRun> RunShellAsync(string commandLine)
     {
         string ring = $"'{ChildProcess.DotnetHost}' '{CliAssembly}'";
-        ChildProcess child = ChildProcess.Start("/bin/sh", ["-c", commandLine.Replace("{ring}", ring, StringComparison.Ordinal)], RingDir(_dir.DirectoryPath));
+        ChildProcess child = ChildProcess.Start("/bin/sh", ["-c", commandLine.Replace("{ring}", ring, StringComparison.Ordinal)], new ChildOptions { Environment = RingDir(_dir.DirectoryPath) });
         _children.Add(child);
         return await CollectAsync(child);
     }
@@ -701,13 +738,4 @@ public sealed partial class CliTests(ITestOutputHelper output, ThrowawayUser str
         string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd on; the name may hold spaces
         return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     }
-
-    /// <summary>What Ctrl+C sends; Process has no way to send anything but SIGKILL.</summary>
-    private static void SendSignal(int pid, int signal)
-    {
-        if (Kill(pid, signal) != 0) throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Ring.Stress;
+using Ring.Tooling;
+using Ring.Tooling.Platform;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -16,7 +17,7 @@ namespace Ring.Tests;
 /// half-written is ever delivered, and the ring moves on within a second of the death.
 /// </summary>
 [Collection(CrossProcessCollection.Name)]
-public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
+public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>Longest any wait in a test may take; the tests are meant to need a second or two each.</summary>
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
@@ -28,7 +29,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
     private static readonly TimeSpan StopDuration = TimeSpan.FromMilliseconds(300);
 
     /// <summary>What .NET reports for a child killed by SIGKILL: 128 + 9.</summary>
-    private const int KilledExitCode = 128 + Signals.SIGKILL;
+    private const int KilledExitCode = 128 + (int)Signal.SIGKILL;
 
     private const int Slots = 16;
     private const int MinSize = StressMessage.PrefixLength;
@@ -270,7 +271,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
         bool readSomething = reader.TryRead(buffer, out length, StopDuration);
         waited.Stop();
         SegmentStatus whileStopped = segment.GetStatus();
-        char stateAfter = Signals.State(child.Id);
+        char stateAfter = ProcessState.Of(child.Id);
         output.WriteLine($"the claimer was stopped for at least {waited.Elapsed.TotalMilliseconds:0} ms while the reader waited; recoveries {whileStopped.Recoveries}");
         Assert.False(readSomething, $"the reader got a {length}-byte message while the claimer was stopped");
         Assert.True(waited.Elapsed >= StopDuration, $"the read waited only {waited.Elapsed.TotalMilliseconds:0} ms");
@@ -279,7 +280,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
         Assert.Equal((0L, (long)segment.SlotStride), (whileStopped.MessagesInRing, whileStopped.BytesInRing)); // the claimed, unpublished slot takes room and is no message
         Assert.Contains(whileStopped.Participants, p => p.Pid == child.Id && p.IsAlive && (p.Roles & RingRole.Producer) != 0);
 
-        Signals.Send(child.Id, Signals.SIGCONT);
+        LibC.Kill(child.Id, Signal.SIGCONT);
         for (long sequence = 1; sequence <= 2; sequence++)
         {
             Assert.True(reader.TryRead(buffer, out length, Deadline), $"message {sequence} never came after SIGCONT.\n{child.Describe()}");
@@ -322,7 +323,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
             long diedAt = WaitForDeath(child, cancel);
             return (diedAt, Poll(() => segment.Buffer.ReadInt64Acquire(SegmentLayout.RecoveriesOffset) > 0, "the dead claim to be recovered", child, cancel));
         });
-        Signals.Send(child.Id, Signals.SIGCONT);
+        LibC.Kill(child.Id, Signal.SIGCONT);
         await DiedOfFaultAsync(child, "SIGKILL", "after-claim");
         (long diedAt, long recoveredAt) = await watching.Task.WaitAsync(Deadline);
         TimeSpan recovered = Stopwatch.GetElapsedTime(diedAt, recoveredAt);
@@ -400,7 +401,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
         using Background<bool> reading = ReadInBackground(reader, got, inPlace: true);
         await WaitForAsync(got, g => g.Count > 0, reading, child); // streaming
         await Task.Delay(killDelayMs); // not a synchronisation: the random moment of the kill
-        Signals.Send(child.Id, Signals.SIGKILL);
+        LibC.Kill(child.Id, Signal.SIGKILL);
         int exitCode = await child.WaitForExitAsync(Deadline);
         Assert.True(exitCode == KilledExitCode, $"round {iteration}: exit code {exitCode}.\n{child.Describe()}");
         // Settled: the tail no longer moves; every position claimed was consumed, a dead claim after its recovery
@@ -451,7 +452,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
         });
         await WaitUntilAsync(() => Head(segment) > headBefore || writing.Task.IsCompleted, $"round {iteration}: the child to read", child); // streaming
         await Task.Delay(killDelayMs); // not a synchronisation: the random moment of the kill
-        Signals.Send(child.Id, Signals.SIGKILL);
+        LibC.Kill(child.Id, Signal.SIGKILL);
         int exitCode = await child.WaitForExitAsync(Deadline);
         Assert.True(exitCode == KilledExitCode, $"round {iteration}: exit code {exitCode}.\n{child.Describe()}");
         Collector got = new(seed, BigSize);
@@ -562,9 +563,9 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
     {
         List<string> arguments =
         [
-            ChildProcess.StressAssembly, "worker", "--segment", segment, "--role", role,
+            "worker", "--segment", segment, "--role", role,
             "--messages", Invariant(messages), "--seed", seed.ToString(CultureInfo.InvariantCulture),
-            "--min-size", Invariant(MinSize), "--max-size", Invariant(maxSize), "--wait", "block",
+            "--min-size", Invariant(MinSize), "--max-size", Invariant(maxSize), "--wait", "spin-then-block",
             "--read-timeout-ms", "20000", "--write-timeout-ms", "20000",
         ];
         if (role == "producer") arguments.AddRange(["--producer-id", Invariant(producerId)]);
@@ -580,7 +581,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
             [FaultPlan.StopAfterVariable] = null,
         };
         foreach ((string key, string? value) in environment ?? []) childEnvironment[key] = value;
-        return ChildProcess.Start(ChildProcess.DotnetHost, arguments, childEnvironment);
+        return ChildProcess.StartProgram(StressWorker.Program, arguments, new ChildOptions { Environment = childEnvironment });
     }
 
     /// <summary>Waits for the child to die of the planned fault (not of anything else).</summary>
@@ -600,7 +601,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
     /// thread of its own (<see cref="Background{T}"/>).
     /// </summary>
     private static long WaitForDeath(ChildProcess child, CancellationToken cancel) =>
-        Poll(() => Signals.IsGone(child.Id), "the child to die", child, cancel);
+        Poll(() => ProcessState.IsGone(child.Id), "the child to die", child, cancel);
 
     /// <summary>
     /// Polls <paramref name="condition"/> on the calling thread, tens of µs apart, until it holds; returns when it
@@ -622,7 +623,7 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
     }
 
     private static async Task WaitUntilStoppedAsync(ChildProcess child) =>
-        await WaitUntilAsync(() => Signals.State(child.Id) == 'T', "the child to stop itself", child);
+        await WaitUntilAsync(() => ProcessState.Of(child.Id) == 'T', "the child to stop itself", child);
 
     /// <summary>Polls a condition on something real (the segment, /proc) about every millisecond until it holds; fails past the deadline.</summary>
     private static async Task WaitUntilAsync(Func<bool> condition, string what, ChildProcess? child, Func<string>? state = null)
@@ -897,20 +898,11 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
         }
     }
 
-    /// <summary>Signals to child processes, and their state from /proc.</summary>
-    private static partial class Signals
+    /// <summary>A child process's state, from /proc.</summary>
+    private static class ProcessState
     {
-        public const int SIGKILL = 9;
-        public const int SIGCONT = 18; // the same on x86-64 and arm64 Linux
-
-        public static void Send(int pid, int signal)
-        {
-            if (kill(pid, signal) != 0)
-                throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-
         /// <summary>The state letter of /proc/PID/stat (R, S, D, T for stopped, Z...), or '?' once the process is gone.</summary>
-        public static char State(int pid)
+        public static char Of(int pid)
         {
             string stat;
             try
@@ -947,8 +939,5 @@ public sealed partial class CrashRecoveryTests(ITestOutputHelper output) : IDisp
             char letter = state["State:".Length..].Trim()[0];
             return letter is 'Z' or 'X' && int.Parse(threads["Threads:".Length..].Trim(), CultureInfo.InvariantCulture) <= 1;
         }
-
-        [LibraryImport("libc", SetLastError = true)]
-        private static partial int kill(int pid, int signal);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ring.Stress;
+using Ring.Tooling;
 using Xunit.Abstractions;
 
 namespace Ring.Tests;
@@ -36,7 +37,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         WorkerSettings settings = Settings(WorkerRole.Producer, Messages, seed: 0x5EED_0001);
         using RingSegment segment = RingSegment.Create(settings.Segment, new RingOptions { Capacity = 64 * 1024 });
         using RingWriter writer = segment.CreateWriter(WaitStrategy.SpinThenBlock);
-        using ChildProcess child = ChildProcess.StartStressWorker(ConsumerArguments(settings));
+        using ChildProcess child = StressWorker.Start(ConsumerArguments(settings));
         await WaitForRoleAsync(segment, RingRole.Consumer, child); // so the timings cover the stream, not the child's start-up
 
         WorkerResult produced = await ProduceAsync(writer, settings, child);
@@ -63,7 +64,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         };
         using RingSegment segment = RingSegment.Create(settings.Segment, new RingOptions { Capacity = 64 * 1024 });
         using RingWriter writer = segment.CreateWriter(WaitStrategy.SpinThenBlock);
-        using ChildProcess child = ChildProcess.StartStressWorker(ConsumerArguments(settings));
+        using ChildProcess child = StressWorker.Start(ConsumerArguments(settings));
         // Producing before the child attached would time the child's start-up as latency.
         await WaitForRoleAsync(segment, RingRole.Consumer, child);
         long readerSleepsBefore = ReaderSleeps(segment);
@@ -102,10 +103,10 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         using RingSegment segment = RingSegment.Create(settings.Segment, new RingOptions { Capacity = 4096 });
         using RingReader reader = segment.CreateReader(WaitStrategy.SpinThenBlock);
         long writerSleepsBefore = WriterSleeps(segment);
-        using ChildProcess child = ChildProcess.StartStressWorker(
+        using ChildProcess child = StressWorker.Start(
             "--segment", settings.Segment, "--role", "producer", "--messages", Invariant(Messages),
             "--min-size", Invariant(settings.MinSize), "--max-size", Invariant(settings.MaxSize),
-            "--wait", "block", "--seed", Invariant(settings.Seed));
+            "--wait", "spin-then-block", "--seed", Invariant(settings.Seed));
 
         WorkerResult consumed = await ConsumeAsync(reader, settings, child);
         WorkerResult produced = await CollectAsync(child);
@@ -187,7 +188,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         using RingSegment segment = RingSegment.Create(settings.Segment, new RingOptions { Capacity = 64 * 1024 });
         using RingWriter writer = segment.CreateWriter(WaitStrategy.SpinThenBlock);
         StressProducer.Run(writer, settings); // 90 messages fit: nothing blocks
-        using ChildProcess child = ChildProcess.StartStressWorker(ConsumerArguments(settings with { Messages = 100 }));
+        using ChildProcess child = StressWorker.Start(ConsumerArguments(settings with { Messages = 100 }));
 
         int exitCode = await child.WaitForExitAsync(Deadline);
         WorkerResult consumed = child.ReadWorkerResult();
@@ -211,7 +212,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
                 Assert.True(writer.TryWrite(message));
             }
         }
-        using ChildProcess child = ChildProcess.StartStressWorker(ConsumerArguments(settings));
+        using ChildProcess child = StressWorker.Start(ConsumerArguments(settings));
 
         int exitCode = await child.WaitForExitAsync(Deadline);
         WorkerResult consumed = child.ReadWorkerResult();
@@ -225,7 +226,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
     {
         string name = _dir.NewName("xproc");
         using RingSegment segment = RingSegment.Create(name, new RingOptions { Capacity = 4096 });
-        using ChildProcess child = ChildProcess.StartStressWorker(
+        using ChildProcess child = StressWorker.Start(
             "--segment", name, "--role", "producer", "--messages", "1000", "--write-timeout-ms", "300");
 
         int exitCode = await child.WaitForExitAsync(Deadline);
@@ -244,7 +245,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
     [InlineData(Worker.ExitAttachFailed, "--role", "consumer")]
     public async Task Worker_BadInvocation_ExitsWithItsCodeAndNoResultLine(int expectedExitCode, params string[] arguments)
     {
-        using ChildProcess child = ChildProcess.StartStressWorker(["--segment", _dir.NewName("absent"), "--messages", "10", .. arguments]);
+        using ChildProcess child = StressWorker.Start(["--segment", _dir.NewName("absent"), "--messages", "10", .. arguments]);
 
         int exitCode = await child.WaitForExitAsync(Deadline);
 
@@ -284,7 +285,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
     [
         "--segment", producer.Segment, "--role", "consumer", "--messages", Invariant(producer.Messages),
         "--min-size", Invariant(producer.MinSize), "--max-size", Invariant(producer.MaxSize),
-        "--wait", "block", "--seed", Invariant(producer.Seed),
+        "--wait", "spin-then-block", "--seed", Invariant(producer.Seed),
         "--read-timeout-ms", Invariant((long)producer.ReadTimeout.TotalMilliseconds),
     ];
 

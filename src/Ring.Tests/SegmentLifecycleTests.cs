@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Ring.Tooling.Platform;
 
 namespace Ring.Tests;
 
@@ -1010,7 +1010,7 @@ public sealed class ProcessUmaskCollection
 }
 
 [Collection(ProcessUmaskCollection.Name)]
-public sealed partial class SegmentUmaskTests : IDisposable
+public sealed class SegmentUmaskTests : IDisposable
 {
     private readonly TempSegmentDirectory _dir = new();
 
@@ -1024,7 +1024,7 @@ public sealed partial class SegmentUmaskTests : IDisposable
     {
         Assert.NotEqual(mode, mode & ~umask); // the umask would narrow this mode
         string name = _dir.NewName();
-        uint previous = SetUmask((uint)umask);
+        UnixFileMode previous = LibC.SetUmask((UnixFileMode)umask);
         RingSegment segment;
         try
         {
@@ -1032,14 +1032,11 @@ public sealed partial class SegmentUmaskTests : IDisposable
         }
         finally
         {
-            SetUmask(previous);
+            LibC.SetUmask(previous);
         }
         using (segment)
         {
             Assert.Equal((UnixFileMode)mode, File.GetUnixFileMode(name));
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "umask")]
-    private static partial uint SetUmask(uint mask);
 }

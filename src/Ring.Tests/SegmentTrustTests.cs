@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Ring.Platform.Linux;
 
 namespace Ring.Tests;
@@ -9,7 +8,7 @@ namespace Ring.Tests;
 /// directory, and the file is a regular file, not a symbolic link, a FIFO or a directory; root is held to the same
 /// rules. The other user is a throwaway system user; the tests that need it run only as root.
 /// </summary>
-public sealed partial class SegmentTrustTests(ThrowawayUser stranger) : IClassFixture<ThrowawayUser>, IDisposable
+public sealed class SegmentTrustTests(ThrowawayUser stranger) : IClassFixture<ThrowawayUser>, IDisposable
 {
     private const UnixFileMode Mode0666 = (UnixFileMode)0b110_110_110;
     private const UnixFileMode Mode0700 = (UnixFileMode)0b111_000_000;
@@ -160,7 +159,7 @@ public sealed partial class SegmentTrustTests(ThrowawayUser stranger) : IClassFi
     public async Task EveryEntryPoint_Fifo_ThrowsFileTypeWithoutBlocking()
     {
         string name = _dir.NewName();
-        Assert.True(MakeFifo(name, 0b110_000_000) == 0, $"mkfifo failed: errno {Marshal.GetLastPInvokeError()}");
+        Tooling.Platform.LibC.MakeFifo(name, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         foreach ((string entryPoint, Action call) in EntryPoints(name, trust: null))
         {
@@ -270,7 +269,4 @@ public sealed partial class SegmentTrustTests(ThrowawayUser stranger) : IClassFi
         Assert.True(reader.TryRead(buffer, out int length));
         return System.Text.Encoding.UTF8.GetString(buffer, 0, length);
     }
-
-    [LibraryImport("libc", EntryPoint = "mkfifo", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int MakeFifo(string path, uint mode);
 }

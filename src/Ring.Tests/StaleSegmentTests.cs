@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ring.Stress;
+using Ring.Tooling;
 
 namespace Ring.Tests;
 
@@ -211,7 +212,7 @@ public sealed class StaleSegmentTests : IDisposable
     /// </summary>
     private static async Task<ChildProcess> StartBlockedProducerAsync(string name)
     {
-        ChildProcess child = ChildProcess.StartStressWorker(
+        ChildProcess child = StressWorker.Start(
             "--segment", name, "--role", "producer", "--messages", "100000", "--max-size", "64",
             "--write-timeout-ms", (60_000).ToString(CultureInfo.InvariantCulture));
         try

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Ring.Platform.Linux;
+using Ring.Tooling;
 
 namespace Ring.Tests;
 
@@ -22,7 +22,7 @@ public sealed class RootFactAttribute : FactAttribute
 /// its own; <c>userdel</c>): the other user of the trust tests, an attacker or a peer sharing a segment. As anyone
 /// but root it does nothing, and the tests that need it are skipped (<see cref="RootFactAttribute"/>).
 /// </summary>
-public sealed partial class ThrowawayUser : IAsyncLifetime
+public sealed class ThrowawayUser : IAsyncLifetime
 {
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(30);
 
@@ -61,7 +61,7 @@ public sealed partial class ThrowawayUser : IAsyncLifetime
     /// <summary>Gives the file (a symbolic link itself, not its target) to this user and its group.</summary>
     public void Chown(string path)
     {
-        if (LChown(path, Uid, Gid) != 0) throw new IOException($"lchown '{path}' to {Uid}:{Gid} failed: errno {Marshal.GetLastPInvokeError()}");
+        Tooling.Platform.LibC.ChangeOwnerOfLink(path, Uid, Gid);
     }
 
     /// <summary>The command prefix that runs a program as this user, with its own group and no other.</summary>
@@ -96,7 +96,4 @@ public sealed partial class ThrowawayUser : IAsyncLifetime
             AccountsLock.Release();
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int LChown(string path, uint uid, uint gid);
 }

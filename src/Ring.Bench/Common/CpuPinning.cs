@@ -4,7 +4,7 @@ using System.Numerics;
 namespace Ring.Bench.Common;
 
 /// <summary>
-/// Pins processes to CPUs with <see cref="Process.ProcessorAffinity"/>. On Linux that sets the affinity of
+/// Pins processes (this one or a child, by pid) to CPUs with <see cref="Process.ProcessorAffinity"/>. On Linux that sets the affinity of
 /// the thread whose id is the process id, i.e. the main thread, where the measured loops run; threads
 /// already running keep their mask and later threads inherit their creator's.
 /// </summary>
@@ -18,17 +18,19 @@ internal static class CpuPinning
     }
 
     /// <summary>Pins the process's main thread to one CPU and returns the CPUs it reads back.</summary>
-    public static string PinTo(Process process, int cpu)
+    public static string PinTo(int pid, int cpu)
     {
+        using Process process = Process.GetProcessById(pid);
         process.ProcessorAffinity = (nint)(1L << cpu);
         return string.Join(",", CpusIn((ulong)process.ProcessorAffinity));
     }
 
     /// <summary>Lets the process's main thread run on all of <paramref name="cpus"/> again.</summary>
-    public static void Unpin(Process process, IReadOnlyList<int> cpus)
+    public static void Unpin(int pid, IReadOnlyList<int> cpus)
     {
         long mask = 0;
         foreach (int cpu in cpus) mask |= 1L << cpu;
+        using Process process = Process.GetProcessById(pid);
         process.ProcessorAffinity = (nint)mask;
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Ring.Bench.Common;
+using Ring.Tooling;
 
 namespace Ring.Bench.Compare;
 
@@ -16,14 +16,13 @@ internal static class CompareChild
 
     public static int Run(Transport transport, int messageSize, string endpoint)
     {
-        SelfProcess.OnParentExit(() =>
+        ParentLifeline.OnParentExit(() =>
         {
             TransportHost.RemoveNamesAfterParent(transport, endpoint);
             Console.Error.WriteLine("compare-child: the parent is gone; removed its files and quit");
             Environment.Exit(ParentGoneExitCode);
         });
-        // Ctrl+C reaches the whole foreground process group; the parent alone decides when the child stops.
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
+        using IDisposable sigint = ParentLifeline.IgnoreInterrupt();
         try
         {
             using IChannel channel = TransportHost.ConnectChild(transport, messageSize, endpoint);

@@ -36,14 +36,13 @@ internal static class CompareCommands
                 result.AddError("--transports must be a comma-separated list of: " + string.Join(", ", Transport.All.Select(t => t.Name)) + ".");
         });
         Option<bool> quick = new("--quick") { Description = "2 rounds, 10k round trips, 0.25 s streams: under a minute." };
-        Option<string> json = new("--json") { Description = "Also write the medians as JSON to this file." };
-        Option<string> plot = new("--plot") { Description = "Also draw the medians as a PNG to this file (ScottPlot)." };
+        Option<string> json = new("--json") { Description = "Also write the medians and each round's figures as JSON to this file; src/Ring.Bench.Chart draws them." };
         Command compare = new("compare", "Compares Ring with a raw shared-memory floor, pipes, Unix sockets and TCP, between two processes: round-trip latency and one-way throughput.")
         {
-            sizes, transports, quick, json, plot,
+            sizes, transports, quick, json,
         };
-        compare.SetAction(parse => CompareParent.Run(
-            new CompareSettings(ParseSizes(parse.GetValue(sizes))!, ParseTransports(parse.GetValue(transports))!, parse.GetValue(quick), parse.GetValue(json), parse.GetValue(plot))));
+        compare.SetAction(parse => CompareParent.Run(CompareSettings.ForCommand(
+            ParseSizes(parse.GetValue(sizes))!, ParseTransports(parse.GetValue(transports))!, parse.GetValue(quick), parse.GetValue(json))));
         return compare;
     }
 

@@ -3,17 +3,18 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using HdrHistogram;
 using Ring.Bench.Common;
+using Ring.Tooling;
 
 namespace Ring.Bench.Compare;
 
 /// <summary>
 /// The <c>compare</c> command: for every round, size and transport, starts a child over that transport,
-/// measures round trips then a one-way stream, and finally prints the medians of the rounds.
-/// Owns the cleanup like <c>DemoParent</c>: the child is killed and every name removed on each way out this
-/// process controls; a child whose parent vanished removes them itself.
+/// measures round trips then a one-way stream, and finally prints the medians of the rounds. The demo measures
+/// its baseline through <see cref="Measure"/> too. A <see cref="ChildSupervisor"/> owns the cleanup, as in
+/// <c>DemoParent</c>: the child is killed and every name removed on each way out this process controls; a child
+/// whose parent vanished removes them itself.
 /// </summary>
 internal sealed class CompareParent
 {
@@ -23,96 +24,98 @@ internal sealed class CompareParent
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(10);
 
     private readonly CompareSettings _settings;
-    private readonly Lock _gate = new();
+    private readonly ChildSupervisor _supervisor;
     private readonly IReadOnlyList<int> _cpus = CpuPinning.AllowedCpus();
-    private Process? _child; // guarded by _gate, shared with the signal and exit handlers
-    private TransportHost? _host; // guarded by _gate
-    private bool _childMayExit; // guarded by _gate
-    private bool _stopping; // guarded by _gate
     private int _sessions;
 
-    private CompareParent(CompareSettings settings) => _settings = settings;
-
-    public static int Run(CompareSettings settings) => new CompareParent(settings).Run();
-
-    private int Run()
+    private CompareParent(CompareSettings settings, ChildSupervisor supervisor)
     {
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        _settings = settings;
+        _supervisor = supervisor;
+    }
+
+    public static int Run(CompareSettings settings)
+    {
+        Stopwatch total = Stopwatch.StartNew();
+        Console.WriteLine($"Ring compare · {MachineInfo.Describe()}");
+        Console.WriteLine(CompareReport.Setup(settings, PinningDescription(settings)));
+        foreach (Transport transport in settings.Transports) Console.WriteLine($"  {CompareReport.NameColumn(transport.Name)}{transport.Definition}");
+        Console.WriteLine();
+        List<Sample> samples;
         try
         {
-            Execute();
-            return 0;
+            samples = Measure(settings, "compare", (round, sample) => Console.WriteLine(CompareReport.Progress(round, sample)));
         }
-        catch (Exception e) when (e is BenchFailure or RingException or IOException or SocketException)
+        catch (BenchFailure e)
         {
             Console.Error.WriteLine($"compare: error: {e.Message}");
             return 1;
         }
-        finally
-        {
-            Cleanup();
-        }
-    }
-
-    private void Execute()
-    {
-        Stopwatch total = Stopwatch.StartNew();
-        TransportHost.RemoveNamesOfDeadRuns();
-        Console.WriteLine($"Ring compare · {MachineInfo.Describe()}");
-        Console.WriteLine(CompareReport.Setup(_settings, PinningDescription()));
-        foreach (Transport transport in _settings.Transports) Console.WriteLine($"  {transport.Name,-12} {transport.Definition}");
-        Console.WriteLine();
-
-        List<Sample> samples = [];
-        for (int round = 1; round <= _settings.Rounds; round++)
-        {
-            foreach (int size in _settings.Sizes)
-            {
-                foreach (Transport transport in _settings.Transports)
-                {
-                    foreach (Sample sample in RunSession(transport, size))
-                    {
-                        samples.Add(sample);
-                        Console.WriteLine(CompareReport.Progress(round, sample));
-                    }
-                }
-            }
-        }
 
         List<Sample> medians = CompareReport.Medians(samples);
         Console.WriteLine();
-        foreach (string line in CompareReport.Tables(medians, _settings)) Console.WriteLine(line);
-        if (_settings.JsonPath is not null)
+        foreach (string line in CompareReport.Tables(medians, settings)) Console.WriteLine(line);
+        if (settings.JsonPath is not null)
         {
-            CompareReport.WriteJson(medians, _settings.JsonPath);
-            Console.WriteLine($"wrote {medians.Count} records to {_settings.JsonPath}");
-        }
-        if (_settings.PlotPath is not null)
-        {
-            ComparePlot.Write(medians, _settings, _settings.PlotPath);
-            Console.WriteLine($"drew the medians to {_settings.PlotPath}");
+            CompareReport.WriteJson(samples, medians, settings.JsonPath);
+            Console.WriteLine($"wrote {medians.Count} records to {settings.JsonPath} (draw them with src/Ring.Bench.Chart)");
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total {total.Elapsed.TotalSeconds:F1} s"));
+        return 0;
     }
 
-    private string PinningDescription() =>
-        _cpus.Count < 2
-            ? $"none: this process may run on {_cpus.Count} CPU only"
-            : $"parent main thread on CPU {_cpus[0]}, each child's main thread on CPU {_cpus[1]} (Process.ProcessorAffinity; other runtime threads unpinned)";
+    /// <summary>
+    /// Runs every round of every size and transport, each session with a child of its own, and returns the samples
+    /// in run order; <paramref name="onSample"/> sees each as it comes. Any failure is a <see cref="BenchFailure"/>.
+    /// </summary>
+    /// <param name="program">The name the cleanup's error lines start with.</param>
+    public static List<Sample> Measure(CompareSettings settings, string program, Action<int, Sample> onSample)
+    {
+        using ChildSupervisor supervisor = new(program);
+        try
+        {
+            TransportHost.RemoveNamesOfDeadRuns();
+            CompareParent parent = new(settings, supervisor);
+            List<Sample> samples = [];
+            for (int round = 1; round <= settings.Rounds; round++)
+            {
+                foreach (int size in settings.Sizes)
+                {
+                    foreach (Transport transport in settings.Transports)
+                    {
+                        foreach (Sample sample in parent.RunSession(transport, size))
+                        {
+                            samples.Add(sample);
+                            onSample(round, sample);
+                        }
+                    }
+                }
+            }
+            return samples;
+        }
+        catch (Exception e) when (e is RingException or IOException or SocketException or OperationCanceledException)
+        {
+            throw new BenchFailure(e.Message);
+        }
+    }
+
+    private static string PinningDescription(CompareSettings settings)
+    {
+        IReadOnlyList<int> cpus = CpuPinning.AllowedCpus();
+        return !settings.Pin ? "none: the scheduler places both processes"
+            : cpus.Count < 2 ? $"none: this process may run on {cpus.Count} CPU only"
+            : $"parent main thread on CPU {cpus[0]}, each child's main thread on CPU {cpus[1]} (Process.ProcessorAffinity; other runtime threads unpinned)";
+    }
 
     private List<Sample> RunSession(Transport transport, int size)
     {
         string uniqueName = string.Create(CultureInfo.InvariantCulture, $"compare-{Environment.ProcessId}-{++_sessions}");
         using TransportHost host = TransportHost.Create(transport, size, uniqueName);
-        lock (_gate)
-        {
-            if (_stopping) throw new BenchFailure("stopped");
-            _host = host;
-        }
-        Process child = StartChild(transport, size, host.Endpoint);
+        _supervisor.OwnNames(host.RemoveNames);
+        _supervisor.Activity = $"measuring {transport.Name} at {CompareReport.Bytes(size)}";
         try
         {
+            ChildProcess child = StartChild(transport, size, host.Endpoint);
             IChannel channel = host.Connect();
             byte[] buffer = new byte[size];
             CompareWire.Receive(channel, buffer, CompareTag.Ready, "child");
@@ -121,7 +124,6 @@ internal sealed class CompareParent
             List<Sample> samples = [MeasureRoundTrips(transport, size, channel, buffer)];
             samples.Add(MeasureStream(transport, size, channel, buffer));
 
-            lock (_gate) _childMayExit = true;
             CompareWire.Send(channel, buffer, CompareTag.Quit);
             if (!child.WaitForExit(ExitTimeout)) throw new BenchFailure($"the {transport.Name} child did not exit within {ExitTimeout.TotalSeconds:0} s of Quit");
             if (child.ExitCode != 0) throw new BenchFailure($"the {transport.Name} child exited with code {child.ExitCode}");
@@ -129,42 +131,29 @@ internal sealed class CompareParent
         }
         finally
         {
-            lock (_gate)
-            {
-                if (!child.HasExited) child.Kill();
-                _child = null;
-                _host = null;
-            }
-            child.Dispose();
+            _supervisor.EndChild();
         }
     }
 
-    private Process StartChild(Transport transport, int size, string endpoint)
+    private ChildProcess StartChild(Transport transport, int size, string endpoint) => _supervisor.StartChild(() =>
     {
-        lock (_gate)
+        bool pin = _settings.Pin && _cpus.Count >= 2;
+        // A child forked from the pinned main thread would start on CPU 0 and keep there the threads it
+        // creates before it is moved: unpin for the start, then pin both.
+        if (pin) CpuPinning.Unpin(Environment.ProcessId, _cpus);
+        ChildProcess child = BenchChild.Start([
+            CompareCommands.ChildCommandName,
+            CompareCommands.TransportOptionName, transport.Name,
+            CompareCommands.SizeOptionName, size.ToString(CultureInfo.InvariantCulture),
+            CompareCommands.EndpointOptionName, endpoint,
+        ]);
+        if (pin)
         {
-            if (_stopping) throw new BenchFailure("stopped before the child started");
-            using Process self = Process.GetCurrentProcess();
-            // A child forked from the pinned main thread would start on CPU 0 and keep there the threads it
-            // creates before it is moved: unpin for the start, then pin both.
-            if (_cpus.Count >= 2) CpuPinning.Unpin(self, _cpus);
-            _childMayExit = false;
-            _child = SelfProcess.StartChild([
-                CompareCommands.ChildCommandName,
-                CompareCommands.TransportOptionName, transport.Name,
-                CompareCommands.SizeOptionName, size.ToString(CultureInfo.InvariantCulture),
-                CompareCommands.EndpointOptionName, endpoint,
-            ]);
-            _child.EnableRaisingEvents = true;
-            _child.Exited += OnChildExited;
-            if (_cpus.Count >= 2)
-            {
-                CpuPinning.PinTo(self, _cpus[0]);
-                CpuPinning.PinTo(_child, _cpus[1]);
-            }
-            return _child;
+            CpuPinning.PinTo(Environment.ProcessId, _cpus[0]);
+            CpuPinning.PinTo(child.Id, _cpus[1]);
         }
-    }
+        return child;
+    });
 
     private Sample MeasureRoundTrips(Transport transport, int size, IChannel channel, byte[] buffer)
     {
@@ -259,41 +248,6 @@ internal sealed class CompareParent
     {
         using Process self = Process.GetCurrentProcess();
         return self.TotalProcessorTime;
-    }
-
-    private void OnChildExited(object? sender, EventArgs e)
-    {
-        int code;
-        lock (_gate)
-        {
-            if (_stopping || _childMayExit || _child is null || !ReferenceEquals(sender, _child)) return;
-            code = _child.ExitCode;
-        }
-        Console.Error.WriteLine($"compare: error: the child exited with code {code} in the middle of a measurement");
-        Cleanup();
-        Environment.Exit(1);
-    }
-
-    private void OnSignal(PosixSignalContext context)
-    {
-        context.Cancel = true; // the default would end the process without removing the files
-        Console.Error.WriteLine($"compare: {context.Signal}: stopping the child and removing the files");
-        Cleanup();
-        Environment.Exit(context.Signal == PosixSignal.SIGINT ? 128 + 2 : 128 + 15);
-    }
-
-    /// <summary>
-    /// Kills the child and removes names, without unmapping anything: the main thread may be inside a
-    /// measured loop on the mapping, and the process is about to exit anyway.
-    /// </summary>
-    private void Cleanup()
-    {
-        lock (_gate)
-        {
-            _stopping = true;
-            if (_child is { HasExited: false }) _child.Kill();
-            _host?.RemoveNames();
-        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

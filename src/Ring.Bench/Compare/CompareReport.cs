@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Ring.Bench.Compare;
 
@@ -8,6 +7,9 @@ namespace Ring.Bench.Compare;
 internal static class CompareReport
 {
     private const string Pipe = "pipe";
+
+    /// <summary>Wide enough for every transport's name and two spaces after it.</summary>
+    private static readonly int NameWidth = Transport.All.Max(t => t.Name.Length) + 2;
 
     public static string Setup(CompareSettings s, string pinning) => string.Join("\n",
         Invariant($"sizes {string.Join(", ", s.Sizes.Select(Bytes))} · {s.Rounds} rounds, transports alternated within each round, medians reported"),
@@ -23,12 +25,12 @@ internal static class CompareReport
             ? Invariant($"p50 {Micros(s.P50Ns)} p99 {Micros(s.P99Ns)} p99.9 {Micros(s.P999Ns)} max {Micros(s.MaxNs)} µs")
             : Invariant($"{s.MessagesPerSecond / 1e6:F3} M msg/s {s.MegabytesPerSecond:F0} MB/s");
         string sleeps = s.SleepsPerMessage is double z ? Invariant($" · sleeps/msg {z:F2}") : "";
-        return Invariant($"round {round} {s.Transport.Name,-11} {Bytes(s.Size),6} {s.Measurement,-6} {figures} · cpu parent {s.ParentCpuSeconds:F2} s, child {s.ChildCpuSeconds:F2} s in {s.WallSeconds:F2} s wall{sleeps} · parent allocated {s.ParentAllocatedBytes:N0} B");
+        return Invariant($"round {round} {NameColumn(s.Transport.Name)}{Bytes(s.Size),6} {s.Measurement,-6} {figures} · cpu parent {s.ParentCpuSeconds:F2} s, child {s.ChildCpuSeconds:F2} s in {s.WallSeconds:F2} s wall{sleeps} · parent allocated {s.ParentAllocatedBytes:N0} B");
     }
 
     /// <summary>Each figure's median over the rounds, per transport × size × measurement, in run order.</summary>
     public static List<Sample> Medians(List<Sample> samples) =>
-        samples.GroupBy(s => (s.Transport.Kind, s.Size, s.Measurement))
+        samples.GroupBy(s => (s.Transport.Name, s.Size, s.Measurement))
             .Select(g =>
             {
                 Sample first = g.First();
@@ -58,39 +60,50 @@ internal static class CompareReport
             List<Sample> rtt = medians.Where(s => s.Size == size && s.Measurement == Sample.RoundTrip).ToList();
             Sample? pipe = rtt.FirstOrDefault(s => s.Transport.Name == Pipe);
             yield return Invariant($"rtt · {Bytes(size)} · round trip in µs, median of {settings.Rounds} rounds · pipe/x = pipe p50 ÷ this p50");
-            yield return $"  {"transport",-12}{"p50",9}{"p90",9}{"p99",9}{"p99.9",9}{"max",10}{"pipe/x",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/rt",11}";
+            yield return $"  {NameColumn("transport")}{"p50",9}{"p90",9}{"p99",9}{"p99.9",9}{"max",10}{"pipe/x",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/rt",11}";
             foreach (Sample s in rtt)
             {
                 string ratio = pipe?.P50Ns is double p && s.P50Ns is double x ? Invariant($"{p / x:F1}×") : "-";
-                yield return Invariant($"  {s.Transport.Name,-12}{Micros(s.P50Ns),9}{Micros(s.P90Ns),9}{Micros(s.P99Ns),9}{Micros(s.P999Ns),9}{Micros(s.MaxNs),10}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),11}");
+                yield return Invariant($"  {NameColumn(s.Transport.Name)}{Micros(s.P50Ns),9}{Micros(s.P90Ns),9}{Micros(s.P99Ns),9}{Micros(s.P999Ns),9}{Micros(s.MaxNs),10}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),11}");
             }
             yield return "";
             List<Sample> stream = medians.Where(s => s.Size == size && s.Measurement == Sample.Stream).ToList();
             Sample? pipeStream = stream.FirstOrDefault(s => s.Transport.Name == Pipe);
             yield return Invariant($"stream · {Bytes(size)} · one way for {settings.StreamDuration.TotalSeconds:0.##} s, median of {settings.Rounds} rounds · x/pipe = this msg/s ÷ pipe msg/s");
-            yield return $"  {"transport",-12}{"M msg/s",10}{"MB/s",10}{"x/pipe",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/msg",12}";
+            yield return $"  {NameColumn("transport")}{"M msg/s",10}{"MB/s",10}{"x/pipe",9}{"cpu par",9}{"cpu chi",9}{"wall",8}{"sleeps/msg",12}";
             foreach (Sample s in stream)
             {
                 string ratio = pipeStream?.MessagesPerSecond is double p && s.MessagesPerSecond is double x ? Invariant($"{x / p:F1}×") : "-";
-                yield return Invariant($"  {s.Transport.Name,-12}{s.MessagesPerSecond / 1e6,10:F3}{s.MegabytesPerSecond,10:F0}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),12}");
+                yield return Invariant($"  {NameColumn(s.Transport.Name)}{s.MessagesPerSecond / 1e6,10:F3}{s.MegabytesPerSecond,10:F0}{ratio,9}{s.ParentCpuSeconds,9:F2}{s.ChildCpuSeconds,9:F2}{s.WallSeconds,8:F2}{Sleeps(s),12}");
             }
             yield return "";
         }
     }
 
-    public static void WriteJson(List<Sample> medians, string path)
+    /// <summary>The medians, one record each, with the figures of every round they are the median of.</summary>
+    public static void WriteJson(List<Sample> samples, List<Sample> medians, string path)
     {
-        List<CompareRecord> records = medians.Select(s => new CompareRecord(
-            s.Transport.Name, s.Size, s.Measurement, s.P50Ns, s.P99Ns, s.P999Ns, s.MessagesPerSecond, s.MegabytesPerSecond,
-            s.ParentCpuSeconds + s.ChildCpuSeconds)).ToList();
+        List<CompareRecord> records = medians.Select(m =>
+        {
+            List<Sample> rounds = samples.Where(s => s.Transport == m.Transport && s.Size == m.Size && s.Measurement == m.Measurement).ToList();
+            return new CompareRecord(
+                m.Transport.Name, m.Transport.Family, m.Size, m.Measurement, rounds.Count,
+                m.P50Ns, m.P99Ns, m.P999Ns, m.MessagesPerSecond, m.MegabytesPerSecond, m.ParentCpuSeconds + m.ChildCpuSeconds,
+                EachRound(rounds, s => s.P50Ns), EachRound(rounds, s => s.P99Ns), EachRound(rounds, s => s.MessagesPerSecond));
+        }).ToList();
         File.WriteAllText(path, JsonSerializer.Serialize(records, CompareJsonContext.Default.ListCompareRecord) + "\n");
     }
+
+    public static string NameColumn(string name) => name.PadRight(NameWidth);
 
     public static string Bytes(int bytes) => bytes >= 1024 && bytes % 1024 == 0 ? Invariant($"{bytes / 1024} KiB") : Invariant($"{bytes} B");
 
     private static string Sleeps(Sample s) => s.SleepsPerMessage is double z ? Invariant($"{z:F2}") : "-";
 
     private static string Micros(double? nanoseconds) => nanoseconds is double ns ? (ns / 1000).ToString("F2", CultureInfo.InvariantCulture) : "-";
+
+    private static double[]? EachRound(List<Sample> rounds, Func<Sample, double?> field) =>
+        rounds.All(s => field(s) is not null) ? [.. rounds.Select(s => field(s)!.Value)] : null;
 
     private static double? Median(IEnumerable<double?> values)
     {
@@ -102,19 +115,3 @@ internal static class CompareReport
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
-
-/// <summary>One JSON record; cpu_s is parent plus child, user+sys, over the measurement.</summary>
-internal sealed record CompareRecord(
-    [property: JsonPropertyName("transport")] string Transport,
-    [property: JsonPropertyName("size")] int Size,
-    [property: JsonPropertyName("measurement")] string Measurement,
-    [property: JsonPropertyName("p50_ns")] double? P50Ns,
-    [property: JsonPropertyName("p99_ns")] double? P99Ns,
-    [property: JsonPropertyName("p999_ns")] double? P999Ns,
-    [property: JsonPropertyName("msgs_per_s")] double? MessagesPerSecond,
-    [property: JsonPropertyName("mb_per_s")] double? MegabytesPerSecond,
-    [property: JsonPropertyName("cpu_s")] double? CpuSeconds);
-
-[JsonSourceGenerationOptions(WriteIndented = true)]
-[JsonSerializable(typeof(List<CompareRecord>))]
-internal sealed partial class CompareJsonContext : JsonSerializerContext;

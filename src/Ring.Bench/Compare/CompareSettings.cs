@@ -1,15 +1,21 @@
 namespace Ring.Bench.Compare;
 
-/// <summary>The compare command's options, parsed, and the amounts of work they imply.</summary>
-internal sealed record CompareSettings(IReadOnlyList<int> Sizes, IReadOnlyList<Transport> Transports, bool Quick, string? JsonPath, string? PlotPath)
+/// <summary>What a compare run measures, and how much of it.</summary>
+internal sealed record CompareSettings(
+    IReadOnlyList<int> Sizes,
+    IReadOnlyList<Transport> Transports,
+    int Rounds,
+    int WarmupRoundTrips,
+    int MeasuredRoundTrips,
+    TimeSpan StreamDuration,
+    bool Pin = true,
+    string? JsonPath = null)
 {
-    public int Rounds => Quick ? 2 : 3;
-
-    public int WarmupRoundTrips => Quick ? 1_000 : 10_000;
-
-    public int MeasuredRoundTrips => Quick ? 10_000 : 100_000;
-
-    public TimeSpan StreamDuration => TimeSpan.FromSeconds(Quick ? 0.25 : 2);
+    /// <summary>The compare command's amounts of work: --quick or the full run.</summary>
+    public static CompareSettings ForCommand(IReadOnlyList<int> sizes, IReadOnlyList<Transport> transports, bool quick, string? jsonPath) =>
+        quick
+            ? new(sizes, transports, Rounds: 2, WarmupRoundTrips: 1_000, MeasuredRoundTrips: 10_000, TimeSpan.FromSeconds(0.25), JsonPath: jsonPath)
+            : new(sizes, transports, Rounds: 3, WarmupRoundTrips: 10_000, MeasuredRoundTrips: 100_000, TimeSpan.FromSeconds(2), JsonPath: jsonPath);
 }
 
 /// <summary>One transport × size × measurement in one round, or the median of the rounds.</summary>
@@ -30,6 +36,6 @@ internal sealed record Sample(
     double? SleepsPerMessage,
     double ParentAllocatedBytes)
 {
-    public const string RoundTrip = "rtt";
-    public const string Stream = "stream";
+    public const string RoundTrip = CompareRecord.RoundTrip;
+    public const string Stream = CompareRecord.Stream;
 }

@@ -3,44 +3,49 @@ using System.IO.Pipes;
 using System.Net;
 using System.Net.Sockets;
 using Ring.Bench.Common;
+using Ring.Tooling;
 
 namespace Ring.Bench.Compare;
 
 internal enum TransportKind
 {
     Floor,
-    RingSpin,
-    RingHybrid,
-    RingBlock,
+    Ring,
     Pipe,
     NamedPipe,
     Uds,
     Tcp,
 }
 
-/// <summary>A transport's name, how it is defined, and how its two ends are set up.</summary>
-internal sealed record Transport(TransportKind Kind, string Name, string Definition)
+/// <summary>
+/// A transport's name, how it is defined, and how its two ends are set up. A Ring transport is named for the
+/// wait strategy both its sides use (ring-busy-spin, ...), spelled as every tool's <c>--wait</c> spells it.
+/// </summary>
+internal sealed record Transport(TransportKind Kind, string Name, string Definition, WaitStrategy Wait = WaitStrategy.SpinThenBlock)
 {
     public static readonly IReadOnlyList<Transport> All =
     [
         new(TransportKind.Floor, "floor", "slot ring per direction in a mapped /dev/shm file: 64-bit sequences on own 128-byte blocks, no framing/headers/checks, spin with a pause"),
-        new(TransportKind.RingSpin, "ring-spin", "Ring SPSC, 1 MiB per direction, BusySpin on both sides"),
-        new(TransportKind.RingHybrid, "ring-hybrid", "Ring SPSC, SpinThenBlock (the default) on both sides"),
-        new(TransportKind.RingBlock, "ring-block", "Ring SPSC, WaitStrategy.Block on both sides: each side sleeps in the kernel whenever it waits, no spinning"),
+        Ring(WaitStrategy.BusySpin, "Ring SPSC, 1 MiB per direction, BusySpin on both sides"),
+        Ring(WaitStrategy.SpinThenBlock, "Ring SPSC, SpinThenBlock (the default) on both sides"),
+        Ring(WaitStrategy.Block, "Ring SPSC, WaitStrategy.Block on both sides: each side sleeps in the kernel whenever it waits, no spinning"),
         new(TransportKind.Pipe, "pipe", "two anonymous pipes (AnonymousPipeServerStream, inherited fds), 4-byte length prefix"),
         new(TransportKind.NamedPipe, "named-pipe", ".NET NamedPipeServerStream: on Linux a Unix domain socket under /tmp, 4-byte length prefix"),
         new(TransportKind.Uds, "uds", "Unix domain stream socket (UnixDomainSocketEndPoint), 4-byte length prefix"),
         new(TransportKind.Tcp, "tcp", "TCP over 127.0.0.1, NoDelay on both ends, 4-byte length prefix"),
     ];
 
+    /// <summary>What the chart colours it by: the floor, Ring, or a kernel transport.</summary>
+    public string Family => Kind switch
+    {
+        TransportKind.Floor => "floor",
+        TransportKind.Ring => "ring",
+        _ => "kernel",
+    };
+
     public static Transport Parse(string name) => All.FirstOrDefault(t => t.Name == name) ?? throw new BenchFailure($"unknown transport '{name}'");
 
-    public WaitStrategy Wait => Kind switch
-    {
-        TransportKind.RingSpin => WaitStrategy.BusySpin,
-        TransportKind.RingBlock => WaitStrategy.Block,
-        _ => WaitStrategy.SpinThenBlock,
-    };
+    private static Transport Ring(WaitStrategy wait, string definition) => new(TransportKind.Ring, "ring-" + EnumNames.Of(wait), definition, wait);
 }
 
 /// <summary>
@@ -80,7 +85,7 @@ internal sealed class TransportHost : IDisposable
                 host._connect = () => new FloorChannel(mapping, messageSize, outboundOffset: 0, inboundOffset: region);
                 return host;
             }
-            case TransportKind.RingSpin or TransportKind.RingHybrid or TransportKind.RingBlock:
+            case TransportKind.Ring:
             {
                 string back = BackName(uniqueName);
                 TransportHost host = new(uniqueName, () => RemoveRings(uniqueName));
@@ -165,7 +170,7 @@ internal sealed class TransportHost : IDisposable
                 long region = FloorChannel.RegionLength(messageSize);
                 return new FloorChannel(FloorMapping.Open(endpoint, 2 * region), messageSize, outboundOffset: region, inboundOffset: 0);
             }
-            case TransportKind.RingSpin or TransportKind.RingHybrid or TransportKind.RingBlock:
+            case TransportKind.Ring:
                 return new RingChannel(RingSegment.Open(BackName(endpoint)), RingSegment.Open(endpoint), transport.Wait);
             case TransportKind.Pipe:
             {
@@ -209,7 +214,7 @@ internal sealed class TransportHost : IDisposable
             case TransportKind.NamedPipe:
                 File.Delete(NamedPipeSocketPath(endpoint));
                 break;
-            case TransportKind.RingSpin or TransportKind.RingHybrid or TransportKind.RingBlock:
+            case TransportKind.Ring:
                 RemoveRings(endpoint);
                 break;
         }

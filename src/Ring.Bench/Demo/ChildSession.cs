@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using HdrHistogram;
 using Ring.Bench.Common;
+using Ring.Tooling;
 
 namespace Ring.Bench.Demo;
 
@@ -20,11 +21,11 @@ internal sealed class ChildSession
 
     private readonly RingWriter _writer;
     private readonly RingReader _reader;
-    private readonly Process _child;
+    private readonly ChildProcess _child;
     private readonly int _messageSize;
     private readonly byte[] _inbox;
 
-    public ChildSession(RingWriter writer, RingReader reader, Process child, int messageSize)
+    public ChildSession(RingWriter writer, RingReader reader, ChildProcess child, int messageSize)
     {
         _writer = writer;
         _reader = reader;

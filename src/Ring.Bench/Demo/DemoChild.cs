@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Ring.Bench.Common;
+using Ring.Tooling;
 
 namespace Ring.Bench.Demo;
 
@@ -26,24 +26,23 @@ internal sealed class DemoChild
         _messageSize = messageSize;
     }
 
-    public static int Run(string forwardName, int messageSize, DemoWait wait)
+    public static int Run(string forwardName, int messageSize, WaitStrategy wait)
     {
         string backName = DemoWire.BackSegmentName(forwardName);
-        SelfProcess.OnParentExit(() =>
+        ParentLifeline.OnParentExit(() =>
         {
             RingSegment.Unlink(forwardName);
             RingSegment.Unlink(backName);
             Console.Error.WriteLine("demo-child: the parent is gone; removed its segments and quit");
             Environment.Exit(ParentGoneExitCode);
         });
-        // Ctrl+C reaches the whole foreground process group; the parent alone decides when the child stops.
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
+        using IDisposable sigint = ParentLifeline.IgnoreInterrupt();
         try
         {
             using RingSegment forward = RingSegment.Open(forwardName);
             using RingSegment back = RingSegment.Open(backName);
-            using RingReader reader = forward.CreateReader(wait.Strategy);
-            using RingWriter writer = back.CreateWriter(wait.Strategy);
+            using RingReader reader = forward.CreateReader(wait);
+            using RingWriter writer = back.CreateWriter(wait);
             new DemoChild(reader, writer, messageSize).Serve();
             return 0;
         }

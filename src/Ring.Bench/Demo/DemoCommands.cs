@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ring.Tooling;
 
 namespace Ring.Bench.Demo;
 
@@ -32,7 +33,7 @@ internal static class DemoCommands
         demo.SetAction(parse => DemoParent.Run(new DemoSettings(
             TimeSpan.FromSeconds(parse.GetValue(seconds)),
             parse.GetValue(size),
-            DemoWait.Parse(parse.GetValue(wait)!),
+            EnumNames.Parse<WaitStrategy>(parse.GetValue(wait)!),
             Pin: !parse.GetValue(noPin))));
         return demo;
     }
@@ -47,7 +48,7 @@ internal static class DemoCommands
             segment, size, wait,
         };
         child.Hidden = true;
-        child.SetAction(parse => DemoChild.Run(parse.GetValue(segment)!, parse.GetValue(size), DemoWait.Parse(parse.GetValue(wait)!)));
+        child.SetAction(parse => DemoChild.Run(parse.GetValue(segment)!, parse.GetValue(size), EnumNames.Parse<WaitStrategy>(parse.GetValue(wait)!)));
         return child;
     }
 
@@ -65,14 +66,6 @@ internal static class DemoCommands
         return size;
     }
 
-    private static Option<string> CreateWaitOption()
-    {
-        Option<string> wait = new(WaitOptionName)
-        {
-            Description = "How both sides wait: 'spin' busy-spins (the fast path), 'block' spins briefly then sleeps in the kernel.",
-            DefaultValueFactory = _ => DemoWait.Spin.Name,
-        };
-        wait.AcceptOnlyFromAmong(DemoWait.Spin.Name, DemoWait.Block.Name);
-        return wait;
-    }
+    private static Option<string> CreateWaitOption() =>
+        EnumNames.CreateOption<WaitStrategy>(WaitOptionName, "How both sides wait (Ring's WaitStrategy); busy-spin is the fast path.", WaitStrategy.BusySpin);
 }

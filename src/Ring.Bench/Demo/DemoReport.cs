@@ -1,5 +1,6 @@
 using System.Globalization;
 using HdrHistogram;
+using Ring.Tooling;
 
 namespace Ring.Bench.Demo;
 
@@ -10,9 +11,9 @@ internal static class DemoReport
 
     public static string Pinning(string pinning) => Line("pinning", pinning);
 
-    public static string Rings(RingSegment forward, RingSegment back, DemoWait wait) =>
+    public static string Rings(RingSegment forward, RingSegment back, WaitStrategy wait) =>
         Line("rings", $"{forward.Name} (parent → child) and {back.Name} (child → parent) in {RingSegment.DefaultDirectory} · " +
-                      $"{forward.Kind.ToString().ToUpperInvariant()} · {Bytes(forward.Capacity)} each · both sides wait: {wait.Name} ({wait.Strategy})");
+                      $"{forward.Kind.ToString().ToUpperInvariant()} · {Bytes(forward.Capacity)} each · both sides wait: {EnumNames.Of(wait)}");
 
     public static string Stream(StreamResult stream, int messageSize)
     {
@@ -41,18 +42,24 @@ internal static class DemoReport
     public static string Allocations(long parentBytes, long childBytes) =>
         Line("allocated", Invariant($"in the measured loops: parent {parentBytes:N0} B, child {childBytes:N0} B"));
 
-    /// <summary>Baselines from platform-facts.md, never mixed up with this run's figures.</summary>
-    public static IEnumerable<string> Context()
-    {
-        yield return Line("context", "measured earlier on this machine type, NOT in this run (platform-facts.md; two processes pinned to CPU 0/1, medians of 3):");
-        yield return Indent + "C raw shared-memory spin, the floor: 64 B round trip p50 0.15 · p99 0.29 · p99.9 0.58 µs; stream 116 M msg/s at 64 B, 1.73 M msg/s (7.1 GB/s) at 4 KiB";
-        yield return Indent + "C# anonymous pipe:                   64 B round trip p50 15.0 · p99 37.5 · p99.9 58.6 µs; stream 1.01 M msg/s at 64 B, 0.67 M msg/s at 4 KiB";
-    }
+    public static string BaselineHeading(string text) => Line("baseline", text);
+
+    /// <summary>One baseline transport's figures, and the ring's against them (ratios below 1 as 1/N).</summary>
+    public static string Baseline(string name, double messagesPerSecond, double roundTripNs, RingFigures ring) =>
+        Indent + Invariant($"{name} stream {messagesPerSecond / 1e6:F2} M msg/s · round trip p50 {Micros((long)roundTripNs)} µs") +
+        $" → the ring above: {Ratio(ring.MessagesPerSecond / messagesPerSecond)} its msg/s, {Ratio(ring.RoundTripP50Ns / roundTripNs)} its round trip";
+
+    public static string Skipped(string why) => Line("baseline", why);
 
     public static string Bytes(long bytes) =>
         bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? Invariant($"{bytes >> 20} MiB")
         : bytes >= 1 << 10 && bytes % (1 << 10) == 0 ? Invariant($"{bytes >> 10} KiB")
         : Invariant($"{bytes} B");
+
+    private static string Ratio(double ratio) =>
+        ratio >= 1 ? Invariant($"{Significant(ratio)}×") : Invariant($"1/{Significant(1 / ratio)}");
+
+    private static string Significant(double value) => value.ToString(value >= 10 ? "0" : "0.0", CultureInfo.InvariantCulture);
 
     private static string Micros(long nanoseconds) => (nanoseconds / 1000.0).ToString("F2", CultureInfo.InvariantCulture);
 

@@ -37,12 +37,7 @@ internal static class LsCommand
         ];
         if (json)
         {
-            output.WriteLine(CliJsonContext.Serialize(new ListingJson
-            {
-                Directories = directories,
-                Segments = scan.Segments.Select(SegmentSummaryJson.From).ToArray(),
-                Skipped = skipped.Select(s => new SkippedJson { Path = s.Path, Reason = s.Reason }).ToArray(),
-            }));
+            output.WriteLine(JsonModel.Listing(directories, scan.Segments, skipped));
             return ExitCode.Ok;
         }
         if (scan.Segments.Count > 0)
@@ -50,18 +45,19 @@ internal static class LsCommand
             List<string[]> rows = [["NAME", "KIND", "CAPACITY", "USED", "MSGS", "LIVE/DEAD", "STALE", "MODE", "OWNER"]];
             foreach (FoundSegment found in scan.Segments)
             {
-                SegmentSummaryJson s = SegmentSummaryJson.From(found);
+                SegmentStatus s = found.Status;
+                int live = s.Participants.Count(p => p.IsAlive);
                 rows.Add(
                 [
-                    s.Name,
-                    s.Kind,
+                    found.Name,
+                    StatusText.Kind(s.Kind),
                     Units.FormatSize(s.Capacity),
                     $"{Units.FormatSize(s.BytesInRing)} ({StatusText.Percent(s.BytesInRing, s.Capacity)})",
                     StatusText.Number(s.MessagesInRing),
-                    $"{s.LiveParticipants}/{s.DeadParticipants}",
-                    s.Stale ? "yes" : "no",
-                    s.Mode,
-                    s.Owner,
+                    $"{live}/{s.Participants.Count - live}",
+                    s.IsStale ? "yes" : "no",
+                    Units.FormatMode(s.Mode),
+                    Users.Name(s.OwnerUid),
                 ]);
             }
             Table.Write(output, rows);

@@ -43,7 +43,7 @@ internal static class StatCommand
     private static int Once(string name, RingOpenOptions trust, bool json, TextWriter output)
     {
         SegmentStatus status = RingSegment.Stat(name, trust);
-        if (json) output.WriteLine(CliJsonContext.Serialize(StatusJson.From(name, status, rates: null)));
+        if (json) output.WriteLine(JsonModel.Status(status, rates: null));
         else foreach (string line in StatusText.Render(name, status, rates: null)) output.WriteLine(line);
         return ExitCode.Ok;
     }
@@ -69,7 +69,7 @@ internal static class StatCommand
                 (previous, previousAt) = (status, now);
                 if (json)
                 {
-                    output.WriteLine(CliJsonContext.Serialize(StatusJson.From(name, status, rates)));
+                    output.WriteLine(JsonModel.Status(status, rates));
                 }
                 else
                 {

@@ -213,7 +213,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     private readonly struct MessageCondition(MpmcReader<TPolicy, TMemory> reader) : IWaitCondition
     {
-        public bool IsSatisfied() => reader.HasMessage();
+        public WaitReadiness Check() => reader.HasMessage() ? WaitReadiness.Ready : WaitReadiness.Waiting;
 
         public TimeSpan SleepLimit => MpmcProtocol.SleepLimit(reader._stuck);
     }

@@ -194,13 +194,13 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     private readonly struct RoomCondition(MpmcWriter<TPolicy, TMemory> writer) : IWaitCondition
     {
-        public bool IsSatisfied()
+        public WaitReadiness Check()
         {
             MpmcRing<TMemory> ring = writer._ring;
             long pos = ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with producers' claiming compare-exchange
             long raw = ring.Memory.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
             long lag = (raw & ~MpmcProtocol.SkipFlag) - pos;
-            return lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw));
+            return lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw)) ? WaitReadiness.Ready : WaitReadiness.Waiting;
         }
 
         public TimeSpan SleepLimit => MpmcProtocol.SleepLimit(writer._stuck);

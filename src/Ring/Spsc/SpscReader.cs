@@ -172,7 +172,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     private readonly struct DataCondition(SpscReader<TPolicy, TMemory> reader) : IWaitCondition
     {
-        public bool IsSatisfied() => reader._head != reader._cachedTail || reader.RefreshTail();
+        public WaitReadiness Check() => reader._head != reader._cachedTail || reader.RefreshTail() ? WaitReadiness.Ready : WaitReadiness.Waiting;
 
         public TimeSpan SleepLimit => Waiter.MaxSleep;
     }

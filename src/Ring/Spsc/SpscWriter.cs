@@ -168,10 +168,10 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     private readonly struct RoomCondition(SpscWriter<TPolicy, TMemory> writer, int recordLength) : IWaitCondition
     {
-        public bool IsSatisfied()
+        public WaitReadiness Check()
         {
             long advance = writer.AdvanceFor(recordLength);
-            return advance <= writer._ring.Capacity - (writer._tail - writer._cachedHead) || writer.HasRoom(advance);
+            return advance <= writer._ring.Capacity - (writer._tail - writer._cachedHead) || writer.HasRoom(advance) ? WaitReadiness.Ready : WaitReadiness.Waiting;
         }
 
         public TimeSpan SleepLimit => Waiter.MaxSleep;

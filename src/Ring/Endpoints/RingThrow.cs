@@ -31,4 +31,7 @@ internal static class RingThrow
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void DestinationTooShort(int destination, int length) =>
         throw new ArgumentException($"The destination holds {destination} bytes but the next message has {length}; it stays in the ring.", "destination");
+
+    /// <summary>An async read or write found the ring completed: no message will come, no room will be taken.</summary>
+    public static InvalidOperationException CompletedError() => new("The ring is completed.");
 }

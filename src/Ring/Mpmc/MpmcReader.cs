@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Ring.Mpmc;
 
 /// <summary>A consumer end of an MPMC ring; see <see cref="MpmcProtocol"/> for the protocol.</summary>
-internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
+internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemory>
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
@@ -23,6 +23,8 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    ref EndpointCore<TMemory> IEndpoint<TMemory>.Core => ref _core;
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
@@ -69,6 +71,9 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         return _core.WaitUntil<TPolicy, MessageCondition>(new MessageCondition(this), timeout, cancellationToken);
     }
+
+    private protected override ValueTask<bool> WaitToReadAsyncCore(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _core.WaitAsync(this, new MessageCondition(this), timeout, cancellationToken);
 
     public override void Dispose()
     {

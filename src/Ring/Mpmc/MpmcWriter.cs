@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Ring.Mpmc;
 
 /// <summary>A producer end of an MPMC ring; see <see cref="MpmcProtocol"/> for the protocol.</summary>
-internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
+internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemory>
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
@@ -26,6 +26,8 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    ref EndpointCore<TMemory> IEndpoint<TMemory>.Core => ref _core;
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
@@ -84,6 +86,12 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         CheckLength(length);
         return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this), timeout, cancellationToken);
+    }
+
+    private protected override ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        CheckLength(length);
+        return _core.WaitAsync(this, new RoomCondition(this), timeout, cancellationToken);
     }
 
     public override void Dispose()

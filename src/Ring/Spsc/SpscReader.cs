@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace Ring.Spsc;
 
 /// <summary>The consumer end of an SPSC ring; see <see cref="SpscProtocol"/> for the protocol.</summary>
-internal sealed class SpscReader<TPolicy, TMemory> : RingReader
+internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemory>
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
@@ -35,6 +35,8 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    ref EndpointCore<TMemory> IEndpoint<TMemory>.Core => ref _core;
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
@@ -85,6 +87,9 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         return _core.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), timeout, cancellationToken);
     }
+
+    private protected override ValueTask<bool> WaitToReadAsyncCore(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _core.WaitAsync(this, new DataCondition(this), timeout, cancellationToken);
 
     public override void Dispose()
     {

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Ring.Spsc;
 
 /// <summary>The producer end of an SPSC ring; see <see cref="SpscProtocol"/> for the protocol.</summary>
-internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
+internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemory>
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
@@ -38,6 +38,8 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    ref EndpointCore<TMemory> IEndpoint<TMemory>.Core => ref _core;
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
@@ -96,6 +98,9 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
         int recordLength = CheckedRecordLength(length);
         return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), timeout, cancellationToken);
     }
+
+    private protected override ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _core.WaitAsync(this, new RoomCondition(this, CheckedRecordLength(length)), timeout, cancellationToken);
 
     public override void Dispose()
     {

@@ -20,6 +20,7 @@ RootCommand root = new("Ring's demo and benchmarks: two processes exchanging mes
     DemoCommands.CreateChild(),
     CompareCommands.CreateCompare(),
     CompareCommands.CreateChild(),
+    Ring.Bench.AsyncScaleCommand.Create(),
     bdn,
 };
 return root.Parse(args).Invoke();

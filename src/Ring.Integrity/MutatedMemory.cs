@@ -48,5 +48,7 @@ internal readonly struct MutatedMemory<TVariant>(SharedBuffer buffer) : ISharedM
 
     public int FutexWake(long offset, int count) => buffer.FutexWake(offset, count);
 
+    public nint AddressOf(long offset) => buffer.AddressOf(offset);
+
     public long GetTimestamp() => buffer.GetTimestamp();
 }

@@ -254,5 +254,8 @@ internal readonly struct ScheduledMemory<TVariant>(SharedBuffer buffer, StepSche
         return scheduler.CurrentThread < 0 ? 0 : scheduler.Wake(offset, count);
     }
 
+    /// <summary>The real address: an async wait sleeps in the kernel, outside the scheduler's control, so scenarios make none.</summary>
+    public nint AddressOf(long offset) => buffer.AddressOf(offset);
+
     public long GetTimestamp() => scheduler.Now;
 }

@@ -16,7 +16,7 @@ namespace Ring.Tests;
 public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>Longest any test may take; they are meant to need a few seconds.</summary>
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
+    internal static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
 
     /// <summary>
     /// A delivery slower than this means a sleeper was not woken and the bounded 1 s sleep rescued it. The
@@ -24,7 +24,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
     /// few ms, so a missed wake-up costs nearly the whole 1 s (a simulated one measured 949 ms). Healthy runs
     /// stay under 100 ms on a 2-core machine; one run at a load average of 12 reached 326 ms.
     /// </summary>
-    private static readonly TimeSpan MaxHealthyLatency = TimeSpan.FromMilliseconds(500);
+    internal static readonly TimeSpan MaxHealthyLatency = TimeSpan.FromMilliseconds(500);
 
     private readonly TempSegmentDirectory _dir = new();
 

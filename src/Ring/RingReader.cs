@@ -1,12 +1,16 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace Ring;
 
 /// <summary>Receives one message in place; the span is valid only during the call.</summary>
 public delegate void RingMessageHandler(ReadOnlySpan<byte> message);
 
 /// <summary>
-/// The consumer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking and
-/// async calls wait with the endpoint's <see cref="WaitStrategy"/>. An instance is used by one thread at a
-/// time, except <see cref="Dispose"/>, which any thread may call, also while a call is blocked.
+/// The consumer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking calls wait
+/// with the endpoint's <see cref="WaitStrategy"/>, the async ones through the process's async wait service,
+/// holding no thread. An instance is used by one thread at a time (a pending async call counts as a call), except
+/// <see cref="Dispose"/>, which any thread may call, also while a call is blocked or pending.
 /// </summary>
 public abstract class RingReader : IDisposable
 {
@@ -70,7 +74,7 @@ public abstract class RingReader : IDisposable
     /// <summary>
     /// Releases the consumer role and detaches from the segment's mapping; disposing the segment does this too.
     /// A call blocked in this reader on another thread is woken and throws <see cref="ObjectDisposedException"/>
-    /// (the task of <see cref="ReadAsync"/> or <see cref="WaitToReadAsync"/> faults with it); the mapping stays
+    /// (the task of <see cref="ReadAsync"/> or <c>WaitToReadAsync</c> faults with it); the mapping stays
     /// until that call has left. A <see cref="ReadBatch"/> handler may dispose the reader: the batch ends after
     /// that message. Idempotent and thread-safe.
     /// </summary>
@@ -94,30 +98,59 @@ public abstract class RingReader : IDisposable
     }
 
     /// <summary>
-    /// Waits for a message without blocking the caller: completes synchronously when one is there, otherwise
-    /// the kernel wait runs on a thread-pool thread.
+    /// Waits for a message without holding a thread, as <c>ChannelReader.WaitToReadAsync</c> does: true when a message
+    /// is there to read, false when the ring is completed and drained, so <c>while (await reader.WaitToReadAsync(ct))</c>
+    /// ends with the stream. A chance, not a promise: another MPMC consumer may take the message first, and
+    /// <see cref="TryRead(Span{byte}, out int)"/> then returns false. Completes synchronously, with no allocation and no
+    /// system call, when a message is there; otherwise the process's async wait service sleeps on the ring for it
+    /// (<see cref="RingSegment.AsyncWaitMechanism"/>), whatever the endpoint's <see cref="WaitStrategy"/>, which only
+    /// the blocking calls follow.
     /// </summary>
-    public ValueTask<bool> WaitToReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        if (WaitToRead(TimeSpan.Zero, cancellationToken)) return new ValueTask<bool>(true);
-        return new ValueTask<bool>(Task.Run(() => WaitToRead(timeout, cancellationToken), cancellationToken));
-    }
+    /// <remarks>
+    /// One async wait may be outstanding per reader; while it is, the reader's other calls must wait for it (except
+    /// <see cref="Dispose"/>, which faults it with <see cref="ObjectDisposedException"/>).
+    /// </remarks>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the wait leaves nothing registered.</exception>
+    /// <exception cref="InvalidOperationException">Another async wait is outstanding on this reader.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The shape of ChannelReader/ChannelWriter (a token-only overload) next to the timed overload that was there first.")]
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
+        WaitToReadAsyncCore(Timeout.InfiniteTimeSpan, cancellationToken);
 
-    /// <summary>Reads the next message into <paramref name="destination"/>, waiting asynchronously for one.</summary>
+    /// <summary>
+    /// Waits for a message without holding a thread, for at most <paramref name="timeout"/>: true when a message is
+    /// there, false when the timeout passed first (unlike <see cref="WaitToReadAsync(CancellationToken)"/>, false
+    /// here means "timed out"). Otherwise as <see cref="WaitToReadAsync(CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the wait leaves nothing registered.</exception>
+    /// <exception cref="InvalidOperationException">Another async wait is outstanding on this reader.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The shape of ChannelReader/ChannelWriter (a token-only overload) next to the timed overload that was there first.")]
+    public ValueTask<bool> WaitToReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitToReadAsyncCore(timeout, cancellationToken);
+
+    /// <summary>
+    /// Reads the next message into <paramref name="destination"/>, waiting for one without holding a thread, as
+    /// <c>ChannelReader.ReadAsync</c> does. Completes synchronously, with no allocation and no system call, when a
+    /// message is there; a pending read allocates nothing either once its endpoint has waited before.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the read leaves nothing registered.</exception>
+    /// <exception cref="InvalidOperationException">The ring is completed and drained, or another async wait is outstanding on this reader.</exception>
     public ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
         return TryRead(destination.Span, out int length) ? new ValueTask<int>(length) : ReadSlowAsync(destination, cancellationToken);
     }
 
+    /// <summary>The async wait: <see cref="WaitToReadAsync(TimeSpan, CancellationToken)"/>, with Timeout.InfiniteTimeSpan for none.</summary>
+    private protected abstract ValueTask<bool> WaitToReadAsyncCore(TimeSpan timeout, CancellationToken cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
-        int length;
-        do
+        while (await WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!await WaitToReadAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false)) throw Ended();
+            if (TryRead(destination.Span, out int length)) return length;
         }
-        while (!TryRead(destination.Span, out length));
-        return length;
+        throw Ended();
     }
 
     private ref struct ReadOperation(RingReader reader, Span<byte> destination) : IRetryable

@@ -197,6 +197,14 @@ public sealed class RingSegment : IDisposable
         return monitor.GetStatus();
     }
 
+    /// <summary>
+    /// How this process's pending async waits sleep: <see cref="Ring.AsyncWaitMechanism.FutexWaitv"/> where the
+    /// kernel has futex_waitv (Linux 5.16 or later), otherwise the fallback
+    /// <see cref="Ring.AsyncWaitMechanism.ThreadPerWord"/>, which RING_ASYNC_WAIT=thread-per-word in the environment
+    /// also selects. Decided once per process, at the first async wait that has to wait or the first read of this.
+    /// </summary>
+    public static AsyncWaitMechanism AsyncWaitMechanism => AsyncWaitService.ForProcess.Mechanism;
+
     /// <summary>The directory unqualified names resolve in (RING_DIR, or /dev/shm/ring-&lt;uid&gt;).</summary>
     public static string DefaultDirectory => SegmentDirectory.Current;
 

@@ -1,9 +1,13 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace Ring;
 
 /// <summary>
-/// The producer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking and
-/// async calls wait with the endpoint's <see cref="WaitStrategy"/>. An instance is used by one thread at a
-/// time, except <see cref="Dispose"/>, which any thread may call, also while a call is blocked.
+/// The producer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking calls wait
+/// with the endpoint's <see cref="WaitStrategy"/>, the async ones through the process's async wait service,
+/// holding no thread. An instance is used by one thread at a time (a pending async call counts as a call), except
+/// <see cref="Dispose"/>, which any thread may call, also while a call is blocked or pending.
 /// </summary>
 public abstract class RingWriter : IDisposable
 {
@@ -80,7 +84,7 @@ public abstract class RingWriter : IDisposable
     /// <summary>
     /// Releases the producer role and detaches from the segment's mapping; disposing the segment does this too.
     /// A call blocked in this writer on another thread is woken and throws <see cref="ObjectDisposedException"/>
-    /// (the task of <see cref="WriteAsync"/> or <see cref="WaitToWriteAsync"/> faults with it); the mapping stays
+    /// (the task of <see cref="WriteAsync"/> or <c>WaitToWriteAsync</c> faults with it); the mapping stays
     /// until that call has left. An outstanding claim is dropped, and its span must not be used afterwards.
     /// Idempotent and thread-safe.
     /// </summary>
@@ -101,28 +105,59 @@ public abstract class RingWriter : IDisposable
     }
 
     /// <summary>
-    /// Waits for room without blocking the caller: completes synchronously when there is room now, otherwise
-    /// the kernel wait runs on a thread-pool thread.
+    /// Waits for room for a message of <paramref name="length"/> bytes without holding a thread, as
+    /// <c>ChannelWriter.WaitToWriteAsync</c> does: true when it fits now, false when the ring is completed and takes no
+    /// more. A chance, not a promise: another MPMC producer may take the room first. Completes synchronously, with no
+    /// allocation and no system call, when there is room; otherwise the process's async wait service sleeps on the
+    /// ring for it (<see cref="RingSegment.AsyncWaitMechanism"/>), whatever the endpoint's <see cref="WaitStrategy"/>,
+    /// which only the blocking calls follow.
     /// </summary>
-    public ValueTask<bool> WaitToWriteAsync(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        if (WaitToWrite(length, TimeSpan.Zero, cancellationToken)) return new ValueTask<bool>(true);
-        return new ValueTask<bool>(Task.Run(() => WaitToWrite(length, timeout, cancellationToken), cancellationToken));
-    }
+    /// <remarks>
+    /// One async wait may be outstanding per writer; while it is, the writer's other calls must wait for it (except
+    /// <see cref="Dispose"/>, which faults it with <see cref="ObjectDisposedException"/>).
+    /// </remarks>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the wait leaves nothing registered.</exception>
+    /// <exception cref="InvalidOperationException">Another async wait is outstanding on this writer, or a claim is.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The shape of ChannelReader/ChannelWriter (a token-only overload) next to the timed overload that was there first.")]
+    public ValueTask<bool> WaitToWriteAsync(int length, CancellationToken cancellationToken = default) =>
+        WaitToWriteAsyncCore(length, Timeout.InfiniteTimeSpan, cancellationToken);
 
-    /// <summary>Writes the message, waiting asynchronously for room.</summary>
+    /// <summary>
+    /// Waits for room without holding a thread, for at most <paramref name="timeout"/>: true when a message of
+    /// <paramref name="length"/> bytes fits, false when the timeout passed first (unlike
+    /// <see cref="WaitToWriteAsync(int, CancellationToken)"/>, false here means "timed out"). Otherwise as
+    /// <see cref="WaitToWriteAsync(int, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the wait leaves nothing registered.</exception>
+    /// <exception cref="InvalidOperationException">Another async wait is outstanding on this writer, or a claim is.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The shape of ChannelReader/ChannelWriter (a token-only overload) next to the timed overload that was there first.")]
+    public ValueTask<bool> WaitToWriteAsync(int length, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitToWriteAsyncCore(length, timeout, cancellationToken);
+
+    /// <summary>
+    /// Writes the message, waiting for room without holding a thread, as <c>ChannelWriter.WriteAsync</c> does.
+    /// Completes synchronously, with no allocation and no system call, when there is room; a pending write allocates
+    /// nothing either once its endpoint has waited before.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the write leaves nothing registered.</exception>
+    /// <exception cref="InvalidOperationException">The ring is completed, or another async wait is outstanding on this writer.</exception>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
         return TryWrite(message.Span) ? ValueTask.CompletedTask : WriteSlowAsync(message, cancellationToken);
     }
 
+    /// <summary>The async wait: <see cref="WaitToWriteAsync(int, TimeSpan, CancellationToken)"/>, with Timeout.InfiniteTimeSpan for none.</summary>
+    private protected abstract ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
-        do
+        while (await WaitToWriteAsync(message.Length, cancellationToken).ConfigureAwait(false))
         {
-            if (!await WaitToWriteAsync(message.Length, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false)) throw Ended();
+            if (TryWrite(message.Span)) return;
         }
-        while (!TryWrite(message.Span));
+        throw Ended();
     }
 
     private readonly ref struct WriteOperation(RingWriter writer, ReadOnlySpan<byte> message) : IRetryable

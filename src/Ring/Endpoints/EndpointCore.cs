@@ -36,6 +36,13 @@ namespace Ring;
 /// sleeps and after every wake (see <see cref="Waiter"/>). Calls nest (a read handler may call the reader, or
 /// dispose it and the segment), which is why <c>_calls</c> is a depth and not a flag.
 /// </para>
+/// <para>
+/// A pending async wait is a call inside too: it enters on the caller's thread and leaves on the async wait
+/// service's thread once that has finished with the segment (<see cref="AsyncWaitService"/>). The two never
+/// overlap: the caller hands the wait over as the last thing it does in the endpoint, through a queue that orders
+/// its stores before the service's, and the service completes the wait's task only after it has left. The stores
+/// and loads are the same as above, so is the argument.
+/// </para>
 /// </summary>
 internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
 {
@@ -45,9 +52,10 @@ internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
     private readonly RingSegment _segment;
     private readonly string _endpoint;
     private readonly EventCount<TMemory> _peers;
-    private int _calls; // written only by the thread using the endpoint
+    private int _calls; // written only by the thread using the endpoint (or the service thread that holds its async wait)
     private int _disposed;
     private int _shares;
+    private AsyncWait? _asyncWait; // made at the endpoint's first async wait that has to wait; reused after
 
     /// <summary>
     /// Takes over the lease and takes the endpoint's reference on the mapping. <paramref name="sleepsOn"/> is the
@@ -77,8 +85,7 @@ internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Scope Enter()
     {
-        _calls++;
-        if (Volatile.Read(ref _disposed) != 0) EnterDisposed(); // pairs with Dispose's exchange and barrier (see above)
+        EnterCall();
         return new Scope(ref this);
     }
 
@@ -94,6 +101,40 @@ internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
         where TPolicy : struct, IWaitPolicy
         where TCondition : struct, IWaitCondition =>
         Waiter.WaitUntil<TPolicy, TCondition, TMemory>(condition, ref this, timeout, cancellationToken);
+
+    /// <summary>
+    /// Waits asynchronously until the condition is ready (true), or says the ring is completed or the timeout passes
+    /// (false). Completes synchronously, with no allocation and no system call, when the condition is not waiting;
+    /// otherwise hands a registered wait to the async wait service, which holds no thread for it and keeps it a call
+    /// inside the endpoint until it is done. One async wait may be outstanding at a time.
+    /// </summary>
+    public ValueTask<bool> WaitAsync<TCondition>(IEndpoint<TMemory> endpoint, TCondition condition, TimeSpan timeout, CancellationToken cancellationToken)
+        where TCondition : struct, IWaitCondition
+    {
+        Waiter.ValidateTimeout(timeout);
+        // Before anything else: a second wait would run the condition alongside the service thread running the first's.
+        if (_asyncWait is { IsBusy: true }) AsyncWait.ThrowOutstanding();
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<bool>(cancellationToken);
+        EnterCall();
+        bool handedOver = false;
+        try
+        {
+            WaitReadiness readiness = condition.Check();
+            if (readiness != WaitReadiness.Waiting) return new ValueTask<bool>(readiness == WaitReadiness.Ready);
+            if (timeout == TimeSpan.Zero) return new ValueTask<bool>(false);
+            AsyncWait<TCondition, TMemory> wait = _asyncWait as AsyncWait<TCondition, TMemory> ?? NewAsyncWait<TCondition>(endpoint);
+            return wait.Start(condition, timeout, cancellationToken, out handedOver);
+        }
+        finally
+        {
+            if (!handedOver) Exit();
+        }
+    }
+
+    /// <summary>The service thread ends a pending async wait's call.</summary>
+    public void LeaveAsyncWait() => Exit();
+
+    public readonly ObjectDisposedException DisposedError() => new(_endpoint);
 
     /// <summary>
     /// The first half of the endpoint's Dispose: false when it was disposed already. Wakes the sleepers on this
@@ -120,6 +161,21 @@ internal struct EndpointCore<TMemory> where TMemory : struct, ISharedMemory
     {
         _segment.Untrack(endpoint);
         GiveUp(DisposeShare);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnterCall()
+    {
+        _calls++;
+        if (Volatile.Read(ref _disposed) != 0) EnterDisposed(); // pairs with Dispose's exchange and barrier (see above)
+    }
+
+    private AsyncWait<TCondition, TMemory> NewAsyncWait<TCondition>(IEndpoint<TMemory> endpoint)
+        where TCondition : struct, IWaitCondition
+    {
+        AsyncWait<TCondition, TMemory> wait = new(endpoint, AsyncWaitService.Current);
+        _asyncWait = wait;
+        return wait;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

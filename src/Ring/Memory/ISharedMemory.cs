@@ -55,6 +55,12 @@ internal interface ISharedMemory
 
     int FutexWake(long offset, int count);
 
+    /// <summary>
+    /// The address of a futex word, for futex_waitv, which takes the words of a call by address: only the kernel
+    /// reads through it. Valid while the mapping is.
+    /// </summary>
+    nint AddressOf(long offset);
+
     /// <summary>Monotonic time in <see cref="System.Diagnostics.Stopwatch"/> ticks, for deadlines and stuck-claim timing.</summary>
     long GetTimestamp();
 

@@ -84,6 +84,8 @@ internal readonly unsafe struct SharedBuffer : ISharedMemory
 
     public int FutexWake(long offset, int count) => Futex.Wake((int*)AtAligned(offset, sizeof(int)), count);
 
+    public nint AddressOf(long offset) => (nint)AtAligned(offset, sizeof(int));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long GetTimestamp() => Stopwatch.GetTimestamp();
 

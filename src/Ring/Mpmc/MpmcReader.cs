@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Ring.Mpmc;
 
 /// <summary>A consumer end of an MPMC ring; see <see cref="MpmcProtocol"/> for the protocol.</summary>
-internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
+internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemory>
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
@@ -48,6 +48,8 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
 
     public override int ProducersAlive => _core.Lease.LiveParticipants(RingRole.Producer, out _);
 
+    ref EndpointCore<TMemory> IEndpoint<TMemory>.Core => ref _core;
+
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
     public override bool TryRead(Span<byte> destination, out int length)
@@ -91,9 +93,12 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
-        // Satisfied by a message or by the end; a message another consumer took first still counts as a chance.
-        return _core.WaitUntil<TPolicy, MessageCondition>(new MessageCondition(this), timeout, cancellationToken) && !HasEnded();
+        // A message another consumer took first still counts as a chance; the end is false.
+        return _core.WaitUntil<TPolicy, MessageCondition>(new MessageCondition(this), timeout, cancellationToken);
     }
+
+    private protected override ValueTask<bool> WaitToReadAsyncCore(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _core.WaitAsync(this, new MessageCondition(this), timeout, cancellationToken);
 
     public override void Dispose()
     {
@@ -259,7 +264,10 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader
     /// <summary>A message, or the end of the stream.</summary>
     private readonly struct MessageCondition(MpmcReader<TPolicy, TMemory> reader) : IWaitCondition
     {
-        public bool IsSatisfied() => reader.HasMessage() || reader.HasEnded();
+        public WaitReadiness Check() =>
+            reader.HasMessage() ? WaitReadiness.Ready
+            : reader.HasEnded() ? WaitReadiness.Completed
+            : WaitReadiness.Waiting;
 
         public TimeSpan SleepLimit => reader._producers.LimitSleep(MpmcProtocol.SleepLimit(reader._stuck));
     }

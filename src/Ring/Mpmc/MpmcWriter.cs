@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Ring.Mpmc;
 
 /// <summary>A producer end of an MPMC ring; see <see cref="MpmcProtocol"/> for the protocol.</summary>
-internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
+internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemory>
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
@@ -39,6 +39,8 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     public override int ConsumersAlive => _core.Lease.LiveParticipants(RingRole.Consumer, out _);
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    ref EndpointCore<TMemory> IEndpoint<TMemory>.Core => ref _core;
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
@@ -96,7 +98,13 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         CheckLength(length);
-        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this), timeout, cancellationToken) && !IsCompleted && !_consumers.IsLost;
+        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this), timeout, cancellationToken);
+    }
+
+    private protected override ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        CheckLength(length);
+        return _core.WaitAsync(this, new RoomCondition(this), timeout, cancellationToken);
     }
 
     public override void Dispose()
@@ -237,15 +245,15 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter
 
     private readonly struct RoomCondition(MpmcWriter<TPolicy, TMemory> writer) : IWaitCondition
     {
-        public bool IsSatisfied()
+        public WaitReadiness Check()
         {
             MpmcRing<TMemory> ring = writer._ring;
             long pos = ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with producers' claiming compare-exchange
-            if (RingCompletion.IsFinal(pos)) return true; // completed: no room will ever be needed
+            if (RingCompletion.IsFinal(pos)) return WaitReadiness.Completed;
             long raw = ring.Memory.ReadInt64Acquire(ring.SlotOffset(pos) + SegmentLayout.SlotSequenceOffset); // pairs with the consumer's fenced free
             long lag = (raw & ~MpmcProtocol.SkipFlag) - pos;
-            return lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw))
-                || writer._consumers.CheckLost(ring.Memory, writer._core.Lease);
+            if (lag >= 0 || (lag == 1 - ring.SlotCount && writer.TryFreeAfterDeadConsumer(pos - ring.SlotCount, raw))) return WaitReadiness.Ready;
+            return writer._consumers.CheckLost(ring.Memory, writer._core.Lease) ? WaitReadiness.Completed : WaitReadiness.Waiting;
         }
 
         public TimeSpan SleepLimit => writer._consumers.LimitSleep(MpmcProtocol.SleepLimit(writer._stuck));

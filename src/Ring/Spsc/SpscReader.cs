@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace Ring.Spsc;
 
 /// <summary>The consumer end of an SPSC ring; see <see cref="SpscProtocol"/> for the protocol.</summary>
-internal sealed class SpscReader<TPolicy, TMemory> : RingReader
+internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemory>
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
@@ -60,6 +60,8 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
 
     public override int ProducersAlive => _core.Lease.LiveParticipants(RingRole.Producer, out _);
 
+    ref EndpointCore<TMemory> IEndpoint<TMemory>.Core => ref _core;
+
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
     public override bool TryRead(Span<byte> destination, out int length)
@@ -107,8 +109,11 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
-        return _core.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), timeout, cancellationToken) && _head != _cachedTail;
+        return _core.WaitUntil<TPolicy, DataCondition>(new DataCondition(this), timeout, cancellationToken);
     }
+
+    private protected override ValueTask<bool> WaitToReadAsyncCore(TimeSpan timeout, CancellationToken cancellationToken) =>
+        _core.WaitAsync(this, new DataCondition(this), timeout, cancellationToken);
 
     public override void Dispose()
     {
@@ -217,7 +222,10 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader
     /// <summary>A message, or the end of the stream.</summary>
     private readonly struct DataCondition(SpscReader<TPolicy, TMemory> reader) : IWaitCondition
     {
-        public bool IsSatisfied() => reader._head != reader._cachedTail || reader.RefreshTail() || reader.HasEnded();
+        public WaitReadiness Check() =>
+            reader._head != reader._cachedTail || reader.RefreshTail() ? WaitReadiness.Ready
+            : reader.HasEnded() ? WaitReadiness.Completed
+            : WaitReadiness.Waiting;
 
         public TimeSpan SleepLimit => reader._producers.LimitSleep(Waiter.MaxSleep);
     }

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Ring.Spsc;
 
 /// <summary>The producer end of an SPSC ring; see <see cref="SpscProtocol"/> for the protocol.</summary>
-internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
+internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemory>
     where TPolicy : struct, IWaitPolicy
     where TMemory : struct, ISharedMemory
 {
@@ -41,6 +41,8 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
+
+    ref EndpointCore<TMemory> IEndpoint<TMemory>.Core => ref _core;
 
     private protected override long GetTimestamp() => _ring.Memory.GetTimestamp();
 
@@ -103,7 +105,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         int recordLength = CheckedRecordLength(length);
-        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), timeout, cancellationToken) && !_completed && !_consumers.IsLost;
+        return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), timeout, cancellationToken);
     }
 
     public override bool TryComplete(string? reason = null)
@@ -123,6 +125,9 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
     private protected override RingCompletedException Ended() =>
         _completed ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
         : new RingPeerLostException(_consumers.Reason!, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.Reason}");
+
+    private protected override ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _core.WaitAsync(this, new RoomCondition(this, CheckedRecordLength(length)), timeout, cancellationToken);
 
     public override void Dispose()
     {
@@ -195,11 +200,12 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter
 
     private readonly struct RoomCondition(SpscWriter<TPolicy, TMemory> writer, int recordLength) : IWaitCondition
     {
-        public bool IsSatisfied()
+        public WaitReadiness Check()
         {
             long advance = writer.AdvanceFor(recordLength);
-            return advance <= writer._ring.Capacity - (writer._tail - writer._cachedHead) || writer.HasRoom(advance)
-                || writer._completed || writer._consumers.CheckLost(writer._ring.Memory, writer._core.Lease);
+            if (writer._completed) return WaitReadiness.Completed;
+            if (advance <= writer._ring.Capacity - (writer._tail - writer._cachedHead) || writer.HasRoom(advance)) return WaitReadiness.Ready;
+            return writer._consumers.CheckLost(writer._ring.Memory, writer._core.Lease) ? WaitReadiness.Completed : WaitReadiness.Waiting;
         }
 
         public TimeSpan SleepLimit => writer._consumers.LimitSleep(Waiter.MaxSleep);

@@ -52,7 +52,7 @@ internal readonly struct EventCount<TMemory>(TMemory memory, long blockOffset, b
     /// <summary>Steps (4) and (5). Returns on a wake, a sequence change, a signal or the timeout.</summary>
     public void Sleep(int sequence, TimeSpan timeout)
     {
-        memory.FetchAddInt64(blockOffset + SegmentLayout.EventSleepsOffset, 1);
+        CountSleep();
         try
         {
             memory.FutexWait(SequenceOffset, sequence, timeout);
@@ -62,6 +62,15 @@ internal readonly struct EventCount<TMemory>(TMemory memory, long blockOffset, b
             Unregister();
         }
     }
+
+    /// <summary>Counts a sleep in the segment's statistics; the async wait service counts each round it sleeps through.</summary>
+    public void CountSleep() => memory.FetchAddInt64(blockOffset + SegmentLayout.EventSleepsOffset, 1);
+
+    /// <summary>The wake sequence now: the async wait service compares it with the value a wait registered with.</summary>
+    public int Sequence => memory.ReadInt32Acquire(SequenceOffset); // pairs with the signaller's increment, as in Register
+
+    /// <summary>The wake sequence's address, for futex_waitv.</summary>
+    public nint SequenceAddress => memory.AddressOf(SequenceOffset);
 
     /// <summary>Step (b). The caller's publishing store must have been a full fence.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

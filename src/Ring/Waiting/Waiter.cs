@@ -10,7 +10,7 @@ internal static class Waiter
     private const int DeadlineCheckInterval = 32;
 
     /// <summary>
-    /// Waits until the condition holds (true) or the timeout passes (false). Throws
+    /// Waits until the condition is ready (true), or says the ring is completed or the timeout passes (false). Throws
     /// <see cref="ObjectDisposedException"/> once the endpoint behind <paramref name="core"/> is disposed: its
     /// Dispose wakes the sleepers, and the check before each sleep catches a Dispose that came first.
     /// </summary>
@@ -20,7 +20,8 @@ internal static class Waiter
         where TMemory : struct, ISharedMemory
     {
         ValidateTimeout(timeout);
-        if (condition.IsSatisfied()) return true; // the common case reads no clock
+        WaitReadiness readiness = condition.Check();
+        if (readiness != WaitReadiness.Waiting) return readiness == WaitReadiness.Ready; // the common case reads no clock
         EventWaker<TMemory> waker = core.Waker;
         EventCount<TMemory> events = waker.Events;
         TMemory memory = events.Memory;
@@ -48,7 +49,7 @@ internal static class Waiter
                     int sequence = events.Register();
                     bool recheck = TMemory.Mutation != ProtocolMutation.SkipRecheckBeforeSleep;
                     // Dispose sets its flag before it bumps the sequence: a sleep on a sequence read before the bump is woken.
-                    if ((recheck && condition.IsSatisfied()) || cancellationToken.IsCancellationRequested || core.IsDisposed)
+                    if ((recheck && condition.Check() != WaitReadiness.Waiting) || cancellationToken.IsCancellationRequested || core.IsDisposed)
                     {
                         events.Unregister();
                     }
@@ -59,7 +60,8 @@ internal static class Waiter
                     }
                 }
                 core.ThrowIfDisposed(); // a Dispose woke this wait: it ends here, whatever the ring holds
-                if (condition.IsSatisfied()) return true;
+                readiness = condition.Check();
+                if (readiness != WaitReadiness.Waiting) return readiness == WaitReadiness.Ready;
             }
         }
         finally

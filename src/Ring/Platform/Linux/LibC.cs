@@ -46,13 +46,23 @@ internal static unsafe partial class LibC
     public const int FUTEX_WAIT = 0;
     public const int FUTEX_WAKE = 1;
 
+    /// <summary>futex_waitv's entry flag for a 32-bit word; FUTEX2_PRIVATE (128) is left out, the words are in shared mappings.</summary>
+    public const uint FUTEX2_SIZE_U32 = 0x02;
+
+    /// <summary>futex_waitv takes at most this many words per call.</summary>
+    public const int FUTEX_WAITV_MAX = 128;
+
+    public const int CLOCK_MONOTONIC = 1;
+
     public const int EPERM = 1;
     public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EAGAIN = 11;
     public const int EACCES = 13;
     public const int EEXIST = 17;
+    public const int EINVAL = 22;
     public const int ENOSPC = 28;
+    public const int ENOSYS = 38;
     public const int ETIMEDOUT = 110;
 
     public static readonly long SYS_futex = RuntimeInformation.ProcessArchitecture switch
@@ -61,6 +71,9 @@ internal static unsafe partial class LibC
         Architecture.Arm64 => 98,
         var other => throw new PlatformNotSupportedException($"Ring has no futex syscall number for {other}."),
     };
+
+    /// <summary>futex_waitv (Linux 5.16) has the same number on x86-64 and arm64: it came after the tables were unified.</summary>
+    public const long SYS_futex_waitv = 449;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Flock
@@ -77,6 +90,16 @@ internal static unsafe partial class LibC
     {
         public long tv_sec;
         public long tv_nsec;
+    }
+
+    /// <summary><c>struct futex_waitv</c>: the kernel compares all 64 bits of <c>val</c> with the zero-extended 32-bit word.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct FutexWaitv
+    {
+        public ulong val;
+        public ulong uaddr;
+        public uint flags;
+        public uint __reserved;
     }
 
     /// <summary>The prefix of <c>struct statx</c> that Ring reads; the kernel writes 256 bytes.</summary>
@@ -136,4 +159,11 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     public static partial long Syscall(long number, int* address, int operation, int value, Timespec* timeout, int* address2, int value3);
+
+    /// <summary>futex_waitv(waiters, nr_futexes, flags, timeout, clockid): the timeout is absolute on <paramref name="clock"/>.</summary>
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial long SyscallFutexWaitv(long number, FutexWaitv* waiters, uint count, uint flags, Timespec* timeout, int clock);
+
+    [LibraryImport(Lib, EntryPoint = "clock_gettime", SetLastError = true)]
+    public static partial int ClockGetTime(int clock, Timespec* time);
 }

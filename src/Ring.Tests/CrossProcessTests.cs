@@ -349,17 +349,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         return child.ReadWorkerResult();
     }
 
-    /// <summary>Waits (polling the participant table) until a live process holds <paramref name="role"/>.</summary>
-    private static async Task WaitForRoleAsync(RingSegment segment, RingRole role, ChildProcess child)
-    {
-        Stopwatch waited = Stopwatch.StartNew();
-        while (!segment.GetStatus().Participants.Any(p => p.IsAlive && p.Pid == child.Id && (p.Roles & role) != 0))
-        {
-            if (child.HasExited || waited.Elapsed > Deadline)
-                throw new Xunit.Sdk.XunitException($"the child never took the {role} role.\n{child.Describe()}");
-            await Task.Delay(5);
-        }
-    }
+    private static Task WaitForRoleAsync(RingSegment segment, RingRole role, ChildProcess child) => Polling.UntilRoleAsync(segment, role, child, Deadline);
 
     private static void AssertClean(WorkerResult consumed, long messages, ChildProcess child)
     {

@@ -513,9 +513,12 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
         ChildProcess tail = StartCli("tail", "q", "--exit-on-producer-loss");
         await WaitForOutputAsync(tail, "before the crash");
 
+        Stopwatch sinceKill = Stopwatch.StartNew();
         producer.Kill();
+        int exitCode = await tail.WaitForExitAsync(Deadline);
+        output.WriteLine($"tail --exit-on-producer-loss exited {sinceKill.Elapsed.TotalMilliseconds:0} ms after the producer was killed");
 
-        Assert.Equal(ExitCode.ProducersLost, await tail.WaitForExitAsync(Deadline));
+        Assert.Equal(ExitCode.ProducersLost, exitCode);
         Assert.Equal(["before the crash"], Lines(tail.StandardOutput));
         Assert.Equal($"ring: every producer is gone: pid {producer.Id} died: 1 messages arrived.", tail.StandardError.Trim());
         // Without the option a tail waits for a new producer: here it runs into its timeout.

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Text;
 
 namespace Ring.Cli;
 
@@ -38,6 +39,23 @@ internal static class CliOptions
 
     public static RingOpenOptions OpenOptions(this ParseResult parsed, Option<uint[]> trustOwner) =>
         new() { TrustedOwners = parsed.GetValue(trustOwner) ?? [] };
+
+    /// <summary>
+    /// Why the ring is completed, for its readers. Checked when parsed (a reason is at most
+    /// <see cref="RingCompletion.MaxReasonBytes"/> bytes of UTF-8), so a send does not fail after its messages.
+    /// </summary>
+    public static Option<string?> Reason() => new("--reason")
+    {
+        Description = $"Why the ring is completed, for its readers (at most {RingCompletion.MaxReasonBytes} bytes of UTF-8).",
+        HelpName = "TEXT",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            int bytes = Encoding.UTF8.GetByteCount(text);
+            if (bytes > RingCompletion.MaxReasonBytes) result.AddError($"--reason: {bytes} bytes of UTF-8; a reason is at most {RingCompletion.MaxReasonBytes}.");
+            return text;
+        },
+    };
 
     public static Option<bool> Json(string what) => new("--json") { Description = $"Print {what} as JSON (snake_case fields) instead of text." };
 

@@ -17,6 +17,7 @@ internal static class Errors
         SegmentNotFoundException e => (ExitCode.NotFound, OneLine(e)),
         SegmentExistsException or RingRoleTakenException or SegmentAccessException or UnauthorizedAccessException => (ExitCode.Refused, OneLine(exception)),
         SegmentFormatException or RingCorruptedException => (ExitCode.NotASegment, OneLine(exception)),
+        RingCompletedException e => (ExitCode.Completed, OneLine(e)),
         // Names and options the library validates: a bad name, a capacity that is not a power of two...
         ArgumentException e => (ExitCode.Usage, OneLine(e)),
         _ => (ExitCode.Error, OneLine(exception)),

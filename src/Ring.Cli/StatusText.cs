@@ -48,6 +48,11 @@ internal static class StatusText
 
     public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
+    /// <summary>"open", or "completed" with the reason in parentheses when there is one.</summary>
+    public static string Stream(SegmentStatus s) => !s.IsCompleted ? "open" : s.CompletionReason is null ? "completed" : $"completed ({s.CompletionReason})";
+
+    private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
+
     public static string Rate(double value) => value.ToString(value >= 100 ? "N0" : "0.##", CultureInfo.InvariantCulture);
 
     public static IReadOnlyList<string> Render(string name, SegmentStatus s, Rates? rates)
@@ -70,6 +75,8 @@ internal static class StatusText
             $"last attach  {Time(s.LastAttachAt)}",
             $"last detach  {Time(s.LastDetachAt)}",
             $"state        {state}",
+            $"stream       {Stream(s)}",
+            $"endpoints    {Count(s.ProducersAlive, "producer")} and {Count(s.ConsumersAlive, "consumer")} alive",
             $"in ring      {Number(s.MessagesInRing)} messages, {Units.FormatSize(s.BytesInRing)} ({Percent(s.BytesInRing, s.Capacity)} of capacity)",
             $"written      {Number(s.MessagesWritten)} messages, {Units.FormatSize(s.BytesWritten)}",
             $"read         {Number(s.MessagesRead)} messages, {Units.FormatSize(s.BytesRead)}",

@@ -17,6 +17,12 @@ public static class StressProducer
     /// each <see cref="FaultPlan"/> in <see cref="WorkerSettings.Faults"/> signals the process at its point,
     /// announcing it on <paramref name="log"/> (standard error by default).
     /// </para>
+    /// <para>
+    /// With <see cref="WorkerSettings.Complete"/> the producer completes the ring after its last message, with
+    /// <see cref="WorkerSettings.CompleteReason"/>. A stream that ends before the last message (another producer
+    /// completed the ring, or with <see cref="PeerLoss.Complete"/> every consumer is gone and the ring is full) is
+    /// reported with <see cref="WorkerResult.Completion"/> and its reason, and as an error: messages were left unwritten.
+    /// </para>
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled while the writer waited for room.</exception>
     public static WorkerResult Run(RingWriter writer, WorkerSettings settings, CancellationToken cancellationToken = default, TextWriter? log = null)
@@ -35,6 +41,8 @@ public static class StressProducer
         long written = 0;
         long bytes = 0;
         string? error = null;
+        string? completion = null;
+        string? completionReason = null;
         long start = Stopwatch.GetTimestamp();
         try
         {
@@ -54,6 +62,12 @@ public static class StressProducer
                 if (faults.Count != 0) FaultPlan.HitAll(faults, FaultPoint.AfterCommit, written, log, Describe(producer, sequence));
                 pacer?.AfterMessage(sequence + 1 < messages);
             }
+            if (error is null && settings.Complete) (completion, completionReason) = (StreamEnd.Completed, Complete(writer, settings.CompleteReason));
+        }
+        catch (RingCompletedException e)
+        {
+            (completion, completionReason) = (StreamEnd.Of(e), e.Reason);
+            error = $"the stream ended ({StreamEnd.Describe(e)}) after {written} of {messages} were written";
         }
         catch (RingException e)
         {
@@ -66,14 +80,56 @@ public static class StressProducer
             Bytes = bytes,
             ElapsedS = Math.Round(Stopwatch.GetElapsedTime(start).TotalSeconds, 3),
             Pauses = pacer?.Pauses ?? 0,
+            Completion = completion,
+            CompletionReason = completionReason,
             Error = error,
         };
+    }
+
+    /// <summary>
+    /// Completes the ring and returns the reason that stands: a ring some other producer completed first is completed
+    /// all the same, with that one's reason (which only the exception of <see cref="RingWriter.Complete()"/> carries
+    /// to a writer).
+    /// </summary>
+    private static string? Complete(RingWriter writer, string? reason)
+    {
+        try
+        {
+            if (reason is null) writer.Complete();
+            else writer.Complete(reason);
+            return reason;
+        }
+        catch (RingCompletedException first)
+        {
+            return first.Reason;
+        }
     }
 
     private static bool TryWrite(RingWriter writer, WorkerSettings settings, Span<byte> message, long sequence, CancellationToken cancellationToken)
     {
         StressMessage.Encode(message, settings.Seed, settings.ProducerId, sequence, Stopwatch.GetTimestamp());
-        return writer.TryWrite(message, settings.WriteTimeout, cancellationToken);
+        long start = Stopwatch.GetTimestamp();
+        if (writer.TryWrite(message, settings.WriteTimeout, cancellationToken)) return true;
+        if (Stopwatch.GetElapsedTime(start) < settings.WriteTimeout) // false before the timeout: the stream has ended
+        {
+            WriteOrThrowTheEnd(writer, message, settings.WriteTimeout, cancellationToken);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A wait for room ended before its timeout: the ring is completed, or (with <see cref="PeerLoss.Complete"/>) it
+    /// is full and every consumer is gone. Only the exception of a blocking write tells a writer which, with the
+    /// library's reason, and that write does not wait: both ends are final. Should room have come meanwhile, it writes
+    /// the message, which is what the caller wanted anyway.
+    /// </summary>
+    /// <exception cref="RingCompletedException">The stream has ended (a <see cref="RingPeerLostException"/> for the consumers' loss).</exception>
+    private static void WriteOrThrowTheEnd(RingWriter writer, ReadOnlySpan<byte> message, TimeSpan bound, CancellationToken cancellationToken)
+    {
+        using CancellationTokenSource limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(bound);
+        writer.Write(message, limit.Token);
     }
 
     /// <summary>Claims room for the message (waiting up to the write timeout), encodes it in place and commits it, passing the fault points on the way.</summary>
@@ -88,7 +144,14 @@ public static class StressProducer
         while (!writer.TryClaim(size, out claimed))
         {
             long remaining = deadline - Stopwatch.GetTimestamp();
-            if (remaining <= 0 || !writer.WaitToWrite(size, Stopwatch.GetElapsedTime(0, remaining), cancellationToken)) return false;
+            if (remaining <= 0) return false;
+            if (writer.WaitToWrite(size, Stopwatch.GetElapsedTime(0, remaining), cancellationToken)) continue;
+            if (deadline - Stopwatch.GetTimestamp() <= 0) return false;
+            // The wait ended before its deadline: the stream has ended.
+            Span<byte> message = scratch.AsSpan(0, size);
+            StressMessage.Encode(message, settings.Seed, settings.ProducerId, sequence, Stopwatch.GetTimestamp());
+            WriteOrThrowTheEnd(writer, message, settings.WriteTimeout, cancellationToken);
+            return true;
         }
         if (faults.Count != 0)
         {

@@ -54,12 +54,12 @@ public static class Worker
             {
                 if (settings.Role == WorkerRole.Producer)
                 {
-                    using RingWriter writer = segment.CreateWriter(settings.Wait);
+                    using RingWriter writer = segment.CreateWriter(settings.Wait, settings.PeerLoss);
                     result = StressProducer.Run(writer, settings, cancellationToken, error);
                 }
                 else
                 {
-                    using RingReader reader = segment.CreateReader(settings.Wait);
+                    using RingReader reader = segment.CreateReader(settings.Wait, settings.PeerLoss);
                     result = StressConsumer.Run(reader, settings, cancellationToken, error);
                 }
             }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Text;
 using Ring.Tooling;
 
 namespace Ring.Stress;
@@ -66,6 +67,16 @@ public static class WorkerCommand
             DefaultValueFactory = _ => DefaultMaxSize,
         };
         Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How the endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
+        Option<string> peerLoss = EnumNames.CreateOption<PeerLoss>("--peer-loss",
+            "What the endpoint does once every process at the other end is gone (Ring's PeerLoss): wait for a successor, " +
+            "or end the stream once drained (consumer) or full (producer).", PeerLoss.Wait);
+        Option<string?> complete = new("--complete")
+        {
+            Description = "Producer: complete the ring after the last message, with REASON if given. Consumer: expect the ring to be " +
+                "completed after the last message (with REASON, if given); not completed within --read-timeout-ms is a failure.",
+            HelpName = "REASON",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         Option<IntRange?> burst = new("--burst")
         {
             Description = "Messages per burst, N or A..B (drawn per burst); a pause follows each burst. Needs --pause-ms.",
@@ -101,14 +112,17 @@ public static class WorkerCommand
 
         Command command = new("worker",
             "Play one end of an existing ring (SPSC or MPMC) and print one JSON result line: role, messages, bytes, lost, duplicated, " +
-            "reordered, corrupted, lost_wakeups, max_latency_us, elapsed_s. Exit 0: no violation; 1: violations; " +
+            "reordered, corrupted, lost_wakeups, max_latency_us, elapsed_s, and how the stream ended if it did (completion: " +
+            $"{StreamEnd.Completed} or {StreamEnd.PeerLost}, completion_reason). Exit 0: no violation; 1: violations; " +
             "2: usage error; 3: could not attach (no such segment, or the role is taken). A consumer waits --read-timeout-ms and a " +
-            "producer --write-timeout-ms for its peer before it counts the peer as stopped (exit 1). Fault injection: " +
+            "producer --write-timeout-ms for its peer before it counts the peer as stopped (exit 1). A stream that ends before the " +
+            "last message counts what is missing as lost (exit 1). Fault injection: " +
             $"{FaultPlan.KillAtVariable}=before-claim|after-claim|mid-payload|after-commit (producer) or mid-read (consumer) and " +
             $"{FaultPlan.KillAfterVariable}=N (the N-th message, default 1) make the worker send itself SIGKILL at that point; " +
             $"{FaultPlan.StopAtVariable} and {FaultPlan.StopAfterVariable} the same with SIGSTOP. The worker then uses the zero-copy calls.")
         {
-            segment, role, messages, producerId, producers, zeroCopy, minSize, maxSize, wait, burst, pauseMs, seed, readTimeoutMs, writeTimeoutMs,
+            segment, role, messages, producerId, producers, zeroCopy, minSize, maxSize, wait, peerLoss, complete, burst, pauseMs, seed,
+            readTimeoutMs, writeTimeoutMs,
         };
         command.Validators.Add(r =>
         {
@@ -121,6 +135,9 @@ public static class WorkerCommand
                 r.AddError("--max-size must be at least --min-size.");
             if ((r.GetResult(burst) is null) != (r.GetResult(pauseMs) is null))
                 r.AddError("--burst and --pause-ms go together.");
+            // Checked here, not by Complete after the last message: a run should not fail at its end for its command line.
+            if (r.GetResult(complete)?.GetValueOrDefault<string?>() is { } reason && Encoding.UTF8.GetByteCount(reason) > RingCompletion.MaxReasonBytes)
+                r.AddError($"--complete: a reason is at most {RingCompletion.MaxReasonBytes} bytes of UTF-8.");
         });
         command.SetAction(parsed =>
         {
@@ -143,6 +160,9 @@ public static class WorkerCommand
                     MinSize = parsed.GetValue(minSize),
                     MaxSize = parsed.GetValue(maxSize),
                     Wait = EnumNames.Parse<WaitStrategy>(parsed.GetValue(wait)!),
+                    PeerLoss = EnumNames.Parse<PeerLoss>(parsed.GetValue(peerLoss)!),
+                    Complete = parsed.GetResult(complete) is not null,
+                    CompleteReason = parsed.GetValue(complete),
                     Burst = parsed.GetValue(burst),
                     PauseMs = parsed.GetValue(pauseMs) ?? IntRange.Exactly(0),
                     Seed = parsed.GetValue(seed),

@@ -42,6 +42,16 @@ public sealed class WorkerResult
     /// <summary>Pauses the worker took between bursts.</summary>
     public long Pauses { get; init; }
 
+    /// <summary>
+    /// How the stream ended, if it did: <see cref="StreamEnd.Completed"/> (the ring was completed: by this producer,
+    /// or seen by this consumer once it had read everything before it) or <see cref="StreamEnd.PeerLost"/> (every
+    /// process at the other end was gone, with <see cref="PeerLoss.Complete"/>); null when it did not end.
+    /// </summary>
+    public string? Completion { get; init; }
+
+    /// <summary>The completer's reason, or who of the peers went how; null when there was none.</summary>
+    public string? CompletionReason { get; init; }
+
     /// <summary>Why the run stopped early, if it did.</summary>
     public string? Error { get; init; }
 

@@ -43,6 +43,21 @@ public sealed record WorkerSettings
     /// <summary>How the endpoint waits.</summary>
     public WaitStrategy Wait { get; init; } = WaitStrategy.SpinThenBlock;
 
+    /// <summary>What the endpoint does once every process at the other end is gone.</summary>
+    public PeerLoss PeerLoss { get; init; } = PeerLoss.Wait;
+
+    /// <summary>
+    /// Producer: complete the ring after the last message. Consumer: expect the stream to end with a completion after
+    /// the last message, and wait for it; a stream that is not completed then is a failure.
+    /// </summary>
+    public bool Complete { get; init; }
+
+    /// <summary>
+    /// With <see cref="Complete"/>: the reason the producer completes with, or the one the consumer expects; null for
+    /// none (the consumer then takes any).
+    /// </summary>
+    public string? CompleteReason { get; init; }
+
     /// <summary>Messages per burst; null for one unpaced stream.</summary>
     public IntRange? Burst { get; init; }
 

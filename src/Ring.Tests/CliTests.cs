@@ -429,6 +429,115 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
         Assert.DoesNotContain("\e[", watch.StandardOutput, StringComparison.Ordinal); // not a terminal: no cursor control
     }
 
+    // ---- The end of the stream ----
+
+    [Fact]
+    public async Task SendComplete_TailWithoutCount_ReadsEverythingThenExitsZeroWithTheReasonOnStderr()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        AssertOk(await RunAsync("send", "q", "--text", "one"));
+        AssertOk(await RunAsync("send", "q", "--text", "two", "--complete", "--reason", "end of day"), "sent 1 message (3 B) to 'q' and completed it (end of day)");
+
+        CliRun tail = await RunAsync("tail", "q");
+
+        Assert.True(tail.ExitCode == ExitCode.Ok, $"expected exit 0.\n{tail.Description}");
+        Assert.Equal(["one", "two"], Lines(tail.Stdout));
+        Assert.Equal(["ring: completed: end of day"], Lines(tail.Stderr));
+        AssertOk(await RunAsync("stat", "q"), "stream       completed (end of day)\n", "endpoints    0 producers and 0 consumers alive\n");
+        JsonElement json = ParseJson(await RunAsync("stat", "q", "--json"));
+        Assert.Equal((true, "end of day"), (json.GetProperty("is_completed").GetBoolean(), json.GetProperty("completion_reason").GetString()));
+        Assert.Equal((0, 0), (json.GetProperty("producers_alive").GetInt32(), json.GetProperty("consumers_alive").GetInt32()));
+        string[] ls = Lines((await RunAsync("ls")).Stdout);
+        Assert.Equal(["q", "spsc", "1", "MiB", "0", "B", "(0%)", "0", "completed", "0/0", "no", "0600"], Words(ls[1])[..^1]);
+        AssertFails(await RunAsync("send", "q", "--text", "three"), ExitCode.Completed, "is completed: end of day");
+        AssertFails(await RunAsync("complete", "q"), ExitCode.Completed, "segment 'q' was completed already (end of day)");
+        AssertFails(await RunAsync("tail", "q", "--count", "1"), ExitCode.Completed, "the ring was completed (end of day): 0 of 1 messages arrived");
+    }
+
+    [Fact]
+    public async Task CompleteOptions_Invalid_FailWithUsageErrorAndCompleteNothing()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        string tooLong = new('é', 113); // 226 bytes of UTF-8
+
+        AssertFails(await RunAsync("send", "q", "--text", "x", "--reason", "why"), ExitCode.Usage, "--reason goes with --complete");
+        AssertFails(await RunAsync("send", "q", "--text", "x", "--complete", "--reason", tooLong), ExitCode.Usage, "--reason: 226 bytes of UTF-8; a reason is at most 224");
+        AssertFails(await RunAsync("complete", "q", "--reason", tooLong), ExitCode.Usage, "--reason: 226 bytes of UTF-8; a reason is at most 224");
+
+        SegmentStatus status = RingSegment.Stat(PathOf("q"));
+        Assert.Equal((false, 0L), (status.IsCompleted, status.MessagesWritten));
+    }
+
+    [Fact]
+    public async Task Complete_MpmcRingWithLiveProducerAndWaitingTail_CompletesAsOneMoreProducerAndTheTailExitsZero()
+    {
+        AssertOk(await RunAsync("create", "m", "--kind", "mpmc", "--slots", "16"));
+        ChildProcess producer = StartIdleSend("m");
+        ChildProcess tail = StartCli("tail", "m");
+        await WaitForLiveRoleAsync("m", producer, RingRole.Producer);
+        await WaitForLiveConsumerAsync("m", tail);
+
+        AssertOk(await RunAsync("complete", "m", "--reason", "maintenance"), "completed 'm' (maintenance)");
+
+        Assert.Equal(ExitCode.Ok, await tail.WaitForExitAsync(Deadline));
+        Assert.Equal("ring: completed: maintenance", tail.StandardError.Trim());
+        SegmentStatus status = RingSegment.Stat(PathOf("m"));
+        Assert.Equal((true, 1), (status.IsCompleted, status.ProducersAlive)); // the other producer is still there, and can write no more
+    }
+
+    [Fact]
+    public async Task Complete_SpscRingWithLiveProducer_IsRefusedSayingWhy_CompletesOnceItIsGone()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        ChildProcess producer = StartIdleSend("q");
+        await WaitForLiveRoleAsync("q", producer, RingRole.Producer);
+
+        AssertFails(await RunAsync("complete", "q"), ExitCode.Refused, $"segment 'q' has a live producer (pid {producer.Id})",
+            "the producer's own tail stores would overwrite the completion");
+        Assert.False(RingSegment.Stat(PathOf("q")).IsCompleted);
+
+        producer.Kill();
+        await producer.WaitForExitAsync(Deadline);
+        AssertOk(await RunAsync("complete", "q", "--reason", "producer retired"), "completed 'q' (producer retired)");
+        SegmentStatus status = RingSegment.Stat(PathOf("q"));
+        Assert.Equal((true, "producer retired"), (status.IsCompleted, status.CompletionReason));
+    }
+
+    [Fact]
+    public async Task TailExitOnProducerLoss_ProducerKilled_PrintsWhatArrivedAndExitsProducersLost()
+    {
+        AssertOk(await RunAsync("create", "q"));
+        AssertOk(await RunAsync("send", "q", "--text", "before the crash"));
+        ChildProcess producer = StartIdleSend("q");
+        await WaitForLiveRoleAsync("q", producer, RingRole.Producer);
+        ChildProcess tail = StartCli("tail", "q", "--exit-on-producer-loss");
+        await WaitForOutputAsync(tail, "before the crash");
+
+        Stopwatch sinceKill = Stopwatch.StartNew();
+        producer.Kill();
+        int exitCode = await tail.WaitForExitAsync(Deadline);
+        output.WriteLine($"tail --exit-on-producer-loss exited {sinceKill.Elapsed.TotalMilliseconds:0} ms after the producer was killed");
+
+        Assert.Equal(ExitCode.ProducersLost, exitCode);
+        Assert.Equal(["before the crash"], Lines(tail.StandardOutput));
+        Assert.Equal($"ring: every producer is gone: pid {producer.Id} died: 1 messages arrived.", tail.StandardError.Trim());
+        // Without the option a tail waits for a new producer: here it runs into its timeout.
+        AssertFails(await RunAsync("tail", "q", "--timeout", "500ms"), ExitCode.Timeout, "timed out after 500ms: 0 messages arrived");
+    }
+
+    [Fact]
+    public async Task TailExitOnProducerLoss_ProducerDetachedBefore_ReadsWhatIsLeftAndExitsProducersLost()
+    {
+        AssertOk(await RunAsync("create", "m", "--kind", "mpmc", "--slots", "16"));
+        AssertOk(await RunAsync("send", "m", "--text", "left behind"));
+
+        CliRun tail = await RunAsync("tail", "m", "--exit-on-producer-loss", "--count", "2");
+
+        Assert.True(tail.ExitCode == ExitCode.ProducersLost, $"expected exit {ExitCode.ProducersLost}.\n{tail.Description}");
+        Assert.Equal(["left behind"], Lines(tail.Stdout));
+        Assert.Equal(["ring: every producer is gone: the last one detached: 1 of 2 messages arrived."], Lines(tail.Stderr));
+    }
+
     // ---- ls ----
 
     [Fact]
@@ -445,9 +554,9 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
         CliRun ls = await RunAsync("ls");
         AssertOk(ls, $"2 segments in {_dir.DirectoryPath}; 4 other entries skipped (--verbose lists them)");
         string[] lines = Lines(ls.Stdout);
-        Assert.Equal(["NAME", "KIND", "CAPACITY", "USED", "MSGS", "LIVE/DEAD", "STALE", "MODE", "OWNER"], Words(lines[0]));
-        Assert.Equal(["alpha", "spsc", "4", "KiB", "16", "B", "(0.4%)", "1", "0/0", "no", "0600"], Words(lines[1])[..^1]);
-        Assert.Equal(["beta", "mpmc", "4", "KiB", "0", "B", "(0%)", "0", "0/0", "no", "0600"], Words(lines[2])[..^1]);
+        Assert.Equal(["NAME", "KIND", "CAPACITY", "USED", "MSGS", "STREAM", "LIVE/DEAD", "STALE", "MODE", "OWNER"], Words(lines[0]));
+        Assert.Equal(["alpha", "spsc", "4", "KiB", "16", "B", "(0.4%)", "1", "open", "0/0", "no", "0600"], Words(lines[1])[..^1]);
+        Assert.Equal(["beta", "mpmc", "4", "KiB", "0", "B", "(0%)", "0", "open", "0/0", "no", "0600"], Words(lines[2])[..^1]);
 
         AssertOk(await RunAsync("ls", "--verbose"), "junk.txt: '", "is not a usable Ring segment", "subdir: a directory", "staging file of a create");
 
@@ -537,11 +646,11 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
     {
         CliRun root = await RunAsync("--help");
         AssertOk(root, "Exit codes:", "Usage:\n  ring [command] [options]");
-        foreach (int code in new[] { ExitCode.Ok, ExitCode.Error, ExitCode.Usage, ExitCode.NotFound, ExitCode.Refused, ExitCode.Timeout, ExitCode.NotASegment, ExitCode.Interrupted })
+        foreach (int code in new[] { ExitCode.Ok, ExitCode.Error, ExitCode.Usage, ExitCode.NotFound, ExitCode.Refused, ExitCode.Timeout, ExitCode.NotASegment, ExitCode.ProducersLost, ExitCode.Completed, ExitCode.Interrupted })
         {
             Assert.Matches($"(?m)^    {code} +\\S", root.Stdout);
         }
-        foreach (string command in new[] { "ls", "stat", "create", "rm", "gc", "tail", "send" })
+        foreach (string command in new[] { "ls", "stat", "create", "rm", "gc", "tail", "send", "complete" })
         {
             CliRun help = await RunAsync(command, "--help");
             AssertOk(help, $"Usage:\n  ring {command}");
@@ -631,11 +740,18 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
 
     private ChildProcess StartCli(params string[] arguments) => StartCli(arguments, _dir.DirectoryPath);
 
+    /// <summary>
+    /// <c>ring send NAME --stdin</c> with a standard input that stays open and empty: a producer that holds its role and
+    /// waits for input until it is killed.
+    /// </summary>
+    private ChildProcess StartIdleSend(string name) => StartCli(["send", name, "--stdin"], _dir.DirectoryPath, keepStdinOpen: true);
+
     /// <param name="runAs">A command prefix that runs it as another user (<see cref="ThrowawayUser.RunAs()"/>).</param>
-    private ChildProcess StartCli(string[] arguments, string ringDir, IReadOnlyList<string>? runAs = null)
+    /// <param name="keepStdinOpen">Give the child a standard input that stays open (and empty) while this process runs.</param>
+    private ChildProcess StartCli(string[] arguments, string ringDir, IReadOnlyList<string>? runAs = null, bool keepStdinOpen = false)
     {
         string[] command = [.. runAs ?? [], ChildProcess.DotnetHost, CliAssembly, .. arguments];
-        ChildProcess child = ChildProcess.Start(command[0], command[1..], new ChildOptions { Environment = RingDir(ringDir) });
+        ChildProcess child = ChildProcess.Start(command[0], command[1..], new ChildOptions { Environment = RingDir(ringDir), Lifeline = keepStdinOpen });
         _children.Add(child);
         return child;
     }
@@ -708,16 +824,19 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
     private static string[] Words(string line) => line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Until the child holds the consumer role, i.e. its tail has attached and is reading.</summary>
-    private async Task WaitForLiveConsumerAsync(string name, ChildProcess child)
+    private Task WaitForLiveConsumerAsync(string name, ChildProcess child) => WaitForLiveRoleAsync(name, child, RingRole.Consumer);
+
+    /// <summary>Until the child holds <paramref name="role"/> on the segment (a tail reading, a send writing or waiting for its input).</summary>
+    private async Task WaitForLiveRoleAsync(string name, ChildProcess child, RingRole role)
     {
         Stopwatch waited = Stopwatch.StartNew();
         while (waited.Elapsed < Deadline)
         {
             Assert.False(child.HasExited, $"the child exited before attaching.\n{child.Describe()}");
-            if (RingSegment.Stat(PathOf(name)).Participants.Any(p => p.IsAlive && p.Pid == child.Id && p.Roles == RingRole.Consumer)) return;
+            if (RingSegment.Stat(PathOf(name)).Participants.Any(p => p.IsAlive && p.Pid == child.Id && p.Roles == role)) return;
             await Task.Delay(50);
         }
-        Assert.Fail($"the child did not attach as consumer of '{name}' within {Deadline.TotalSeconds} s.\n{child.Describe()}");
+        Assert.Fail($"the child did not attach as {role} of '{name}' within {Deadline.TotalSeconds} s.\n{child.Describe()}");
     }
 
     private static async Task WaitForOutputAsync(ChildProcess child, string expected)

@@ -625,21 +625,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
     private static async Task WaitUntilStoppedAsync(ChildProcess child) =>
         await WaitUntilAsync(() => ProcessState.Of(child.Id) == 'T', "the child to stop itself", child);
 
-    /// <summary>Polls a condition on something real (the segment, /proc) about every millisecond until it holds; fails past the deadline.</summary>
-    private static async Task WaitUntilAsync(Func<bool> condition, string what, ChildProcess? child, Func<string>? state = null)
-    {
-        Stopwatch waited = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (waited.Elapsed > Deadline)
-                throw new XunitException($"timed out after {Deadline.TotalSeconds:0} s waiting for {what}{(state is null ? "" : $" ({state()})")}.\n{child?.Describe()}");
-            await Task.Delay(1);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what, ChildProcess? child, Func<string>? state = null) =>
+        Polling.UntilAsync(condition, what, Deadline, child, state: state);
 
-    private static async Task WaitForRoleAsync(RingSegment segment, RingRole role, ChildProcess child) =>
-        await WaitUntilAsync(() => segment.GetStatus().Participants.Any(p => p.IsAlive && p.Pid == child.Id && (p.Roles & role) != 0),
-            $"the child to take the {role} role", child);
+    private static Task WaitForRoleAsync(RingSegment segment, RingRole role, ChildProcess child) => Polling.UntilRoleAsync(segment, role, child, Deadline);
 
     /// <summary>Waits until the collector satisfies <paramref name="condition"/>; fails if the reader dies or the deadline passes.</summary>
     private static async Task WaitForAsync(Collector got, Func<Collector, bool> condition, Background<bool> reading, ChildProcess? child)
@@ -858,86 +847,6 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
             int i = 0;
             while (i < actual.Length && i < expected.Length && actual[i] == expected[i]) i++;
             return i;
-        }
-    }
-
-    /// <summary>
-    /// A thread of its own running a body until it returns or its token fires. Disposing cancels it and waits
-    /// for it, so a failing test never disposes an endpoint — unmapping the segment — under a thread still blocked
-    /// on it: declare it after the endpoints it uses.
-    /// </summary>
-    private sealed class Background<T> : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-
-        public Background(Func<CancellationToken, T> body) =>
-            Task = System.Threading.Tasks.Task.Factory.StartNew(() => body(_stop.Token), CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-        public Task<T> Task { get; }
-
-        /// <summary>Cancels the body and returns what it returned (or throws what it threw).</summary>
-        public async Task<T> StopAsync()
-        {
-            await _stop.CancelAsync();
-            return await Task.WaitAsync(Deadline);
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            try
-            {
-                Task.Wait(Deadline);
-            }
-            catch (AggregateException)
-            {
-                // Its outcome was awaited by the test already, or the test is failing for another reason.
-            }
-            _stop.Dispose();
-        }
-    }
-
-    /// <summary>A child process's state, from /proc.</summary>
-    private static class ProcessState
-    {
-        /// <summary>The state letter of /proc/PID/stat (R, S, D, T for stopped, Z...), or '?' once the process is gone.</summary>
-        public static char Of(int pid)
-        {
-            string stat;
-            try
-            {
-                stat = File.ReadAllText($"/proc/{pid}/stat");
-            }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
-            {
-                return '?';
-            }
-            int close = stat.LastIndexOf(')'); // the command name may hold spaces and parentheses
-            return close >= 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
-        }
-
-        /// <summary>
-        /// True once no thread of the process is left: /proc has no such process, or only its leader remains, a
-        /// zombie. The leader alone being a zombie is not enough: other threads may still be exiting, holding the
-        /// process's descriptors (and so its locks) open.
-        /// </summary>
-        public static bool IsGone(int pid)
-        {
-            string[] status;
-            try
-            {
-                status = File.ReadAllLines($"/proc/{pid}/status");
-            }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
-            {
-                return true;
-            }
-            string? state = status.FirstOrDefault(l => l.StartsWith("State:", StringComparison.Ordinal));
-            string? threads = status.FirstOrDefault(l => l.StartsWith("Threads:", StringComparison.Ordinal));
-            if (state is null || threads is null) return true; // reaped while we read
-            char letter = state["State:".Length..].Trim()[0];
-            return letter is 'Z' or 'X' && int.Parse(threads["Threads:".Length..].Trim(), CultureInfo.InvariantCulture) <= 1;
         }
     }
 }

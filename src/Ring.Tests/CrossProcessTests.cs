@@ -198,6 +198,107 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("producer stopped", child.StandardError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("end of day", "end of day", Worker.ExitOk)]
+    [InlineData("end of day", null, Worker.ExitOk)]
+    [InlineData("end of day", "restart", Worker.ExitViolations)]
+    public async Task Worker_ConsumerExpectingCompletion_ExitsZeroOnlyForTheExpectedReason(string reason, string? expected, int expectedExitCode)
+    {
+        WorkerSettings settings = Settings(WorkerRole.Producer, 90, seed: 0x5EED_0007);
+        using RingSegment segment = RingSegment.Create(settings.Segment, new RingOptions { Capacity = 64 * 1024 });
+        using (RingWriter writer = segment.CreateWriter(WaitStrategy.SpinThenBlock))
+        {
+            StressProducer.Run(writer, settings with { Complete = true, CompleteReason = reason });
+        }
+        using ChildProcess child = StressWorker.Start([.. ConsumerArguments(settings), "--complete", .. expected is null ? Array.Empty<string>() : [expected]]);
+
+        int exitCode = await child.WaitForExitAsync(Deadline);
+        WorkerResult consumed = child.ReadWorkerResult();
+
+        Assert.True(exitCode == expectedExitCode, $"exit code {exitCode}, expected {expectedExitCode}.\n{child.Describe()}");
+        Assert.Equal((90L, 0L, StreamEnd.Completed, reason), (consumed.Messages, consumed.Lost, consumed.Completion, consumed.CompletionReason));
+        if (expectedExitCode != Worker.ExitOk) Assert.Contains($"completed with the reason '{reason}', not '{expected}'", child.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_RingCompletedShort_ConsumerExitsOneReportingTheShortfallLost()
+    {
+        // A read timeout the run never comes near: the end must come from the completion.
+        WorkerSettings settings = Settings(WorkerRole.Producer, 90, seed: 0x5EED_0008) with { ReadTimeout = Deadline };
+        using RingSegment segment = RingSegment.Create(settings.Segment, new RingOptions { Capacity = 64 * 1024 });
+        using (RingWriter writer = segment.CreateWriter(WaitStrategy.SpinThenBlock))
+        {
+            StressProducer.Run(writer, settings with { Complete = true, CompleteReason = "shift over" });
+        }
+        using ChildProcess child = StressWorker.Start(ConsumerArguments(settings with { Messages = 100 }));
+
+        int exitCode = await child.WaitForExitAsync(Deadline);
+        WorkerResult consumed = child.ReadWorkerResult();
+
+        Assert.True(exitCode == Worker.ExitViolations, $"exit code {exitCode}, expected {Worker.ExitViolations}.\n{child.Describe()}");
+        Assert.Equal((90L, 10L, 0L, StreamEnd.Completed, "shift over"), (consumed.Messages, consumed.Lost, consumed.Corrupted, consumed.Completion, consumed.CompletionReason));
+        Assert.Contains("the stream ended (completed: shift over) after 90 of 100 were delivered", child.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_ConsumerExpectingCompletion_RingLeftOpen_ExitsOne()
+    {
+        WorkerSettings settings = Settings(WorkerRole.Producer, 20, seed: 0x5EED_0009) with { ReadTimeout = TimeSpan.FromMilliseconds(300) };
+        using RingSegment segment = RingSegment.Create(settings.Segment, new RingOptions { Capacity = 64 * 1024 });
+        using (RingWriter writer = segment.CreateWriter(WaitStrategy.SpinThenBlock))
+        {
+            StressProducer.Run(writer, settings);
+        }
+        using ChildProcess child = StressWorker.Start([.. ConsumerArguments(settings), "--complete"]);
+
+        int exitCode = await child.WaitForExitAsync(Deadline);
+        WorkerResult consumed = child.ReadWorkerResult();
+
+        Assert.True(exitCode == Worker.ExitViolations, $"exit code {exitCode}, expected {Worker.ExitViolations}.\n{child.Describe()}");
+        Assert.Equal((20L, 0L, null), (consumed.Messages, consumed.Lost, consumed.Completion));
+        Assert.Contains("the ring was not completed within 300 ms of the last message", child.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_ConsumerPeerLossComplete_ProducerDetachedShort_ExitsOneReportingPeerLostAndTheShortfall()
+    {
+        WorkerSettings settings = Settings(WorkerRole.Producer, 30, seed: 0x5EED_000A) with { ReadTimeout = Deadline };
+        using RingSegment segment = RingSegment.Create(settings.Segment, new RingOptions { Capacity = 64 * 1024 });
+        using (RingWriter writer = segment.CreateWriter(WaitStrategy.SpinThenBlock))
+        {
+            StressProducer.Run(writer, settings);
+        }
+        using ChildProcess child = StressWorker.Start([.. ConsumerArguments(settings with { Messages = 100 }), "--peer-loss", "complete"]);
+
+        int exitCode = await child.WaitForExitAsync(Deadline);
+        WorkerResult consumed = child.ReadWorkerResult();
+
+        Assert.True(exitCode == Worker.ExitViolations, $"exit code {exitCode}, expected {Worker.ExitViolations}.\n{child.Describe()}");
+        Assert.Equal((30L, 70L, StreamEnd.PeerLost), (consumed.Messages, consumed.Lost, consumed.Completion));
+        Assert.Equal("every producer is gone: the last one detached", consumed.CompletionReason);
+    }
+
+    [Fact]
+    public async Task Worker_ProducerPeerLossComplete_ConsumerDetachesFromAFullRing_ExitsOneReportingPeerLost()
+    {
+        string name = _dir.NewName("xproc");
+        using RingSegment segment = RingSegment.Create(name, new RingOptions { Capacity = 4096 });
+        RingReader reader = segment.CreateReader(WaitStrategy.SpinThenBlock);
+        using ChildProcess child = StressWorker.Start(
+            "--segment", name, "--role", "producer", "--messages", "1000", "--peer-loss", "complete", "--write-timeout-ms", Invariant((long)Deadline.TotalMilliseconds));
+        await WaitForRoleAsync(segment, RingRole.Producer, child);
+        await Polling.UntilAsync(() => segment.GetStatus().WritersWaiting > 0, "the child producer to wait for room", Deadline, child, childMustRun: true);
+
+        reader.Dispose(); // a clean detach wakes the writer at once
+        int exitCode = await child.WaitForExitAsync(Deadline);
+        WorkerResult produced = child.ReadWorkerResult();
+
+        Assert.True(exitCode == Worker.ExitViolations, $"exit code {exitCode}, expected {Worker.ExitViolations}.\n{child.Describe()}");
+        Assert.Equal((StreamEnd.PeerLost, "every consumer is gone: the last one detached"), (produced.Completion, produced.CompletionReason));
+        Assert.Equal(produced.Messages, segment.GetStatus().MessagesInRing);
+        Assert.Contains($"after {produced.Messages} of 1000 were written", child.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Worker_MessageDamagedInTheRing_ExitsOneReportingItCorrupted()
     {
@@ -349,17 +450,7 @@ public sealed class CrossProcessTests(ITestOutputHelper output) : IDisposable
         return child.ReadWorkerResult();
     }
 
-    /// <summary>Waits (polling the participant table) until a live process holds <paramref name="role"/>.</summary>
-    private static async Task WaitForRoleAsync(RingSegment segment, RingRole role, ChildProcess child)
-    {
-        Stopwatch waited = Stopwatch.StartNew();
-        while (!segment.GetStatus().Participants.Any(p => p.IsAlive && p.Pid == child.Id && (p.Roles & role) != 0))
-        {
-            if (child.HasExited || waited.Elapsed > Deadline)
-                throw new Xunit.Sdk.XunitException($"the child never took the {role} role.\n{child.Describe()}");
-            await Task.Delay(5);
-        }
-    }
+    private static Task WaitForRoleAsync(RingSegment segment, RingRole role, ChildProcess child) => Polling.UntilRoleAsync(segment, role, child, Deadline);
 
     private static void AssertClean(WorkerResult consumed, long messages, ChildProcess child)
     {

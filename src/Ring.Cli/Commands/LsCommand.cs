@@ -15,7 +15,7 @@ internal static class LsCommand
         };
         Option<bool> json = CliOptions.Json("the listing");
         Option<uint[]> trustOwner = CliOptions.TrustOwner();
-        Command command = new("ls", "List the segments: kind, capacity, how full, participants (live/dead), stale or not, mode, owner. " +
+        Command command = new("ls", "List the segments: kind, capacity, how full, whether the stream is open or completed, participants (live/dead), stale or not, mode, owner. " +
             "Files that are not Ring segments are skipped and counted (--verbose lists them).")
         {
             allUsers, json, trustOwner,
@@ -42,7 +42,7 @@ internal static class LsCommand
         }
         if (scan.Segments.Count > 0)
         {
-            List<string[]> rows = [["NAME", "KIND", "CAPACITY", "USED", "MSGS", "LIVE/DEAD", "STALE", "MODE", "OWNER"]];
+            List<string[]> rows = [["NAME", "KIND", "CAPACITY", "USED", "MSGS", "STREAM", "LIVE/DEAD", "STALE", "MODE", "OWNER"]];
             foreach (FoundSegment found in scan.Segments)
             {
                 SegmentStatus s = found.Status;
@@ -54,6 +54,7 @@ internal static class LsCommand
                     Units.FormatSize(s.Capacity),
                     $"{Units.FormatSize(s.BytesInRing)} ({StatusText.Percent(s.BytesInRing, s.Capacity)})",
                     StatusText.Number(s.MessagesInRing),
+                    s.IsCompleted ? "completed" : "open",
                     $"{live}/{s.Participants.Count - live}",
                     s.IsStale ? "yes" : "no",
                     Units.FormatMode(s.Mode),

@@ -27,6 +27,7 @@ internal static class RingCommand
             GcCommand.Create(),
             TailCommand.Create(),
             SendCommand.Create(),
+            CompleteCommand.Create(),
         };
     }
 }

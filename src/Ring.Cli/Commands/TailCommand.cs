@@ -10,10 +10,15 @@ internal static class TailCommand
     public static Command Create()
     {
         Argument<string> name = CliOptions.SegmentName("The segment to read");
-        Option<int?> count = CliOptions.Count("--count", "Stop after N messages (exit 0). Without it, follow until Ctrl+C or --timeout.");
+        Option<int?> count = CliOptions.Count("--count", "Stop after N messages (exit 0). Without it, follow until the ring is completed (exit 0), Ctrl+C or --timeout.");
         count.Aliases.Add("-n");
         Option<TimeSpan?> timeout = CliOptions.Duration("--timeout",
             "Give up after this long in all (exit 5) if --count messages have not arrived; without --count, stop then (exit 5)");
+        Option<bool> exitOnProducerLoss = new("--exit-on-producer-loss")
+        {
+            Description = "Exit 7 once every producer that had attached is gone (died or detached) and everything is read, instead of " +
+                "waiting for a new producer. A death is noticed within about a quarter of a second.",
+        };
         Option<bool> hex = new("--hex") { Description = "Print each message as lowercase hex." };
         Option<bool> text = new("--text")
         {
@@ -23,23 +28,27 @@ internal static class TailCommand
         Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("tail", "Read messages as a consumer and print them, one per line. Reading takes them: an SPSC ring " +
             "allows one consumer, so a live one already there is refused (exit 4); on an MPMC ring tail is one more consumer " +
-            "and gets only the messages the others do not. Waits asleep in the kernel between messages.")
+            "and gets only the messages the others do not. Waits asleep in the kernel between messages. Once the ring is completed " +
+            "and everything before the completion is read, it exits 0 and prints the reason, if there is one, to stderr " +
+            "(with --count, short of N: exit 8).")
         {
-            name, count, timeout, hex, text, trustOwner,
+            name, count, timeout, exitOnProducerLoss, hex, text, trustOwner,
         };
         command.Validators.Add(r =>
         {
             if (r.GetResult(hex) is not null && r.GetResult(text) is not null) r.AddError("--hex and --text: give one.");
         });
         command.SetBlockingAction((parsed, cancellationToken) => Run(
-            parsed.GetRequiredValue(name), parsed.OpenOptions(trustOwner), parsed.GetValue(count), parsed.GetValue(timeout), parsed.GetValue(hex), cancellationToken));
+            parsed.GetRequiredValue(name), parsed.OpenOptions(trustOwner), parsed.GetValue(count), parsed.GetValue(timeout),
+            parsed.GetValue(exitOnProducerLoss) ? PeerLoss.Complete : PeerLoss.Wait, parsed.GetValue(hex), Console.Error, cancellationToken));
         return command;
     }
 
-    private static int Run(string name, RingOpenOptions trust, int? count, TimeSpan? timeout, bool hex, CancellationToken cancellationToken)
+    private static int Run(string name, RingOpenOptions trust, int? count, TimeSpan? timeout, PeerLoss producerLoss, bool hex, TextWriter error,
+        CancellationToken cancellationToken)
     {
         using RingSegment segment = RingSegment.Open(name, trust);
-        using RingReader reader = segment.CreateReader(WaitStrategy.SpinThenBlock);
+        using RingReader reader = segment.CreateReader(WaitStrategy.SpinThenBlock, producerLoss);
         // Buffered, and flushed each time the ring runs dry: one write per burst rather than per message.
         using StreamWriter output = new(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         RingMessageHandler print = hex
@@ -49,6 +58,7 @@ internal static class TailCommand
         int received = 0;
         string Progress() => count is null ? $"{received} messages arrived" : $"{received} of {count} messages arrived";
         CliException TimedOut() => new(ExitCode.Timeout, $"timed out after {Units.FormatDuration(timeout!.Value)}: {Progress()}.");
+        byte[]? last = null; // for the end of the stream only
         try
         {
             while (count is null || received < count)
@@ -59,15 +69,35 @@ internal static class TailCommand
                     continue;
                 }
                 output.Flush();
+                if (reader.IsCompleted)
+                {
+                    // Nothing is left to wait for: the blocking read throws the end, which says how and why. A message
+                    // comes instead only if a new producer wrote one since.
+                    last ??= new byte[reader.MaxMessageLength];
+                    print(last.AsSpan(0, reader.Read(last, cancellationToken)));
+                    received++;
+                    continue;
+                }
                 TimeSpan wait = Timeout.InfiniteTimeSpan;
                 if (timeout is { } limit)
                 {
                     wait = limit - Stopwatch.GetElapsedTime(started);
                     if (wait <= TimeSpan.Zero) throw TimedOut();
                 }
-                // The blocking slow path: spins briefly, then sleeps on the ring's futex until a producer commits.
-                if (!reader.WaitToRead(wait, cancellationToken)) throw TimedOut();
+                // The blocking slow path: spins briefly, then sleeps on the ring's futex until a producer commits (or the stream ends).
+                if (!reader.WaitToRead(wait, cancellationToken) && !reader.IsCompleted) throw TimedOut();
             }
+            return ExitCode.Ok;
+        }
+        catch (RingPeerLostException lost)
+        {
+            throw new CliException(ExitCode.ProducersLost, $"{lost.Reason}: {Progress()}.");
+        }
+        catch (RingCompletedException completed)
+        {
+            if (count is not null) throw new CliException(ExitCode.Completed, $"the ring was completed{Because(completed)}: {Progress()}.");
+            output.Flush(); // the messages come before the line that ends them
+            if (completed.Reason is not null) error.WriteLine($"ring: completed: {completed.Reason}");
             return ExitCode.Ok;
         }
         catch (OperationCanceledException)
@@ -81,6 +111,8 @@ internal static class TailCommand
             output.Flush();
         }
     }
+
+    private static string Because(RingCompletedException completed) => completed.Reason is null ? "" : $" ({completed.Reason})";
 
     /// <summary>UTF-8 as is, except what would break the one-message-per-line form or make it ambiguous.</summary>
     private static void WriteEscaped(TextWriter output, ReadOnlySpan<byte> message)

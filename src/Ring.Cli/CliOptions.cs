@@ -42,17 +42,17 @@ internal static class CliOptions
 
     /// <summary>
     /// Why the ring is completed, for its readers. Checked when parsed (a reason is at most
-    /// <see cref="RingCompletion.MaxReasonBytes"/> bytes of UTF-8), so a send does not fail after its messages.
+    /// <see cref="RingWriter.MaxCompletionReasonBytes"/> bytes of UTF-8), so a send does not fail after its messages.
     /// </summary>
     public static Option<string?> Reason() => new("--reason")
     {
-        Description = $"Why the ring is completed, for its readers (at most {RingCompletion.MaxReasonBytes} bytes of UTF-8).",
+        Description = $"Why the ring is completed, for its readers (at most {RingWriter.MaxCompletionReasonBytes} bytes of UTF-8).",
         HelpName = "TEXT",
         CustomParser = result =>
         {
             string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
             int bytes = Encoding.UTF8.GetByteCount(text);
-            if (bytes > RingCompletion.MaxReasonBytes) result.AddError($"--reason: {bytes} bytes of UTF-8; a reason is at most {RingCompletion.MaxReasonBytes}.");
+            if (bytes > RingWriter.MaxCompletionReasonBytes) result.AddError($"--reason: {bytes} bytes of UTF-8; a reason is at most {RingWriter.MaxCompletionReasonBytes}.");
             return text;
         },
     };

@@ -63,6 +63,9 @@ public sealed record Scenario(RingShape Shape, int Size, int MaxMessageLength, W
 
     public bool IsSpsc => Shape == RingShape.Spsc1P1C;
 
+    /// <summary>A producer completes the ring somewhere in the run.</summary>
+    public bool Completes => Producers.Any(ops => ops.Any(op => op.Kind == ScenarioOpKind.Complete));
+
     public RingOptions Options => IsSpsc
         ? new RingOptions { Kind = RingKind.Spsc, Capacity = Size, MaxMessageLength = MaxMessageLength }
         : new RingOptions { Kind = RingKind.Mpmc, SlotCount = Size, MaxMessageLength = MaxMessageLength };

@@ -237,31 +237,31 @@ internal sealed class ScenarioRunner : IDisposable
                 CheckEnd(reader, thread, invoke);
                 continue;
             }
+            bool readSomething;
             switch (op.Kind)
             {
                 case ScenarioOpKind.TryRead:
                 case ScenarioOpKind.Read:
                 {
-                    bool read = op.Kind == ScenarioOpKind.TryRead
+                    readSomething = op.Kind == ScenarioOpKind.TryRead
                         ? reader.TryRead(destination, out int length)
                         : reader.TryRead(destination, out length, TimeSpan.FromMicroseconds(op.Arg));
-                    long id = read ? Verify(thread, destination[..length]) : 0;
-                    log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, id, read, invoke, _clock()));
-                    if (!read) CheckEnd(reader, thread, _clock());
+                    long id = readSomething ? Verify(thread, destination[..length]) : 0;
+                    log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, id, readSomething, invoke, _clock()));
                     break;
                 }
                 default:
                 {
                     _handlerMarks[consumer] = invoke;
                     int count = op.Kind == ScenarioOpKind.ReadInPlace ? (reader.TryRead(_handlers[consumer]) ? 1 : 0) : reader.ReadBatch(_handlers[consumer], op.Arg);
-                    if (count == 0)
-                    {
-                        log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, 0, false, invoke, _clock()));
-                        CheckEnd(reader, thread, _clock());
-                    }
+                    readSomething = count > 0;
+                    if (!readSomething) log.Add(new QueueOperation(thread, QueueOpKind.Dequeue, 0, false, invoke, _clock()));
                     break;
                 }
             }
+            // After an empty read the end is what a reader wants to know. In a ring that gets completed, also after every
+            // message: a read may have seen the completion together with messages it has not read yet.
+            if (!readSomething || _scenario.Completes) CheckEnd(reader, thread, _clock());
         }
     }
 

@@ -136,8 +136,8 @@ public static class WorkerCommand
             if ((r.GetResult(burst) is null) != (r.GetResult(pauseMs) is null))
                 r.AddError("--burst and --pause-ms go together.");
             // Checked here, not by Complete after the last message: a run should not fail at its end for its command line.
-            if (r.GetResult(complete)?.GetValueOrDefault<string?>() is { } reason && Encoding.UTF8.GetByteCount(reason) > RingCompletion.MaxReasonBytes)
-                r.AddError($"--complete: a reason is at most {RingCompletion.MaxReasonBytes} bytes of UTF-8.");
+            if (r.GetResult(complete)?.GetValueOrDefault<string?>() is { } reason && Encoding.UTF8.GetByteCount(reason) > RingWriter.MaxCompletionReasonBytes)
+                r.AddError($"--complete: a reason is at most {RingWriter.MaxCompletionReasonBytes} bytes of UTF-8.");
         });
         command.SetAction(parsed =>
         {

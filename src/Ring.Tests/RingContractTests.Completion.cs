@@ -205,6 +205,22 @@ public abstract partial class RingContractTests
     }
 
     [Fact]
+    public void WaitToRead_PeerLossComplete_SuccessorAttachesAfterTheLoss_GoesOnWithIt()
+    {
+        using RingUnderTest ring = CreateRing(4096);
+        using RingReader watching = ReplaceReader(ring, PeerLoss.Complete);
+        ring.Writer.Dispose();
+        Assert.Throws<RingPeerLostException>(() => watching.Read(new byte[64]));
+
+        using RingWriter successor = ring.Segment.CreateWriter();
+        Assert.True(successor.TryWrite("next shift"u8));
+
+        Assert.True(watching.WaitToRead(Generous), "the reader still reports the loss although a producer is back and wrote");
+        Assert.False(watching.IsCompleted);
+        Assert.Equal("next shift"u8.ToArray(), ReadOne(watching, 64));
+    }
+
+    [Fact]
     public void TryRead_PeerLossWait_ProducerDetached_KeepsWaitingForASuccessor()
     {
         using RingUnderTest ring = CreateRing(4096);

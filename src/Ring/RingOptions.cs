@@ -32,8 +32,9 @@ public enum PeerLoss
 
     /// <summary>
     /// Once a peer has attached and none is alive any more, and the ring is drained (reader) or full (writer), behave
-    /// as completed, with <see cref="RingPeerLostException"/>. A sleeper learns of a death within about 250 ms, of a
-    /// clean detach at once.
+    /// as completed, with <see cref="RingPeerLostException"/>, for as long as that holds: a successor that attaches
+    /// later is seen at the next look (every 50 ms at most) and the endpoint goes on with it. A sleeper learns of a
+    /// death within about 250 ms, of a clean detach at once.
     /// </summary>
     Complete,
 }

@@ -13,6 +13,9 @@ public abstract class RingWriter : IDisposable
 {
     private protected RingWriter() { }
 
+    /// <summary>The longest reason <see cref="TryComplete"/> records, in bytes of UTF-8.</summary>
+    public const int MaxCompletionReasonBytes = SegmentLayout.CompletionReasonCapacity;
+
     /// <summary>The largest payload one message may carry.</summary>
     public abstract int MaxMessageLength { get; }
 
@@ -55,7 +58,7 @@ public abstract class RingWriter : IDisposable
     /// the stream; writes throw <see cref="RingCompletedException"/> from then on. MPMC: any producer may complete
     /// the ring, once. Wakes every sleeper of both directions.
     /// </summary>
-    /// <param name="reason">Why, for the readers (<see cref="RingReader.CompletionReason"/>): at most 224 bytes of UTF-8; null for none.</param>
+    /// <param name="reason">Why, for the readers (<see cref="RingReader.CompletionReason"/>): at most <see cref="MaxCompletionReasonBytes"/> bytes of UTF-8; null for none.</param>
     /// <returns>False when the ring was completed already (the first reason recorded stands).</returns>
     /// <exception cref="InvalidOperationException">A claim is outstanding.</exception>
     public abstract bool TryComplete(string? reason = null);

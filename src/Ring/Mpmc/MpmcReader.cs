@@ -259,7 +259,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
     private protected override RingCompletedException Ended() =>
         RingCompletion.IsFinal(_ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset)) // pairs with the completer's compare-exchange
             ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
-            : new RingPeerLostException(_producers.Reason!, $"the ring in segment '{_ring.SegmentName}' is drained and {_producers.Reason}");
+            : new RingPeerLostException(_producers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is drained and {_producers.ReasonOrGone}");
 
     /// <summary>A message, or the end of the stream.</summary>
     private readonly struct MessageCondition(MpmcReader<TPolicy, TMemory> reader) : IWaitCondition

@@ -142,7 +142,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
 
     private protected override RingCompletedException Ended() =>
         IsCompleted ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
-        : new RingPeerLostException(_consumers.Reason!, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.Reason}");
+        : new RingPeerLostException(_consumers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.ReasonOrGone}");
 
     /// <summary>
     /// Claims the position at the tail once its slot is free: Vyukov's enqueue, plus the write intent that

@@ -4,9 +4,10 @@ namespace Ring;
 
 /// <summary>
 /// An endpoint's watch on the other end under <see cref="PeerLoss.Complete"/>: once a peer has attached (the
-/// segment's attachment counter for that role is non-zero) and none is alive any more, the peer is lost, for good.
-/// Looking costs a scan of the participant table with a lock query per peer, so it is done at most every
-/// <see cref="Interval"/>, and only on the slow path (an empty ring for a reader, a full one for a writer).
+/// segment's attachment counter for that role is non-zero) and none is alive any more, the peer is lost. A successor
+/// that attaches later ends the loss at the next look, so the endpoint goes on with it. Looking costs a scan of the
+/// participant table with a lock query per peer, so it is done at most every <see cref="Interval"/>, and only on
+/// the slow path (an empty ring for a reader, a full one for a writer).
 /// </summary>
 internal struct PeerWatch(PeerLoss mode, RingRole peer)
 {
@@ -23,26 +24,31 @@ internal struct PeerWatch(PeerLoss mode, RingRole peer)
 
     public readonly bool IsWatching => mode == PeerLoss.Complete;
 
-    /// <summary>Why the peer is lost, once it is; null until then.</summary>
+    /// <summary>Why the peers are lost, as the last look found; null while they are not.</summary>
     public string? Reason { get; private set; }
 
-    public readonly bool IsLost => Reason is not null;
-
-    /// <summary>True once every peer is gone; looks again only when the last look is <see cref="Interval"/> old.</summary>
+    /// <summary>Whether every peer is gone; looks again only when the last look is <see cref="Interval"/> old, else repeats it.</summary>
     public bool CheckLost<TMemory>(TMemory memory, ParticipantLease<TMemory> lease) where TMemory : struct, ISharedMemory
     {
         if (mode != PeerLoss.Complete) return false;
-        if (Reason is not null) return true;
         long now = memory.GetTimestamp();
-        if (_lastLook != 0 && Stopwatch.GetElapsedTime(_lastLook, now) < Interval) return false;
+        if (_lastLook != 0 && Stopwatch.GetElapsedTime(_lastLook, now) < Interval) return Reason is not null;
         _lastLook = now;
-        int attachmentsOffset = peer == RingRole.Producer ? SegmentLayout.ProducerAttachmentsOffset : SegmentLayout.ConsumerAttachmentsOffset;
-        if (memory.ReadInt64Acquire(attachmentsOffset) <= 0) return false; // pairs with the attach's atomic add: no peer was ever here
-        if (lease.LiveParticipants(peer, out int deadPid) > 0) return false;
-        string who = peer == RingRole.Producer ? "producer" : "consumer";
-        Reason = deadPid != 0 ? $"every {who} is gone: pid {deadPid} died" : $"every {who} is gone: the last one detached";
-        return true;
+        Reason = Look(memory, lease);
+        return Reason is not null;
     }
+
+    private readonly string? Look<TMemory>(TMemory memory, ParticipantLease<TMemory> lease) where TMemory : struct, ISharedMemory
+    {
+        int attachmentsOffset = peer == RingRole.Producer ? SegmentLayout.ProducerAttachmentsOffset : SegmentLayout.ConsumerAttachmentsOffset;
+        if (memory.ReadInt64Acquire(attachmentsOffset) <= 0) return null; // pairs with the attach's atomic add: no peer was ever here
+        if (lease.LiveParticipants(peer, out int deadPid) > 0) return null;
+        string who = peer == RingRole.Producer ? "producer" : "consumer";
+        return deadPid != 0 ? $"every {who} is gone: pid {deadPid} died" : $"every {who} is gone: the last one detached";
+    }
+
+    /// <summary>The reason for an end this watch reported; a look that found the peers back (a race) still says what it saw.</summary>
+    public readonly string ReasonOrGone => Reason ?? $"every {(peer == RingRole.Producer ? "producer" : "consumer")} was gone";
 
     public readonly TimeSpan LimitSleep(TimeSpan limit) => IsWatching && limit > SleepLimit ? SleepLimit : limit;
 }

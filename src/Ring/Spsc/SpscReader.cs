@@ -217,7 +217,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
 
     private protected override RingCompletedException Ended() =>
         _tailFinal ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
-        : new RingPeerLostException(_producers.Reason!, $"the ring in segment '{_ring.SegmentName}' is drained and {_producers.Reason}");
+        : new RingPeerLostException(_producers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is drained and {_producers.ReasonOrGone}");
 
     /// <summary>A message, or the end of the stream.</summary>
     private readonly struct DataCondition(SpscReader<TPolicy, TMemory> reader) : IWaitCondition

@@ -124,7 +124,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
 
     private protected override RingCompletedException Ended() =>
         _completed ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
-        : new RingPeerLostException(_consumers.Reason!, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.Reason}");
+        : new RingPeerLostException(_consumers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.ReasonOrGone}");
 
     private protected override ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken) =>
         _core.WaitAsync(this, new RoomCondition(this, CheckedRecordLength(length)), timeout, cancellationToken);

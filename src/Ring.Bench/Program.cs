@@ -21,6 +21,7 @@ RootCommand root = new("Ring's demo and benchmarks: two processes exchanging mes
     CompareCommands.CreateCompare(),
     CompareCommands.CreateChild(),
     Ring.Bench.AsyncScaleCommand.Create(),
+    Ring.Bench.Operations.PairLoopCommand.Create(),
     bdn,
 };
 return root.Parse(args).Invoke();

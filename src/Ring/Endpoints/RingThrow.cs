@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 
 namespace Ring;
@@ -31,4 +32,25 @@ internal static class RingThrow
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void DestinationTooShort(int destination, int length) =>
         throw new ArgumentException($"The destination holds {destination} bytes but the next message has {length}; it stays in the ring.", "destination");
+
+    /// <summary>
+    /// A corrupted ring. The detail is a composite format filled here, not an interpolated string at the throw site:
+    /// an interpolation builds its handler in the caller, which puts a zeroed stack buffer in the prologue of every
+    /// hot method that merely guards a throw.
+    /// </summary>
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Corrupted(string segmentName, RingCorruptionRule rule, string detail) =>
+        throw new RingCorruptedException(rule, $"ring in segment '{segmentName}' is corrupted ({rule}): {detail}.");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Corrupted<T1>(string segmentName, RingCorruptionRule rule, string format, T1 arg1) =>
+        Corrupted(segmentName, rule, string.Format(CultureInfo.InvariantCulture, format, arg1));
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Corrupted<T1, T2>(string segmentName, RingCorruptionRule rule, string format, T1 arg1, T2 arg2) =>
+        Corrupted(segmentName, rule, string.Format(CultureInfo.InvariantCulture, format, arg1, arg2));
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Corrupted<T1, T2, T3>(string segmentName, RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) =>
+        Corrupted(segmentName, rule, string.Format(CultureInfo.InvariantCulture, format, arg1, arg2, arg3));
 }

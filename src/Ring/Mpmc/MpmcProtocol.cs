@@ -157,8 +157,7 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
         long counter = Memory.ReadInt64Acquire(counterOffset); // pairs with the claiming compare-exchange, which precedes the sequence store we saw
         if (counter <= position)
         {
-            ThrowCorrupted(RingCorruptionRule.SequenceAhead,
-                $"slot for position {position} has sequence {sequence} but the {(counterOffset == SegmentLayout.HeadOffset ? "head" : "tail")} is {counter}");
+            ThrowSequenceAhead(counterOffset, position, sequence, counter);
         }
         return counter;
     }
@@ -168,10 +167,24 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
     public void CheckClaimable(long position, int counterOffset)
     {
         if (position < 0)
-            ThrowCorrupted(RingCorruptionRule.NegativePosition, $"the {(counterOffset == SegmentLayout.HeadOffset ? "head" : "tail")} is at position {position}");
+            ThrowCorrupted(RingCorruptionRule.NegativePosition, "the {0} is at position {1}", CounterName(counterOffset), position);
     }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    public void ThrowCorrupted(RingCorruptionRule rule, string detail) =>
-        throw new RingCorruptedException(rule, $"ring in segment '{SegmentName}' is corrupted ({rule}): {detail}.");
+    private void ThrowSequenceAhead(int counterOffset, long position, long sequence, long counter) =>
+        ThrowCorrupted(RingCorruptionRule.SequenceAhead, $"slot for position {position} has sequence {sequence} but the {CounterName(counterOffset)} is {counter}");
+
+    private static string CounterName(int counterOffset) => counterOffset == SegmentLayout.HeadOffset ? "head" : "tail";
+
+    [DoesNotReturn]
+    public void ThrowCorrupted(RingCorruptionRule rule, string detail) => RingThrow.Corrupted(SegmentName, rule, detail);
+
+    [DoesNotReturn]
+    public void ThrowCorrupted<T1>(RingCorruptionRule rule, string format, T1 arg1) => RingThrow.Corrupted(SegmentName, rule, format, arg1);
+
+    [DoesNotReturn]
+    public void ThrowCorrupted<T1, T2>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2);
+
+    [DoesNotReturn]
+    public void ThrowCorrupted<T1, T2, T3>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2, arg3);
 }

@@ -120,7 +120,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         {
             length = b.ReadInt32(slot + SegmentLayout.SlotLengthOffset); // ordered after the sequence's acquire load
             if ((uint)length > (uint)_ring.MaxMessageLength)
-                _ring.ThrowCorrupted(RingCorruptionRule.SlotLength, $"slot for position {pos} claims {length} payload bytes; max {_ring.MaxMessageLength}");
+                _ring.ThrowCorrupted(RingCorruptionRule.SlotLength, "slot for position {0} claims {1} payload bytes; max {2}", pos, length, _ring.MaxMessageLength);
             if (length > destinationLength) RingThrow.DestinationTooShort(destinationLength, length);
             _ring.CheckClaimable(pos, SegmentLayout.HeadOffset);
             _core.Lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
@@ -171,13 +171,13 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
             {
                 // Not published yet: empty if nobody claimed the position, otherwise a producer is writing it (or died doing so).
                 if ((raw & MpmcProtocol.SkipFlag) != 0)
-                    _ring.ThrowCorrupted(RingCorruptionRule.SkipFlag, $"slot for position {pos} has the free sequence {pos} with the skip flag");
+                    _ring.ThrowCorrupted(RingCorruptionRule.SkipFlag, "slot for position {0} has the free sequence {1} with the skip flag", pos, pos);
                 if (!TryPublishSkipAfterDeadProducer(pos)) return false;
             }
             else if (lag < 0)
             {
                 // A consumer from a lap ago is still reading (or died reading) this slot.
-                if (lag != -_ring.SlotCount) _ring.ThrowCorrupted(RingCorruptionRule.SlotSequence, $"slot for position {pos} has sequence {raw}");
+                if (lag != -_ring.SlotCount) _ring.ThrowCorrupted(RingCorruptionRule.SlotSequence, "slot for position {0} has sequence {1}", pos, raw);
                 return false;
             }
             else

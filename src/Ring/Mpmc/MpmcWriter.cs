@@ -188,11 +188,11 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
             }
             else if (lag != -_ring.SlotCount && lag != 0)
             {
-                _ring.ThrowCorrupted(RingCorruptionRule.SlotSequence, $"slot for position {pos} has sequence {raw}");
+                _ring.ThrowCorrupted(RingCorruptionRule.SlotSequence, "slot for position {0} has sequence {1}", pos, raw);
             }
             else if ((raw & MpmcProtocol.SkipFlag) != 0)
             {
-                _ring.ThrowCorrupted(RingCorruptionRule.SkipFlag, $"slot for position {pos} has the free sequence {raw & ~MpmcProtocol.SkipFlag} with the skip flag");
+                _ring.ThrowCorrupted(RingCorruptionRule.SkipFlag, "slot for position {0} has the free sequence {1} with the skip flag", pos, raw & ~MpmcProtocol.SkipFlag);
             }
             break;
         }

@@ -77,9 +77,17 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
         ThrowCorrupted(rule, $"head {head} and tail {tail} are not 0..{Capacity} bytes apart on 8-byte boundaries from 0");
     }
 
-    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    public void ThrowCorrupted(RingCorruptionRule rule, string detail) =>
-        throw new RingCorruptedException(rule, $"ring in segment '{SegmentName}' is corrupted ({rule}): {detail}.");
+    [DoesNotReturn]
+    public void ThrowCorrupted(RingCorruptionRule rule, string detail) => RingThrow.Corrupted(SegmentName, rule, detail);
+
+    [DoesNotReturn]
+    public void ThrowCorrupted<T1>(RingCorruptionRule rule, string format, T1 arg1) => RingThrow.Corrupted(SegmentName, rule, format, arg1);
+
+    [DoesNotReturn]
+    public void ThrowCorrupted<T1, T2>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2);
+
+    [DoesNotReturn]
+    public void ThrowCorrupted<T1, T2, T3>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2, arg3);
 
     /// <summary>Reads the committed head and tail at attach time, checked, and whether the tail is final (completed).</summary>
     public (long Head, long Tail, bool Completed) ReadPositions()

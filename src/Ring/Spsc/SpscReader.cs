@@ -155,11 +155,11 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
             }
             long toEnd = _ring.Capacity - index;
             if (type != SegmentLayout.RecordTypePadding)
-                _ring.ThrowCorrupted(RingCorruptionRule.RecordType, $"record at position {_head} has type {type}");
+                _ring.ThrowCorrupted(RingCorruptionRule.RecordType, "record at position {0} has type {1}", _head, type);
             if (toEnd > available)
-                _ring.ThrowCorrupted(RingCorruptionRule.PaddingPastTail, $"padding at position {_head} runs {toEnd} bytes, past the {available} committed");
+                _ring.ThrowCorrupted(RingCorruptionRule.PaddingPastTail, "padding at position {0} runs {1} bytes, past the {2} committed", _head, toEnd, available);
             if (toEnd >= _ring.MaxRecordLength)
-                _ring.ThrowCorrupted(RingCorruptionRule.PaddingLength, $"padding at position {_head} runs {toEnd} bytes, but a {_ring.MaxRecordLength}-byte record would have fit");
+                _ring.ThrowCorrupted(RingCorruptionRule.PaddingLength, "padding at position {0} runs {1} bytes, but a {2}-byte record would have fit", _head, toEnd, _ring.MaxRecordLength);
             _head += toEnd;
         }
     }
@@ -183,7 +183,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         }
         _ring.CheckPositions(_publishedHead, tail);
         if ((ulong)(tail - _head) > (ulong)_ring.Capacity)
-            _ring.ThrowCorrupted(RingCorruptionRule.TailBehindRead, $"tail {tail} moved behind the read position {_head}");
+            _ring.ThrowCorrupted(RingCorruptionRule.TailBehindRead, "tail {0} moved behind the read position {1}", tail, _head);
         _cachedTail = tail;
         return tail != _head;
     }

@@ -437,6 +437,46 @@ public abstract partial class RingContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Write_ReaderAsleep_CountsAWake()
+    {
+        using RingUnderTest ring = CreateRing(OptionsFor(4096), WaitStrategy.Block);
+        SegmentStatus before = ring.Segment.GetStatus();
+        Task<int> blocked = Task.Factory.StartNew(() => ring.Reader.Read(new byte[64]), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // A counted sleep is past its re-check: the registration stays until the futex returns, so the write must wake it.
+        WaitFor(() => ring.Segment.GetStatus().Sleeps > before.Sleeps, "the reader to go to sleep");
+
+        Assert.True(ring.Writer.TryWrite("x"u8));
+
+        Assert.Equal(1, await blocked.WaitAsync(Generous));
+        Assert.True(ring.Segment.GetStatus().Wakes > before.Wakes, "the write that woke the reader was not counted in Wakes");
+    }
+
+    [Fact]
+    public void ReadBatch_Messages_CountsMessagesAndBytesRead()
+    {
+        using RingUnderTest ring = CreateRing(4096, 64);
+        Assert.True(ring.Writer.TryWrite(new byte[3]));
+        Assert.True(ring.Writer.TryWrite(new byte[5]));
+
+        Assert.Equal(2, ring.Reader.ReadBatch(_ => { }, 10));
+
+        SegmentStatus status = ring.Segment.GetStatus();
+        Assert.Equal((2L, 8L), (status.MessagesRead, status.BytesRead));
+    }
+
+    [Fact]
+    public void ReadBatch_EmptyRing_CountsOneEmptyEvent()
+    {
+        using RingUnderTest ring = CreateRing(4096, 64);
+        long before = ring.Segment.GetStatus().EmptyEvents;
+
+        Assert.Equal(0, ring.Reader.ReadBatch(_ => { }, 10));
+
+        Assert.Equal(before + 1, ring.Segment.GetStatus().EmptyEvents);
+    }
+
+    [Fact]
     public void ReadBatch_Limit_IsRespectedAndOrderKept()
     {
         using RingUnderTest ring = CreateRing(4096, 64);

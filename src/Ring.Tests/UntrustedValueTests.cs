@@ -222,6 +222,71 @@ public sealed class UntrustedValueTests : IDisposable
         AssertRule(RingCorruptionRule.PaddingLength, () => ring.Read());
     }
 
+    // The boundaries of the rules above: each test sits on the edge a wrong comparison would move.
+
+    [Fact]
+    public void TryRead_PaddingOfTheLongestRecordsLength_ThrowsPaddingLength()
+    {
+        using LiveRing ring = Spsc();
+        ring.MoveTo(216);
+        ring.Write(MaxMessage); // 40 bytes at 216, to the end
+        ring.Write(MaxMessage); // 40 bytes at index 0
+
+        // A writer pads only when the record does not fit, so a padding is always shorter than the longest record.
+        ring.Poke(RecordOffset(216) + SegmentLayout.RecordTypeOffset, SegmentLayout.RecordTypePadding);
+
+        AssertRule(RingCorruptionRule.PaddingLength, () => ring.Read());
+    }
+
+    [Fact]
+    public void TryRead_PaddingEndingAtTheTail_SkipsIt()
+    {
+        using LiveRing ring = Spsc();
+        ring.MoveTo(240);
+        ring.Write(0); // 8 bytes at 240
+        ring.Write(0); // 8 bytes at 248: 16 committed, to the end
+
+        ring.Poke(RecordOffset(240) + SegmentLayout.RecordTypeOffset, SegmentLayout.RecordTypePadding);
+
+        Assert.False(ring.Read()); // a 16-byte padding within the 16 committed bytes is well formed: nothing after it
+    }
+
+    [Fact]
+    public void TryRead_RecordOfTheLongestLengthPastTheTail_ThrowsRecordPastTail()
+    {
+        using LiveRing ring = Spsc();
+        ring.Write(8); // a 16-byte record, all that is committed
+
+        ring.Poke(RecordOffset(0) + SegmentLayout.RecordLengthOffset, MaxMessage); // a valid length, 40 bytes of record
+
+        AssertRule(RingCorruptionRule.RecordPastTail, () => ring.Read());
+    }
+
+    [Fact]
+    public void TryRead_RecordEndingAtTheTailButPastTheEnd_ThrowsRecordPastEnd()
+    {
+        using LiveRing ring = Spsc();
+        ring.MoveTo(240);
+        ring.Write(0);  // 8 bytes at 240
+        ring.Write(16); // padding at 248, then 24 bytes at index 0: 40 committed
+
+        ring.Poke(RecordOffset(240) + SegmentLayout.RecordLengthOffset, MaxMessage); // 40 bytes: exactly the committed ones
+
+        AssertRule(RingCorruptionRule.RecordPastEnd, () => ring.Read());
+    }
+
+    [Fact]
+    public void TryWrite_NegativeHeadExactlyACapacityBehind_ThrowsNegativePosition()
+    {
+        using LiveRing ring = Spsc();
+        for (int i = 0; i < 15; i++) ring.Write(1); // 15 × 16 bytes
+        ring.Write(0); // tail 248: the next 16-byte record does not fit, so the write re-reads the head
+
+        ring.Poke(SegmentLayout.HeadOffset, -8L); // tail − head is exactly the capacity, aligned, but negative
+
+        AssertRule(RingCorruptionRule.NegativePosition, () => ring.Write(1));
+    }
+
     // ---- MPMC slots ----
 
     [Theory]

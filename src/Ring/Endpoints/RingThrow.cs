@@ -43,10 +43,6 @@ internal static class RingThrow
         throw new RingCorruptedException(rule, $"ring in segment '{segmentName}' is corrupted ({rule}): {detail}.");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Corrupted<T1>(string segmentName, RingCorruptionRule rule, string format, T1 arg1) =>
-        Corrupted(segmentName, rule, string.Format(CultureInfo.InvariantCulture, format, arg1));
-
-    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void Corrupted<T1, T2>(string segmentName, RingCorruptionRule rule, string format, T1 arg1, T2 arg2) =>
         Corrupted(segmentName, rule, string.Format(CultureInfo.InvariantCulture, format, arg1, arg2));
 

@@ -81,9 +81,6 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
     public void ThrowCorrupted(RingCorruptionRule rule, string detail) => RingThrow.Corrupted(SegmentName, rule, detail);
 
     [DoesNotReturn]
-    public void ThrowCorrupted<T1>(RingCorruptionRule rule, string format, T1 arg1) => RingThrow.Corrupted(SegmentName, rule, format, arg1);
-
-    [DoesNotReturn]
     public void ThrowCorrupted<T1, T2>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2);
 
     [DoesNotReturn]

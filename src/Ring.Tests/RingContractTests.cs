@@ -159,6 +159,8 @@ public abstract partial class RingContractTests : IDisposable
 
         Assert.ThrowsAny<ArgumentException>(() => ring.Writer.TryClaim(length, out _));
         Assert.ThrowsAny<ArgumentException>(() => ring.Writer.WaitToWrite(length, TimeSpan.Zero));
+        Assert.ThrowsAny<ArgumentException>(() => ring.Writer.WaitToWriteAsync(length)); // at the call, not in the task
+        Assert.ThrowsAny<ArgumentException>(() => ring.Writer.WaitToWriteAsync(length, TimeSpan.Zero));
 
         Assert.Throws<InvalidOperationException>(() => ring.Writer.Commit()); // no claim was opened
         Assert.False(ring.Reader.TryRead(new byte[4096], out _));

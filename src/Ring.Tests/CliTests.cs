@@ -39,6 +39,31 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
     // ---- End to end ----
 
     [Fact]
+    public async Task BeginWrite_ObjectSerializedIntoTheClaim_AnotherProcessReadsItBack()
+    {
+        // The writer serializes in place; `ring tail`, a process of its own, takes the message out of the ring.
+        Order sent = new("ACME", 300, 101.5m, ["day", "limit"]);
+        using (RingSegment segment = RingSegment.Create(PathOf("orders"), new RingOptions { Capacity = 64 * 1024 }))
+        using (RingWriter writer = segment.CreateWriter())
+        using (RingClaim claim = writer.BeginWrite(1024))
+        {
+            using (Utf8JsonWriter json = new(claim))
+            {
+                JsonSerializer.Serialize(json, sent);
+            }
+            claim.Commit();
+        }
+
+        CliRun tail = await RunAsync("tail", "orders", "--count", "1", "--timeout", "20s");
+
+        AssertOk(tail);
+        Order? received = JsonSerializer.Deserialize<Order>(Assert.Single(Lines(tail.Stdout)));
+        Assert.NotNull(received);
+        Assert.Equal((sent.Symbol, sent.Quantity, sent.Limit), (received.Symbol, received.Quantity, received.Limit));
+        Assert.Equal(sent.Tags, received.Tags);
+    }
+
+    [Fact]
     public async Task Spsc_CreateSendTailStatRm_EndToEnd()
     {
         AssertOk(await RunAsync("create", "q", "--capacity", "64KiB"), "created spsc segment 'q'");

@@ -132,7 +132,8 @@ public sealed class HeaderValidationTests : IDisposable
     [Theory]
     [InlineData(0)]
     [InlineData(1)] // before completion lived in the tail word
-    [InlineData(3)]
+    [InlineData(2)] // before the pinned message type
+    [InlineData(4)]
     [InlineData(-1)]
     public void Open_WrongVersionChecksumFixed_ThrowsNamingVersion(int version)
     {
@@ -220,6 +221,22 @@ public sealed class HeaderValidationTests : IDisposable
         SegmentFile.FixChecksum(name);
 
         AssertOpenRejects(name, "SlotStride");
+    }
+
+    [Theory]
+    [InlineData(RingKind.Spsc, 8, 0L)] // a size without a tag
+    [InlineData(RingKind.Spsc, 0, 0x1234L)] // a tag without a size
+    [InlineData(RingKind.Spsc, -8, 0x1234L)]
+    [InlineData(RingKind.Spsc, MaxMessage + 1, 0x1234L)] // a type no message could carry
+    [InlineData(RingKind.Mpmc, SlotPayload + 1, 0x1234L)]
+    public void Open_PinnedMessageTypeInconsistentChecksumFixed_ThrowsNamingMessageSize(RingKind kind, int size, long tag)
+    {
+        string name = CreateDetached(kind);
+        SegmentFile.WriteInt32(name, SegmentLayout.MessageSizeOffset, size);
+        SegmentFile.WriteInt64(name, SegmentLayout.MessageTagOffset, tag);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "MessageSize", kind);
     }
 
     [Theory]
@@ -471,7 +488,9 @@ public sealed class HeaderValidationTests : IDisposable
             data.Add(kind, "CreateMode", SegmentLayout.CreateModeOffset, 4);
             data.Add(kind, "SlotCount", SegmentLayout.SlotCountOffset, 4);
             data.Add(kind, "SlotStride", SegmentLayout.SlotStrideOffset, 4);
-            data.Add(kind, "reserved", SegmentLayout.SlotStrideOffset + 4, 4);
+            data.Add(kind, "MessageSize", SegmentLayout.MessageSizeOffset, 4);
+            data.Add(kind, "reserved", SegmentLayout.MessageSizeOffset + 4, 4);
+            data.Add(kind, "MessageTag", SegmentLayout.MessageTagOffset, 8);
             data.Add(kind, "reserved", SegmentLayout.ChecksumOffset - 8, 8);
         }
         return data;
@@ -495,7 +514,7 @@ public sealed class HeaderValidationTests : IDisposable
     [InlineData(RingKind.Spsc, SegmentLayout.CreatorPidOffset)]
     [InlineData(RingKind.Spsc, SegmentLayout.CreatorUidOffset)]
     [InlineData(RingKind.Spsc, SegmentLayout.CreateModeOffset)]
-    [InlineData(RingKind.Spsc, SegmentLayout.SlotStrideOffset + 4)]
+    [InlineData(RingKind.Spsc, SegmentLayout.MessageSizeOffset + 4)] // reserved
     [InlineData(RingKind.Mpmc, SegmentLayout.CreatorPidOffset)]
     [InlineData(RingKind.Mpmc, SegmentLayout.ChecksumOffset - 4)]
     public void Open_UnvalidatedFieldChangedChecksumFixed_Opens(RingKind kind, int offset)

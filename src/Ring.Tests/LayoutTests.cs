@@ -25,6 +25,8 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.CreateModeOffset), SegmentLayout.CreateModeOffset, 0x3C },
         { nameof(SegmentLayout.SlotCountOffset), SegmentLayout.SlotCountOffset, 0x40 },
         { nameof(SegmentLayout.SlotStrideOffset), SegmentLayout.SlotStrideOffset, 0x44 },
+        { nameof(SegmentLayout.MessageSizeOffset), SegmentLayout.MessageSizeOffset, 0x48 },
+        { nameof(SegmentLayout.MessageTagOffset), SegmentLayout.MessageTagOffset, 0x50 },
         { nameof(SegmentLayout.ChecksumOffset), SegmentLayout.ChecksumOffset, 0x78 },
         { nameof(SegmentLayout.ChecksummedStart), SegmentLayout.ChecksummedStart, 0x08 },
         { nameof(SegmentLayout.ChecksummedLength), SegmentLayout.ChecksummedLength, 112 },
@@ -130,9 +132,9 @@ public sealed class LayoutTests
     }
 
     [Fact]
-    public void Version_Always_IsTwo()
+    public void Version_Always_IsThree()
     {
-        Assert.Equal(2, SegmentLayout.Version);
+        Assert.Equal(3, SegmentLayout.Version);
     }
 
     [Theory]
@@ -252,7 +254,7 @@ public sealed class LayoutTests
     {
         Assert.Equal(SegmentLayout.VersionOffset, SegmentLayout.ChecksummedStart);
         Assert.Equal(SegmentLayout.ChecksumOffset, SegmentLayout.ChecksummedStart + SegmentLayout.ChecksummedLength);
-        Assert.True(SegmentLayout.SlotStrideOffset + 4 <= SegmentLayout.ChecksumOffset);
+        Assert.True(SegmentLayout.MessageTagOffset + 8 <= SegmentLayout.ChecksumOffset);
         Assert.Equal(SegmentLayout.LastAttachNsOffset, SegmentLayout.ChecksumOffset + 8);
     }
 
@@ -372,7 +374,7 @@ public sealed class LayoutTests
         }
         long after = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
         Assert.Equal(unchecked((long)SegmentLayout.Magic), SegmentFile.ReadInt64(name, 0x00));
-        Assert.Equal(2, SegmentFile.ReadInt32(name, 0x08));
+        Assert.Equal(3, SegmentFile.ReadInt32(name, 0x08));
         Assert.Equal((int)RingKind.Spsc, SegmentFile.ReadInt32(name, 0x0C));
         Assert.Equal(0x3000, SegmentFile.ReadInt32(name, 0x10));
         Assert.Equal(300, SegmentFile.ReadInt32(name, 0x14));
@@ -385,9 +387,27 @@ public sealed class LayoutTests
         Assert.Equal(0x1A0, SegmentFile.ReadInt32(name, 0x3C));
         Assert.Equal(0, SegmentFile.ReadInt32(name, 0x40)); // an SPSC ring has no slots
         Assert.Equal(0, SegmentFile.ReadInt32(name, 0x44));
+        // Not pinned: MessageSize and MessageTag zero, like the reserved bytes after them.
         for (int reserved = 0x48; reserved < 0x78; reserved += 8) Assert.Equal(0L, SegmentFile.ReadInt64(name, reserved));
         Assert.Equal(unchecked((long)SegmentFile.ComputeChecksum(name)), SegmentFile.ReadInt64(name, 0x78));
         Assert.Equal(0x3000L + 4096, new FileInfo(name).Length);
+    }
+
+    [Fact]
+    public void Create_PinnedSegment_WritesTheTypesSizeAndNameHash()
+    {
+        using TempSegmentDirectory dir = new();
+        string name = dir.NewName();
+        using (RingSegment.Create(name, new RingOptions { Capacity = 4096 }.WithMessageType<Tick>()))
+        {
+        }
+
+        Assert.Equal(System.Runtime.InteropServices.Marshal.SizeOf<Tick>(), SegmentFile.ReadInt32(name, 0x48));
+        Assert.Equal(0, SegmentFile.ReadInt32(name, 0x4C));
+        long tag = (long)System.IO.Hashing.XxHash64.HashToUInt64("Ring.Tests.Tick"u8);
+        Assert.Equal(tag, SegmentFile.ReadInt64(name, 0x50));
+        for (int reserved = 0x58; reserved < 0x78; reserved += 8) Assert.Equal(0L, SegmentFile.ReadInt64(name, reserved));
+        Assert.Equal(unchecked((long)SegmentFile.ComputeChecksum(name)), SegmentFile.ReadInt64(name, 0x78));
     }
 
     [Fact]

@@ -30,6 +30,20 @@ public sealed class SegmentFormatException(string field, string message) : RingE
 }
 
 /// <summary>
+/// A typed call met another type than it was asked for: the next message's length is not <c>sizeof(T)</c> (the
+/// message stays in the ring, for a byte read or a read of the right type), or the segment is pinned to another
+/// message type (<see cref="RingOptions.WithMessageType{T}"/>) than the opener or the typed call names.
+/// </summary>
+public sealed class RingMessageTypeException(int expectedLength, int actualLength, string message) : RingException(message)
+{
+    /// <summary>The size of the type the call asked for, in bytes.</summary>
+    public int ExpectedLength { get; } = expectedLength;
+
+    /// <summary>The length of the message found, or the size of the type the segment is pinned to (0 when it is not pinned).</summary>
+    public int ActualLength { get; } = actualLength;
+}
+
+/// <summary>
 /// A live process already holds the role (producer or consumer) that an SPSC ring allows only once.
 /// </summary>
 public sealed class RingRoleTakenException(RingRole role, int holderPid, string message) : RingException(message)

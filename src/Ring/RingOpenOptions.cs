@@ -12,7 +12,7 @@ namespace Ring;
 /// Cross-user sharing: the creator picks a mode that lets the other side in (0660 and a group, in a 0750
 /// directory of its own), and the other side names the creator's uid in <see cref="TrustedOwners"/>.
 /// </remarks>
-public sealed class RingOpenOptions
+public sealed record RingOpenOptions
 {
     /// <summary>Trusts the caller's effective uid only.</summary>
     internal static RingOpenOptions Default { get; } = new();
@@ -22,6 +22,17 @@ public sealed class RingOpenOptions
     /// which is always trusted. Empty by default.
     /// </summary>
     public IReadOnlyCollection<uint> TrustedOwners { get; init; } = [];
+
+    /// <summary>The message type the opener requires the segment to be pinned to; none by default.</summary>
+    internal MessageType MessageType { get; init; }
+
+    /// <summary>
+    /// These options, requiring the segment to be pinned to messages of type <typeparamref name="T"/>
+    /// (<see cref="RingOptions.WithMessageType{T}"/>): opening a segment pinned to another type, or not pinned at all,
+    /// fails with <see cref="RingMessageTypeException"/>, so a program built against another version of the message
+    /// type fails at open, not at its first message.
+    /// </summary>
+    public RingOpenOptions WithMessageType<T>() where T : unmanaged => this with { MessageType = MessageType.Of<T>() };
 
     internal bool Trusts(uint uid) => uid == Posix.EffectiveUid || TrustedOwners.Contains(uid);
 }

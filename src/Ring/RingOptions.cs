@@ -80,10 +80,25 @@ public sealed record RingOptions
     /// </summary>
     public bool ResetStale { get; init; }
 
+    /// <summary>
+    /// The message type the ring is pinned to (none by default). Set it with <see cref="WithMessageType{T}"/>.
+    /// </summary>
+    internal MessageType MessageType { get; init; }
+
+    /// <summary>
+    /// These options with the ring pinned to messages of type <typeparamref name="T"/>: the header records its size and
+    /// a tag of its full name, so an opener that names another type (<see cref="RingOpenOptions.WithMessageType{T}"/>)
+    /// and a typed read or write of another type fail with <see cref="RingMessageTypeException"/> before any message
+    /// moves. An MPMC ring without a <see cref="MaxMessageLength"/> gets slots of exactly <c>sizeof(T)</c> bytes. Byte
+    /// calls stay allowed: a byte message of another length reaches a typed reader as a <see cref="RingMessageTypeException"/>
+    /// that leaves it in the ring.
+    /// </summary>
+    public RingOptions WithMessageType<T>() where T : unmanaged => this with { MessageType = MessageType.Of<T>() };
+
     internal long EffectiveSlotCount => Kind == RingKind.Mpmc ? (SlotCount == 0 ? DefaultSlotCount : SlotCount) : 0;
 
     internal int EffectiveMaxMessageLength => MaxMessageLength != 0 ? MaxMessageLength
-        : Kind == RingKind.Mpmc ? DefaultSlotPayload
+        : Kind == RingKind.Mpmc ? (MessageType.IsNone ? DefaultSlotPayload : MessageType.Size)
         : SegmentLayout.MaxMessageLengthFor(EffectiveSpscCapacity);
 
     internal int SlotStride => Kind == RingKind.Mpmc ? SegmentLayout.SlotStrideFor(EffectiveMaxMessageLength) : 0;
@@ -123,6 +138,9 @@ public sealed record RingOptions
             if (EffectiveCapacity > SegmentLayout.MaxCapacity)
                 throw new ArgumentOutOfRangeException(nameof(SlotCount), SlotCount, $"Slots × slot size exceeds {SegmentLayout.MaxCapacity} bytes.");
         }
+        if (!MessageType.IsNone && MessageType.Size > EffectiveMaxMessageLength)
+            throw new ArgumentOutOfRangeException(nameof(MaxMessageLength), MaxMessageLength,
+                $"The ring is pinned to {MessageType}, longer than its largest message, {EffectiveMaxMessageLength} bytes.");
         if (((int)Mode & ~0x1FF) != 0)
             throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Only permission bits (0777) are allowed.");
         if ((Mode & (UnixFileMode.UserRead | UnixFileMode.UserWrite)) != (UnixFileMode.UserRead | UnixFileMode.UserWrite))

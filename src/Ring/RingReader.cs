@@ -1,10 +1,17 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ring;
 
 /// <summary>Receives one message in place; the span is valid only during the call.</summary>
 public delegate void RingMessageHandler(ReadOnlySpan<byte> message);
+
+/// <summary>
+/// Receives one message in place along with the caller's state, so a handler needs no closure (and no static fields)
+/// to count or collect; the span is valid only during the call.
+/// </summary>
+public delegate void RingMessageHandler<TState>(ReadOnlySpan<byte> message, ref TState state);
 
 /// <summary>
 /// The consumer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking calls wait
@@ -14,7 +21,9 @@ public delegate void RingMessageHandler(ReadOnlySpan<byte> message);
 /// </summary>
 public abstract class RingReader : IDisposable
 {
-    private protected RingReader() { }
+    private readonly MessagePin _pin;
+
+    private protected RingReader(RingSegment segment) => _pin = MessagePin.Of(segment);
 
     /// <summary>The largest payload one message may carry.</summary>
     public abstract int MaxMessageLength { get; }
@@ -58,6 +67,29 @@ public abstract class RingReader : IDisposable
     /// ring frees each slot as its handler returns, since other consumers take the positions in between.
     /// </summary>
     public abstract int ReadBatch(RingMessageHandler handler, int maxMessages);
+
+    /// <summary>
+    /// <see cref="ReadBatch(RingMessageHandler, int)"/> with state: each handler call gets <paramref name="state"/> by
+    /// reference, so a <c>static</c> lambda can count into a struct or fill a caller's buffer without allocating a closure.
+    /// </summary>
+    public abstract int ReadBatch<TState>(ref TState state, RingMessageHandler<TState> handler, int maxMessages);
+
+    /// <summary>
+    /// <see cref="TryRead(RingMessageHandler)"/> with state passed by reference to the handler (see
+    /// <see cref="ReadBatch{TState}(ref TState, RingMessageHandler{TState}, int)"/>).
+    /// </summary>
+    public bool TryRead<TState>(ref TState state, RingMessageHandler<TState> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return ReadBatch(ref state, handler, 1) == 1;
+    }
+
+    /// <summary>
+    /// Copies the next message into <paramref name="destination"/> if its length is exactly the destination's; false
+    /// when the ring is empty.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">The next message has another length; it stays in the ring.</exception>
+    private protected abstract bool TryReadExactly(Span<byte> destination);
 
     /// <summary>
     /// Waits until a message is there (true); false when the timeout passes or the stream has ended
@@ -112,7 +144,6 @@ public abstract class RingReader : IDisposable
     /// </remarks>
     /// <exception cref="OperationCanceledException">The token was cancelled; the wait leaves nothing registered.</exception>
     /// <exception cref="InvalidOperationException">Another async wait is outstanding on this reader.</exception>
-    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The shape of ChannelReader/ChannelWriter (a token-only overload) next to the timed overload that was there first.")]
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
         WaitToReadAsyncCore(Timeout.InfiniteTimeSpan, cancellationToken);
 
@@ -123,7 +154,6 @@ public abstract class RingReader : IDisposable
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled; the wait leaves nothing registered.</exception>
     /// <exception cref="InvalidOperationException">Another async wait is outstanding on this reader.</exception>
-    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The shape of ChannelReader/ChannelWriter (a token-only overload) next to the timed overload that was there first.")]
     public ValueTask<bool> WaitToReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
         WaitToReadAsyncCore(timeout, cancellationToken);
 
@@ -151,6 +181,74 @@ public abstract class RingReader : IDisposable
             if (TryRead(destination.Span, out int length)) return length;
         }
         throw Ended();
+    }
+
+    /// <summary>
+    /// Reads the next message as a <typeparamref name="T"/>: a message of exactly <c>sizeof(T)</c> bytes, as
+    /// <see cref="RingWriter.TryWrite{T}(in T)"/> wrote it. False when the ring is empty (<paramref name="value"/> is
+    /// then default). Allocates nothing.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">
+    /// The next message has another length (it stays in the ring: read it as bytes, or with the right type), or the
+    /// segment is pinned to another message type.
+    /// </exception>
+    public bool TryRead<T>(out T value) where T : unmanaged
+    {
+        _pin.Check<T>();
+        value = default;
+        return TryReadExactly(MemoryMarshal.AsBytes(new Span<T>(ref value)));
+    }
+
+    /// <summary>Reads the next message as a <typeparamref name="T"/>, waiting up to <paramref name="timeout"/> for one; false on timeout.</summary>
+    /// <exception cref="RingMessageTypeException">See <see cref="TryRead{T}(out T)"/>.</exception>
+    public bool TryRead<T>(out T value, TimeSpan timeout, CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        _pin.Check<T>();
+        value = default;
+        ExactReadOperation read = new(this, MemoryMarshal.AsBytes(new Span<T>(ref value)));
+        return TimedRetry.Run(ref read, timeout, cancellationToken);
+    }
+
+    /// <summary>Reads the next message as a <typeparamref name="T"/>, waiting as long as it takes.</summary>
+    /// <exception cref="RingMessageTypeException">See <see cref="TryRead{T}(out T)"/>.</exception>
+    /// <exception cref="RingCompletedException">The stream has ended (see <see cref="Read(Span{byte}, CancellationToken)"/>).</exception>
+    public T Read<T>(CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        if (!TryRead(out T value, Timeout.InfiniteTimeSpan, cancellationToken)) throw Ended();
+        return value;
+    }
+
+    /// <summary>
+    /// Reads the next message as a <typeparamref name="T"/>, waiting for one without holding a thread. Completes
+    /// synchronously, with no allocation, when a message is there.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">See <see cref="TryRead{T}(out T)"/>.</exception>
+    /// <exception cref="RingCompletedException">The stream has ended.</exception>
+    public ValueTask<T> ReadAsync<T>(CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<T>(cancellationToken);
+        return TryRead(out T value) ? new ValueTask<T>(value) : ReadSlowAsync<T>(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> ReadSlowAsync<T>(CancellationToken cancellationToken) where T : unmanaged
+    {
+        while (await WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (TryRead(out T value)) return value;
+        }
+        throw Ended();
+    }
+
+    private readonly ref struct ExactReadOperation(RingReader reader, Span<byte> destination) : IRetryable
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public bool TryOnce() => reader.TryReadExactly(_destination);
+
+        public bool WaitForChance(TimeSpan timeout, CancellationToken cancellationToken) => reader.WaitToRead(timeout, cancellationToken);
+
+        public long GetTimestamp() => reader.GetTimestamp();
     }
 
     private ref struct ReadOperation(RingReader reader, Span<byte> destination) : IRetryable

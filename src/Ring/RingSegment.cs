@@ -54,6 +54,12 @@ public sealed class RingSegment : IDisposable
     public int MaxMessageLength => _header.MaxMessageLength;
 
     /// <summary>
+    /// The size of the message type the ring is pinned to (<see cref="RingOptions.WithMessageType{T}"/>); 0 when it
+    /// carries bytes of any length.
+    /// </summary>
+    public int MessageSize => _header.MessageSize;
+
+    /// <summary>
     /// True when, at open, the segment had participants recorded and none of them alive: every process
     /// that used it died without detaching. Its messages are still there for a new consumer.
     /// </summary>
@@ -122,6 +128,7 @@ public sealed class RingSegment : IDisposable
                     continue;
                 }
                 existing.CheckMatches(options);
+                existing.RequireMessageType(openOptions.MessageType);
                 return existing;
             }
             catch (SegmentNotFoundException)
@@ -312,7 +319,17 @@ public sealed class RingSegment : IDisposable
         ArgumentNullException.ThrowIfNull(openOptions);
         string path = SegmentDirectory.Resolve(name);
         using TrustedDirectory directory = SegmentFiles.OpenDirectory(name, path, openOptions);
-        return OpenExisting(name, path, directory, readOnly);
+        RingSegment segment = OpenExisting(name, path, directory, readOnly);
+        segment.RequireMessageType(openOptions.MessageType);
+        return segment;
+    }
+
+    /// <summary>Detaches and throws unless the segment is pinned to <paramref name="wanted"/>; no requirement when it is none.</summary>
+    private void RequireMessageType(MessageType wanted)
+    {
+        if (wanted.IsNone || wanted.Matches(_header.MessageSize, _header.MessageTag)) return;
+        Dispose();
+        throw RingThrow.PinnedTypeMismatch(wanted, _header.MessageSize, _header.MessageTag, $"the opener of segment '{Path}'");
     }
 
     private static RingSegment OpenExisting(string name, string path, TrustedDirectory directory, bool readOnly)
@@ -340,7 +357,17 @@ public sealed class RingSegment : IDisposable
             : _header.MaxMessageLength != options.EffectiveMaxMessageLength ? $"MaxMessageLength: existing {_header.MaxMessageLength}, asked for {options.EffectiveMaxMessageLength}"
             : _header.Capacity != options.EffectiveCapacity ? $"Capacity: existing {_header.Capacity}, asked for {options.EffectiveCapacity}"
             : null;
-        if (field is null) return;
+        if (field is null)
+        {
+            if (!options.MessageType.Matches(_header.MessageSize, _header.MessageTag))
+            {
+                Dispose();
+                throw options.MessageType.IsNone
+                    ? new RingMessageTypeException(0, _header.MessageSize, $"segment '{Path}' exists pinned to a message type of {_header.MessageSize} bytes, asked for a ring of bytes.")
+                    : RingThrow.PinnedTypeMismatch(options.MessageType, _header.MessageSize, _header.MessageTag, $"OpenOrCreate of segment '{Path}'");
+            }
+            return;
+        }
         Dispose();
         throw new SegmentFormatException(field[..field.IndexOf(':')], $"segment '{Path}' exists with other options: {field}.");
     }

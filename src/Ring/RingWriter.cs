@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ring;
 
@@ -11,7 +12,10 @@ namespace Ring;
 /// </summary>
 public abstract class RingWriter : IDisposable
 {
-    private protected RingWriter() { }
+    private readonly MessagePin _pin;
+    private RingClaim? _claim; // made at the first BeginWrite, reused by every one after
+
+    private protected RingWriter(RingSegment segment) => _pin = MessagePin.Of(segment);
 
     /// <summary>The longest reason <see cref="TryComplete"/> records, in bytes of UTF-8.</summary>
     public const int MaxCompletionReasonBytes = SegmentLayout.CompletionReasonCapacity;
@@ -121,7 +125,6 @@ public abstract class RingWriter : IDisposable
     /// </remarks>
     /// <exception cref="OperationCanceledException">The token was cancelled; the wait leaves nothing registered.</exception>
     /// <exception cref="InvalidOperationException">Another async wait is outstanding on this writer, or a claim is.</exception>
-    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The shape of ChannelReader/ChannelWriter (a token-only overload) next to the timed overload that was there first.")]
     public ValueTask<bool> WaitToWriteAsync(int length, CancellationToken cancellationToken = default) =>
         WaitToWriteAsyncCore(length, Timeout.InfiniteTimeSpan, cancellationToken);
 
@@ -133,7 +136,6 @@ public abstract class RingWriter : IDisposable
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled; the wait leaves nothing registered.</exception>
     /// <exception cref="InvalidOperationException">Another async wait is outstanding on this writer, or a claim is.</exception>
-    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The shape of ChannelReader/ChannelWriter (a token-only overload) next to the timed overload that was there first.")]
     public ValueTask<bool> WaitToWriteAsync(int length, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         WaitToWriteAsyncCore(length, timeout, cancellationToken);
 
@@ -161,6 +163,99 @@ public abstract class RingWriter : IDisposable
             if (TryWrite(message.Span)) return;
         }
         throw Ended();
+    }
+
+    /// <summary>
+    /// Copies <paramref name="value"/> into the ring as one message of <c>sizeof(T)</c> bytes, its in-memory
+    /// representation (the same build reads it back with <see cref="RingReader.TryRead{T}(out T)"/>); false when the
+    /// ring has no room for it now. Allocates nothing.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">The segment is pinned to another message type.</exception>
+    /// <exception cref="ArgumentException"><c>sizeof(T)</c> is more than <see cref="MaxMessageLength"/>.</exception>
+    /// <exception cref="RingCompletedException">The ring is completed.</exception>
+    public bool TryWrite<T>(in T value) where T : unmanaged
+    {
+        _pin.Check<T>();
+        return TryWrite(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
+    }
+
+    /// <summary>Writes <paramref name="value"/> as one message, waiting up to <paramref name="timeout"/> for room; false on timeout.</summary>
+    /// <exception cref="RingMessageTypeException">The segment is pinned to another message type.</exception>
+    public bool TryWrite<T>(in T value, TimeSpan timeout, CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        _pin.Check<T>();
+        return TryWrite(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)), timeout, cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="value"/> as one message, waiting as long as it takes for room.</summary>
+    /// <exception cref="RingMessageTypeException">The segment is pinned to another message type.</exception>
+    /// <exception cref="RingCompletedException">The ring is completed (see <see cref="Write(ReadOnlySpan{byte}, CancellationToken)"/>).</exception>
+    public void Write<T>(in T value, CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        _pin.Check<T>();
+        Write(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> as one message, waiting for room without holding a thread. Completes
+    /// synchronously, with no allocation, when there is room.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">The segment is pinned to another message type.</exception>
+    public ValueTask WriteAsync<T>(T value, CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
+        return TryWrite(in value) ? ValueTask.CompletedTask : WriteSlowAsync(value, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteSlowAsync<T>(T value, CancellationToken cancellationToken) where T : unmanaged
+    {
+        while (await WaitToWriteAsync(Unsafe.SizeOf<T>(), cancellationToken).ConfigureAwait(false))
+        {
+            if (TryWrite(in value)) return;
+        }
+        throw Ended();
+    }
+
+    /// <summary>
+    /// Claims room for one message of up to <paramref name="maxLength"/> bytes and hands it out as an
+    /// <see cref="System.Buffers.IBufferWriter{T}"/>, so a serializer (<c>Utf8JsonWriter</c>, MemoryPack, MessagePack)
+    /// writes the message straight into the ring; <see cref="RingClaim.Commit"/> publishes what was written, disposing
+    /// the claim without committing drops it. False when the ring has no room for <paramref name="maxLength"/> bytes now.
+    /// </summary>
+    /// <remarks>
+    /// The writer hands out the same <see cref="RingClaim"/> every time (no allocation after the first): a claim is valid
+    /// from here until its <c>Commit</c> or <c>Dispose</c>, and must not be kept beyond that. The writer takes no other
+    /// call meanwhile, as with <see cref="TryClaim"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is negative or more than <see cref="MaxMessageLength"/>.</exception>
+    /// <exception cref="RingCompletedException">The ring is completed.</exception>
+    public bool TryBeginWrite(int maxLength, [NotNullWhen(true)] out RingClaim? claim)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxLength, MaxMessageLength);
+        if (!TryClaim(maxLength, out Span<byte> buffer))
+        {
+            claim = null;
+            return false;
+        }
+        claim = _claim ??= new RingClaim(this);
+        claim.Begin(buffer);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryBeginWrite"/>, waiting as long as it takes for room for <paramref name="maxLength"/> bytes.
+    /// </summary>
+    /// <exception cref="RingCompletedException">The ring is completed (see <see cref="Write(ReadOnlySpan{byte}, CancellationToken)"/>).</exception>
+    public RingClaim BeginWrite(int maxLength, CancellationToken cancellationToken = default)
+    {
+        RingClaim? claim;
+        while (!TryBeginWrite(maxLength, out claim))
+        {
+            if (!WaitToWrite(maxLength, Timeout.InfiniteTimeSpan, cancellationToken)) throw Ended();
+        }
+        return claim;
     }
 
     private readonly ref struct WriteOperation(RingWriter writer, ReadOnlySpan<byte> message) : IRetryable

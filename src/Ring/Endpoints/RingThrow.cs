@@ -33,6 +33,20 @@ internal static class RingThrow
     public static void DestinationTooShort(int destination, int length) =>
         throw new ArgumentException($"The destination holds {destination} bytes but the next message has {length}; it stays in the ring.", "destination");
 
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void WrongMessageLength(int expected, int length) =>
+        throw new RingMessageTypeException(expected, length,
+            $"The next message has {length} bytes, not the {expected} of the type asked for; it stays in the ring.");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PinnedToAnotherType(MessageType asked, int pinnedSize, long pinnedTag) =>
+        throw PinnedTypeMismatch(asked, pinnedSize, pinnedTag, "the call");
+
+    public static RingMessageTypeException PinnedTypeMismatch(MessageType asked, int pinnedSize, long pinnedTag, string who) =>
+        new(asked.Size, pinnedSize, pinnedSize == 0
+            ? $"{who} asks for messages of {asked}, but the segment is not pinned to a message type."
+            : $"{who} asks for messages of {asked}, but the segment is pinned to a type of {pinnedSize} bytes with tag 0x{pinnedTag:X16}.");
+
     /// <summary>
     /// A corrupted ring. The detail is a composite format filled here, not an interpolated string at the throw site:
     /// an interpolation builds its handler in the caller, which puts a zeroed stack buffer in the prologue of every

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Ring.Mpmc;
@@ -15,6 +16,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
     private EndpointCore<TMemory> _core;
 
     public MpmcReader(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory, PeerLoss peerLoss)
+        : base(segment)
     {
         _ring = new MpmcRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
@@ -66,10 +68,37 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         return true;
     }
 
-    public override int ReadBatch(RingMessageHandler handler, int maxMessages)
+    private protected override bool TryReadExactly(Span<byte> destination)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (!TryClaimPosition(destination.Length, out long position, out int length, exact: true))
+        {
+            _core.Lease.CountEmpty();
+            return false;
+        }
+        long slot = _ring.SlotOffset(position);
+        _ring.Memory.CopyOut(slot + SegmentLayout.SlotHeaderLength, destination);
+        Free(position, slot, length);
+        return true;
+    }
+
+    public override int ReadBatch(RingMessageHandler handler, int maxMessages)
+    {
         ArgumentNullException.ThrowIfNull(handler);
+        HandlerSink sink = new(handler);
+        return ReadBatch(ref sink, maxMessages);
+    }
+
+    public override int ReadBatch<TState>(ref TState state, RingMessageHandler<TState> handler, int maxMessages)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        StateHandlerSink<TState> sink = new(ref state, handler);
+        return ReadBatch(ref sink, maxMessages);
+    }
+
+    private int ReadBatch<TSink>(ref TSink sink, int maxMessages) where TSink : IMessageSink, allows ref struct
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
         int count = 0;
         while (count < maxMessages && !_core.IsDisposed && TryClaimPosition(int.MaxValue, out long position, out int length)) // a handler may dispose the reader
@@ -78,7 +107,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
             count++;
             try
             {
-                handler(_ring.Memory.Span(slot + SegmentLayout.SlotHeaderLength, length));
+                sink.Handle(_ring.Memory.Span(slot + SegmentLayout.SlotHeaderLength, length));
             }
             finally
             {
@@ -106,12 +135,19 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         _core.EndDispose(this);
     }
 
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowUnfit(int destinationLength, int length, bool exact)
+    {
+        if (exact) RingThrow.WrongMessageLength(destinationLength, length);
+        RingThrow.DestinationTooShort(destinationLength, length);
+    }
+
     /// <summary>
     /// Claims the position at the head once its slot is published (Vyukov's dequeue), consuming skip records on
     /// the way. The length is read and checked before the claim, so a too-short destination leaves the message
     /// in the ring: a published slot cannot change until someone claims it.
     /// </summary>
-    private bool TryClaimPosition(int destinationLength, out long position, out int length)
+    private bool TryClaimPosition(int destinationLength, out long position, out int length, bool exact = false)
     {
         TMemory b = _ring.Memory;
         long pos = b.ReadInt64Acquire(SegmentLayout.HeadOffset); // any recent value: the compare-exchange decides
@@ -121,7 +157,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
             length = b.ReadInt32(slot + SegmentLayout.SlotLengthOffset); // ordered after the sequence's acquire load
             if ((uint)length > (uint)_ring.MaxMessageLength)
                 _ring.ThrowCorrupted(RingCorruptionRule.SlotLength, "slot for position {0} claims {1} payload bytes; max {2}", pos, length, _ring.MaxMessageLength);
-            if (length > destinationLength) RingThrow.DestinationTooShort(destinationLength, length);
+            if (exact ? length != destinationLength : length > destinationLength) ThrowUnfit(destinationLength, length, exact);
             _ring.CheckClaimable(pos, SegmentLayout.HeadOffset);
             _core.Lease.SetReadIntent(pos); // plain store, made visible before the claim by the compare-exchange's fence
             long witnessed = b.CompareExchangeInt64(SegmentLayout.HeadOffset, pos + 1, pos); // full fence: the claim; pairs with other consumers' claims and publishes the intent first

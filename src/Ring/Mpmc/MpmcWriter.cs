@@ -18,6 +18,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     private EndpointCore<TMemory> _core;
 
     public MpmcWriter(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory, PeerLoss peerLoss)
+        : base(segment)
     {
         _ring = new MpmcRing<TMemory>(segment, memory);
         _readers = _ring.Readers;

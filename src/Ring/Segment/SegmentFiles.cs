@@ -48,7 +48,9 @@ internal static class SegmentFiles
                 UnixTime.NowNs(),
                 options.Mode,
                 (int)options.EffectiveSlotCount,
-                options.SlotStride);
+                options.SlotStride,
+                options.MessageType.Size,
+                options.MessageType.Tag);
             SharedBuffer buffer = new(mapping.DangerousGetHandle(), length);
             if (options.Kind == RingKind.Mpmc) MpmcProtocol.InitialiseSlots(buffer, (int)options.EffectiveSlotCount, options.SlotStride);
             header.WriteTo(buffer); // publishes: last

@@ -15,7 +15,9 @@ internal readonly record struct SegmentHeader(
     long CreatedNs,
     UnixFileMode CreateMode,
     int SlotCount,
-    int SlotStride)
+    int SlotStride,
+    int MessageSize,
+    long MessageTag)
 {
     /// <summary>
     /// Fills the identity block and publishes it by storing the magic last with release semantics, so an
@@ -36,6 +38,8 @@ internal readonly record struct SegmentHeader(
         buffer.WriteInt32(SegmentLayout.CreateModeOffset, (int)CreateMode);
         buffer.WriteInt32(SegmentLayout.SlotCountOffset, SlotCount);
         buffer.WriteInt32(SegmentLayout.SlotStrideOffset, SlotStride);
+        buffer.WriteInt32(SegmentLayout.MessageSizeOffset, MessageSize);
+        buffer.WriteInt64(SegmentLayout.MessageTagOffset, MessageTag);
         buffer.WriteInt64(SegmentLayout.ChecksumOffset, (long)Checksum(buffer));
         buffer.WriteInt64Release(SegmentLayout.MagicOffset, (long)SegmentLayout.Magic); // pairs with ReadFrom's acquire of the magic
     }
@@ -95,6 +99,11 @@ internal readonly record struct SegmentHeader(
                 throw Invalid("Capacity", path, $"{capacity}, {slotCount} slots of {slotStride} bytes need {(long)slotCount * slotStride}");
         }
 
+        int messageSize = buffer.ReadInt32(SegmentLayout.MessageSizeOffset);
+        long messageTag = buffer.ReadInt64(SegmentLayout.MessageTagOffset);
+        if (messageSize < 0 || messageSize > maxMessage || (messageSize == 0) != (messageTag == 0))
+            throw Invalid("MessageSize", path, $"a pinned message type of {messageSize} bytes with tag 0x{messageTag:X16}: the size must be from 1 to {maxMessage} with a tag, or 0 without one");
+
         long fileLength = buffer.ReadInt64(SegmentLayout.FileLengthOffset);
         if (fileLength != SegmentLayout.FileLengthFor(capacity))
             throw Invalid("FileLength", path, $"header says {fileLength} bytes, capacity {capacity} needs {SegmentLayout.FileLengthFor(capacity)}");
@@ -119,7 +128,9 @@ internal readonly record struct SegmentHeader(
             createdNs,
             (UnixFileMode)(buffer.ReadInt32(SegmentLayout.CreateModeOffset) & 0x1FF),
             slotCount,
-            slotStride);
+            slotStride,
+            messageSize,
+            messageTag);
     }
 
     /// <summary>

@@ -8,7 +8,8 @@ namespace Ring;
 ///  0x0000 ┌──────────────── identity (written once by the creator, then read-only) ────────────────┐
 ///         │ Magic u64 │ Version u32 │ Kind u32 │ HeaderLength u32 │ MaxMessage u32 │ Capacity u64 │
 ///         │ FileLength u64 │ CreatorPid u32 │ CreatorUid u32 │ CreatedNs u64 │ Participants u32 │
-///         │ CreateMode u32 │ SlotCount u32 │ SlotStride u32 │ reserved │ Checksum u64 @0x78       │
+///         │ CreateMode u32 │ SlotCount u32 │ SlotStride u32 │ MessageSize u32 │ MessageTag u64     │
+///         │ reserved │ Checksum u64 @0x78                                                       │
 ///  0x0080 ├─ lifecycle: LastAttachNs │ LastDetachNs │ Recoveries │ LostInDelivery │ Producer/ConsumerAttachments ─┤
 ///  0x0100 ├──────────────── producer line: Tail │ MessagesWritten │ BytesWritten │ FullEvents ─────┤
 ///  0x0180 ├──────────────── consumer line: Head │ MessagesRead │ BytesRead │ EmptyEvents ───────────┤
@@ -30,7 +31,7 @@ namespace Ring;
 internal static class SegmentLayout
 {
     public const ulong Magic = 0x0047455347_4E4952; // "RINGSEG\0" read as little-endian bytes
-    public const int Version = 2;
+    public const int Version = 3;
     public const int BlockSize = 128;
 
     // Identity block: fixed at creation, covered by the checksum (bytes 0x08..0x77; the magic is published last).
@@ -48,6 +49,10 @@ internal static class SegmentLayout
     public const int CreateModeOffset = 0x3C;
     public const int SlotCountOffset = 0x40;
     public const int SlotStrideOffset = 0x44;
+    // The message type the creator pinned the ring to (RingOptions.WithMessageType): sizeof(T) and a hash of T's full
+    // name, both 0 when the ring carries bytes of any length. Typed endpoints and typed openers check them.
+    public const int MessageSizeOffset = 0x48;
+    public const int MessageTagOffset = 0x50;
     public const int ChecksumOffset = 0x78;
     public const int ChecksummedStart = VersionOffset;
     public const int ChecksummedLength = ChecksumOffset - VersionOffset;

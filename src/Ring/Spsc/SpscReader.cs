@@ -23,6 +23,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
     private EndpointCore<TMemory> _core;
 
     public SpscReader(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory, PeerLoss peerLoss)
+        : base(segment)
     {
         _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;
@@ -73,16 +74,47 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
             return false;
         }
         if (destination.Length < length) RingThrow.DestinationTooShort(destination.Length, length);
-        _ring.Memory.CopyOut(payloadOffset, destination[..length]);
-        _head += SegmentLayout.AlignedRecordLength(length);
-        Release(1, length);
+        Take(payloadOffset, destination[..length]);
+        return true;
+    }
+
+    private protected override bool TryReadExactly(Span<byte> destination)
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (!TryPeek(out long payloadOffset, out int length))
+        {
+            CountEmpty();
+            return false;
+        }
+        if (length != destination.Length) RingThrow.WrongMessageLength(destination.Length, length);
+        Take(payloadOffset, destination);
         return true;
     }
 
     public override int ReadBatch(RingMessageHandler handler, int maxMessages)
     {
-        using EndpointCore<TMemory>.Scope call = _core.Enter();
         ArgumentNullException.ThrowIfNull(handler);
+        HandlerSink sink = new(handler);
+        return ReadBatch(ref sink, maxMessages);
+    }
+
+    public override int ReadBatch<TState>(ref TState state, RingMessageHandler<TState> handler, int maxMessages)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        StateHandlerSink<TState> sink = new(ref state, handler);
+        return ReadBatch(ref sink, maxMessages);
+    }
+
+    private void Take(long payloadOffset, Span<byte> destination)
+    {
+        _ring.Memory.CopyOut(payloadOffset, destination);
+        _head += SegmentLayout.AlignedRecordLength(destination.Length);
+        Release(1, destination.Length);
+    }
+
+    private int ReadBatch<TSink>(ref TSink sink, int maxMessages) where TSink : IMessageSink, allows ref struct
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
         int count = 0;
         long bytes = 0;
@@ -94,7 +126,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
                 _head += SegmentLayout.AlignedRecordLength(length);
                 count++;
                 bytes += length;
-                handler(_ring.Memory.Span(payloadOffset, length));
+                sink.Handle(_ring.Memory.Span(payloadOffset, length));
             }
         }
         finally

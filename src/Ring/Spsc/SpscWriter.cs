@@ -27,6 +27,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     private EndpointCore<TMemory> _core;
 
     public SpscWriter(RingSegment segment, ParticipantLease<TMemory> lease, TMemory memory, PeerLoss peerLoss)
+        : base(segment)
     {
         _ring = new SpscRing<TMemory>(segment, memory);
         _readers = _ring.Readers;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Ring.Platform.Linux;
 
 namespace Ring;
@@ -22,6 +23,12 @@ public sealed class RingOpenOptions
     /// which is always trusted. Empty by default.
     /// </summary>
     public IReadOnlyCollection<uint> TrustedOwners { get; init; } = [];
+
+    /// <summary>
+    /// Where a segment attached with these options logs its rare events (recoveries, lost peers, corruption, stale
+    /// segments replaced or removed); see <see cref="RingOptions.LoggerFactory"/>. Null by default: nothing is logged.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
 
     internal bool Trusts(uint uid) => uid == Posix.EffectiveUid || TrustedOwners.Contains(uid);
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Ring;
 
 /// <summary>The ring implementation a segment holds.</summary>
@@ -79,6 +81,14 @@ public sealed record RingOptions
     /// new empty one. Off by default: a stale segment may still hold messages someone wants.
     /// </summary>
     public bool ResetStale { get; init; }
+
+    /// <summary>
+    /// Where the segment logs the rare events an operator must see: a position recovered from a dead participant,
+    /// an endpoint's peers lost, a corrupted ring, a stale segment replaced (event ids in <c>RingLog</c>, category
+    /// <c>Ring</c>). Null by default: nothing is logged and nothing is paid. Only those rare paths log; no message
+    /// write or read does. For <c>OpenOrCreate</c> it wins over <see cref="RingOpenOptions.LoggerFactory"/>.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
 
     internal long EffectiveSlotCount => Kind == RingKind.Mpmc ? (SlotCount == 0 ? DefaultSlotCount : SlotCount) : 0;
 

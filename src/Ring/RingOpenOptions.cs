@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Ring.Platform.Linux;
 
 namespace Ring;
@@ -33,6 +34,12 @@ public sealed record RingOpenOptions
     /// type fails at open, not at its first message.
     /// </summary>
     public RingOpenOptions WithMessageType<T>() where T : unmanaged => this with { MessageType = MessageType.Of<T>() };
+
+    /// <summary>
+    /// Where a segment attached with these options logs its rare events (recoveries, lost peers, corruption, stale
+    /// segments replaced or removed); see <see cref="RingOptions.LoggerFactory"/>. Null by default: nothing is logged.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
 
     internal bool Trusts(uint uid) => uid == Posix.EffectiveUid || TrustedOwners.Contains(uid);
 }

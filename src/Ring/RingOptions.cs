@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Ring;
 
 /// <summary>The ring implementation a segment holds.</summary>
@@ -94,6 +96,14 @@ public sealed record RingOptions
     /// that leaves it in the ring.
     /// </summary>
     public RingOptions WithMessageType<T>() where T : unmanaged => this with { MessageType = MessageType.Of<T>() };
+
+    /// <summary>
+    /// Where the segment logs the rare events an operator must see: a position recovered from a dead participant,
+    /// an endpoint's peers lost, a corrupted ring, a stale segment replaced (event ids in <c>RingLog</c>, category
+    /// <c>Ring</c>). Null by default: nothing is logged and nothing is paid. Only those rare paths log; no message
+    /// write or read does. For <c>OpenOrCreate</c> it wins over <see cref="RingOpenOptions.LoggerFactory"/>.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
 
     internal long EffectiveSlotCount => Kind == RingKind.Mpmc ? (SlotCount == 0 ? DefaultSlotCount : SlotCount) : 0;
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Ring.Mpmc;
 using Ring.Platform.Linux;
 
@@ -18,8 +19,9 @@ public sealed class RingSegment : IDisposable
     private readonly ParticipantLease<SharedBuffer>? _attachment;
     private readonly List<IDisposable> _endpoints = []; // the writers and readers to dispose with the segment
     private int _disposed;
+    private int _corruptionLogged;
 
-    private RingSegment(string name, string path, MappedSegmentFile mapped, bool readOnly)
+    private RingSegment(string name, string path, MappedSegmentFile mapped, bool readOnly, ILoggerFactory? loggerFactory)
     {
         Name = name;
         Path = path;
@@ -30,7 +32,15 @@ public sealed class RingSegment : IDisposable
         Buffer = new SharedBuffer(_mapping.DangerousGetHandle(), _mapping.Length);
         WasStale = ParticipantTable.IsStale(ReadParticipants());
         _attachment = readOnly ? null : ParticipantLease<SharedBuffer>.Register(this, RingRole.None, exclusiveRole: false, Buffer);
+        Logger = loggerFactory?.CreateLogger(RingLog.Category);
+        RingMetrics.Track(this); // last: a segment whose construction failed is never observed
     }
+
+    /// <summary>
+    /// The name of the <see cref="System.Diagnostics.Metrics.Meter"/> that reports every open segment of the process
+    /// (<c>dotnet-counters monitor --counters Ring</c>, or OpenTelemetry's <c>AddMeter</c>).
+    /// </summary>
+    public const string MeterName = RingMetrics.MeterName;
 
     /// <summary>The name the segment was created or opened with.</summary>
     public string Name { get; }
@@ -71,6 +81,9 @@ public sealed class RingSegment : IDisposable
 
     internal SegmentHeader Header => _header;
 
+    /// <summary>Null unless the options that attached the segment named a logger factory.</summary>
+    internal ILogger? Logger { get; }
+
     internal FileDescriptorHandle ReopenFile(int flags) => Posix.Reopen(_file, flags, Path);
 
     /// <summary>Creates a new segment; fails with <see cref="SegmentExistsException"/> if the name is taken.</summary>
@@ -80,7 +93,7 @@ public sealed class RingSegment : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         string path = SegmentDirectory.Resolve(name);
-        return TryCreate(name, path, options, RingOpenOptions.Default) ?? throw new SegmentExistsException($"segment '{name}' already exists at '{path}'");
+        return TryCreate(name, path, options, RingOpenOptions.Default, options.LoggerFactory) ?? throw new SegmentExistsException($"segment '{name}' already exists at '{path}'");
     }
 
     /// <summary>Attaches to an existing segment of this user's for writing and reading.</summary>
@@ -114,17 +127,18 @@ public sealed class RingSegment : IDisposable
         ArgumentNullException.ThrowIfNull(openOptions);
         options.Validate();
         string path = SegmentDirectory.Resolve(name);
+        ILoggerFactory? loggerFactory = options.LoggerFactory ?? openOptions.LoggerFactory;
         while (true)
         {
             try
             {
                 using TrustedDirectory directory = SegmentFiles.OpenDirectory(name, path, openOptions);
-                RingSegment existing = OpenExisting(name, path, directory, readOnly: false);
+                RingSegment existing = OpenExisting(name, path, directory, readOnly: false, loggerFactory);
                 if (existing.WasStale && options.ResetStale && existing.IsOnlyParticipant())
                 {
                     ulong staleInode = Posix.Stat(existing._file, path).Inode;
                     existing.Dispose();
-                    directory.UnlinkIfSameFile(System.IO.Path.GetFileName(path), staleInode);
+                    if (directory.UnlinkIfSameFile(System.IO.Path.GetFileName(path), staleInode)) existing.Logger?.StaleSegmentReset(name, path);
                     continue;
                 }
                 existing.CheckMatches(options);
@@ -134,7 +148,7 @@ public sealed class RingSegment : IDisposable
             catch (SegmentNotFoundException)
             {
             }
-            RingSegment? created = TryCreate(name, path, options, openOptions);
+            RingSegment? created = TryCreate(name, path, options, openOptions, loggerFactory);
             if (created is not null) return created;
             // Another process linked its segment between our open and our link: open that one.
         }
@@ -180,12 +194,16 @@ public sealed class RingSegment : IDisposable
         {
             using TrustedDirectory directory = SegmentFiles.OpenDirectory(name, path, openOptions);
             ulong inode;
-            using (RingSegment monitor = OpenExisting(name, path, directory, readOnly: true))
+            ILogger? logger;
+            using (RingSegment monitor = OpenExisting(name, path, directory, readOnly: true, openOptions.LoggerFactory))
             {
                 if (!monitor.WasStale) return false;
                 inode = Posix.Stat(monitor._file, path).Inode;
+                logger = monitor.Logger;
             }
-            return directory.UnlinkIfSameFile(System.IO.Path.GetFileName(path), inode);
+            if (!directory.UnlinkIfSameFile(System.IO.Path.GetFileName(path), inode)) return false;
+            logger?.StaleSegmentRemoved(name, path);
+            return true;
         }
         catch (SegmentNotFoundException)
         {
@@ -266,6 +284,7 @@ public sealed class RingSegment : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        RingMetrics.Untrack(this); // first: once it returns no metrics callback reads the mapping or the file
         IDisposable[] endpoints;
         lock (_endpoints) endpoints = [.. _endpoints];
         foreach (IDisposable endpoint in endpoints) endpoint.Dispose();
@@ -282,6 +301,16 @@ public sealed class RingSegment : IDisposable
     }
 
     internal void ReleaseMappingReference() => _mapping.DangerousRelease();
+
+    /// <summary>
+    /// Logs a corruption an endpoint is about to throw, once per segment: a corrupted ring stays corrupted, and
+    /// every later call that trips over it would log the same thing again.
+    /// </summary>
+    internal void LogCorruption(RingCorruptionRule rule, string detail)
+    {
+        if (Logger is null || Interlocked.Exchange(ref _corruptionLogged, 1) != 0) return;
+        Logger.Corrupted(Name, rule, detail);
+    }
 
     /// <summary>Forgets a disposed endpoint, so a long-lived segment does not collect them.</summary>
     internal void Untrack(IDisposable endpoint)
@@ -311,15 +340,15 @@ public sealed class RingSegment : IDisposable
         if (IsReadOnly) throw new InvalidOperationException($"segment '{Name}' is attached read-only: it can be watched, not written or read.");
     }
 
-    private static RingSegment? TryCreate(string name, string path, RingOptions options, RingOpenOptions openOptions) =>
-        SegmentFiles.TryCreate(path, options, openOptions) is { } created ? new RingSegment(name, path, created, readOnly: false) : null;
+    private static RingSegment? TryCreate(string name, string path, RingOptions options, RingOpenOptions openOptions, ILoggerFactory? loggerFactory) =>
+        SegmentFiles.TryCreate(path, options, openOptions) is { } created ? new RingSegment(name, path, created, readOnly: false, loggerFactory) : null;
 
     private static RingSegment OpenExisting(string name, RingOpenOptions openOptions, bool readOnly)
     {
         ArgumentNullException.ThrowIfNull(openOptions);
         string path = SegmentDirectory.Resolve(name);
         using TrustedDirectory directory = SegmentFiles.OpenDirectory(name, path, openOptions);
-        RingSegment segment = OpenExisting(name, path, directory, readOnly);
+        RingSegment segment = OpenExisting(name, path, directory, readOnly, openOptions.LoggerFactory);
         segment.RequireMessageType(openOptions.MessageType);
         return segment;
     }
@@ -332,12 +361,12 @@ public sealed class RingSegment : IDisposable
         throw RingThrow.PinnedTypeMismatch(wanted, _header.MessageSize, _header.MessageTag, $"the opener of segment '{Path}'");
     }
 
-    private static RingSegment OpenExisting(string name, string path, TrustedDirectory directory, bool readOnly)
+    private static RingSegment OpenExisting(string name, string path, TrustedDirectory directory, bool readOnly, ILoggerFactory? loggerFactory)
     {
         MappedSegmentFile mapped = SegmentFiles.Open(name, path, directory, readOnly);
         try
         {
-            return new RingSegment(name, path, mapped, readOnly);
+            return new RingSegment(name, path, mapped, readOnly, loggerFactory);
         }
         catch
         {
@@ -373,7 +402,7 @@ public sealed class RingSegment : IDisposable
     }
 
     /// <summary>The participant table, with liveness queried through a fresh descriptor (one of ours holds our own locks).</summary>
-    private List<ParticipantStatus> ReadParticipants()
+    internal List<ParticipantStatus> ReadParticipants()
     {
         using FileDescriptorHandle probe = ReopenFile(LibC.O_RDONLY);
         return ParticipantTable.Read(Buffer, probe);

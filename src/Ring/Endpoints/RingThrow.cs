@@ -52,15 +52,19 @@ internal static class RingThrow
     /// an interpolation builds its handler in the caller, which puts a zeroed stack buffer in the prologue of every
     /// hot method that merely guards a throw.
     /// </summary>
+    /// <remarks>The segment's logger, if it has one, hears of it first (<see cref="RingSegment.LogCorruption"/>).</remarks>
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Corrupted(string segmentName, RingCorruptionRule rule, string detail) =>
-        throw new RingCorruptedException(rule, $"ring in segment '{segmentName}' is corrupted ({rule}): {detail}.");
+    public static void Corrupted(RingSegment segment, RingCorruptionRule rule, string detail)
+    {
+        segment.LogCorruption(rule, detail);
+        throw new RingCorruptedException(rule, $"ring in segment '{segment.Name}' is corrupted ({rule}): {detail}.");
+    }
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Corrupted<T1, T2>(string segmentName, RingCorruptionRule rule, string format, T1 arg1, T2 arg2) =>
-        Corrupted(segmentName, rule, string.Format(CultureInfo.InvariantCulture, format, arg1, arg2));
+    public static void Corrupted<T1, T2>(RingSegment segment, RingCorruptionRule rule, string format, T1 arg1, T2 arg2) =>
+        Corrupted(segment, rule, string.Format(CultureInfo.InvariantCulture, format, arg1, arg2));
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Corrupted<T1, T2, T3>(string segmentName, RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) =>
-        Corrupted(segmentName, rule, string.Format(CultureInfo.InvariantCulture, format, arg1, arg2, arg3));
+    public static void Corrupted<T1, T2, T3>(RingSegment segment, RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) =>
+        Corrupted(segment, rule, string.Format(CultureInfo.InvariantCulture, format, arg1, arg2, arg3));
 }

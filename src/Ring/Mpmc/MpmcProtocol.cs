@@ -89,7 +89,9 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
     public readonly long Mask;
     public readonly int SlotStride;
     public readonly int MaxMessageLength;
-    public readonly string SegmentName;
+    public readonly RingSegment Segment;
+
+    public string SegmentName => Segment.Name;
 
     /// <summary>
     /// The most steps (slot sequences read) one call takes to reach its position: the ring can hold SlotCount
@@ -106,7 +108,7 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
         Mask = SlotCount - 1;
         SlotStride = segment.SlotStride;
         MaxMessageLength = segment.MaxMessageLength;
-        SegmentName = segment.Name;
+        Segment = segment;
         StepBudget = segment.SlotCount + MpmcProtocol.ContendedSteps;
     }
 
@@ -127,18 +129,22 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
             if (position < 0 || (position & Mask) != index || position >= head) continue; // free, or published and unclaimed
             if (prober.AnyLiveParticipantIntends(SegmentLayout.EntryReadIntentOffset, position)) continue;
             if (Memory.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + SlotCount, raw) != raw) continue; // a free or another recoverer won
-            CountRecovery(lostInDelivery: (raw & MpmcProtocol.SkipFlag) == 0);
+            CountRecovery(position, RingRole.Consumer, lostInDelivery: (raw & MpmcProtocol.SkipFlag) == 0);
             recovered++;
         }
         if (recovered > 0) Writers.NotifyAfterFence(int.MaxValue); // the compare-exchanges were the fence
         return recovered;
     }
 
-    /// <summary>Counts a position completed for a dead participant; one that dropped a message in delivery counts twice.</summary>
-    public void CountRecovery(bool lostInDelivery)
+    /// <summary>
+    /// Counts a position completed for a dead participant (one that dropped a message in delivery counts twice), and
+    /// logs it: a participant died holding a position, which the operator of a service must hear about.
+    /// </summary>
+    public void CountRecovery(long position, RingRole deadRole, bool lostInDelivery)
     {
         Memory.FetchAddInt64(SegmentLayout.RecoveriesOffset, 1);
         if (lostInDelivery) Memory.FetchAddInt64(SegmentLayout.LostInDeliveryOffset, 1);
+        Segment.Logger?.PositionRecovered(Segment.Name, position, RingLog.RoleName(deadRole), lostInDelivery);
     }
 
     public EventCount<TMemory> Readers => new(Memory, SegmentLayout.ReadersEventOffset, singleWaiter: false);
@@ -177,11 +183,11 @@ internal readonly struct MpmcRing<TMemory> where TMemory : struct, ISharedMemory
     private static string CounterName(int counterOffset) => counterOffset == SegmentLayout.HeadOffset ? "head" : "tail";
 
     [DoesNotReturn]
-    public void ThrowCorrupted(RingCorruptionRule rule, string detail) => RingThrow.Corrupted(SegmentName, rule, detail);
+    public void ThrowCorrupted(RingCorruptionRule rule, string detail) => RingThrow.Corrupted(Segment, rule, detail);
 
     [DoesNotReturn]
-    public void ThrowCorrupted<T1, T2>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2);
+    public void ThrowCorrupted<T1, T2>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2) => RingThrow.Corrupted(Segment, rule, format, arg1, arg2);
 
     [DoesNotReturn]
-    public void ThrowCorrupted<T1, T2, T3>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2, arg3);
+    public void ThrowCorrupted<T1, T2, T3>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) => RingThrow.Corrupted(Segment, rule, format, arg1, arg2, arg3);
 }

@@ -22,7 +22,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         _stuck = StuckPosition.None;
-        _producers = new PeerWatch(peerLoss, RingRole.Producer);
+        _producers = new PeerWatch(peerLoss, RingRole.Producer, segment);
         _core = new EndpointCore<TMemory>(segment, lease, _readers, _writers, nameof(RingReader));
     }
 
@@ -259,7 +259,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         long witnessed = b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag, position); // races the (dead) claimer's publish and other recoverers: one wins
         if (witnessed == position)
         {
-            _ring.CountRecovery(lostInDelivery: false);
+            _ring.CountRecovery(position, RingRole.Producer, lostInDelivery: false);
             return true;
         }
         return (witnessed & ~MpmcProtocol.SkipFlag) == position + 1;

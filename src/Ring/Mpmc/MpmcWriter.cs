@@ -24,7 +24,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         _stuck = StuckPosition.None;
-        _consumers = new PeerWatch(peerLoss, RingRole.Consumer);
+        _consumers = new PeerWatch(peerLoss, RingRole.Consumer, segment);
         _core = new EndpointCore<TMemory>(segment, lease, _writers, _readers, nameof(RingWriter));
     }
 
@@ -216,7 +216,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         // Only the state judged: if the slot moved on meanwhile (freed, or freed and reused), someone else finished.
         // Races the (dead) holder's free and other recoverers: one compare-exchange wins.
         if (b.CompareExchangeInt64(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount, observedSequence) != observedSequence) return true;
-        _ring.CountRecovery(lostInDelivery: (observedSequence & MpmcProtocol.SkipFlag) == 0); // a skip carried no message
+        _ring.CountRecovery(position, RingRole.Consumer, lostInDelivery: (observedSequence & MpmcProtocol.SkipFlag) == 0); // a skip carried no message
         _writers.NotifyAfterFence(int.MaxValue); // the compare-exchange was the fence
         return true;
     }

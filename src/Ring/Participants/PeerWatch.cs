@@ -7,9 +7,10 @@ namespace Ring;
 /// segment's attachment counter for that role is non-zero) and none is alive any more, the peer is lost. A successor
 /// that attaches later ends the loss at the next look, so the endpoint goes on with it. Looking costs a scan of the
 /// participant table with a lock query per peer, so it is done at most every <see cref="Interval"/>, and only on
-/// the slow path (an empty ring for a reader, a full one for a writer).
+/// the slow path (an empty ring for a reader, a full one for a writer). A look that finds the peers lost when the
+/// last one did not is logged to the segment's logger: once per loss, however many calls see it.
 /// </summary>
-internal struct PeerWatch(PeerLoss mode, RingRole peer)
+internal struct PeerWatch(PeerLoss mode, RingRole peer, RingSegment segment)
 {
     /// <summary>
     /// Together with a sleeper's bounded sleep (<see cref="SleepLimit"/>) this is how soon a death is noticed: a
@@ -34,8 +35,10 @@ internal struct PeerWatch(PeerLoss mode, RingRole peer)
         long now = memory.GetTimestamp();
         if (_lastLook != 0 && Stopwatch.GetElapsedTime(_lastLook, now) < Interval) return Reason is not null;
         _lastLook = now;
-        Reason = Look(memory, lease);
-        return Reason is not null;
+        string? reason = Look(memory, lease);
+        if (reason is not null && Reason is null) segment.Logger?.PeerLost(segment.Name, peer == RingRole.Producer ? "reader" : "writer", reason);
+        Reason = reason;
+        return reason is not null;
     }
 
     private readonly string? Look<TMemory>(TMemory memory, ParticipantLease<TMemory> lease) where TMemory : struct, ISharedMemory

@@ -6,7 +6,8 @@ namespace Ring;
 /// <summary>
 /// <c>Stat</c>: the header, the counters and the participants of a segment, read as a monitor. Every field is
 /// read with acquire and pairs with its writer's store, but the fields are read a moment apart, so the snapshot
-/// is consistent field by field, not as a whole.
+/// is consistent field by field, not as a whole. The metrics (<see cref="RingMetrics"/>) read the same fields
+/// one at a time through the same methods.
 /// </summary>
 internal static class StatusSnapshot
 {
@@ -14,21 +15,11 @@ internal static class StatusSnapshot
     {
         SharedBuffer b = segment.Buffer;
         SegmentHeader header = segment.Header;
-        long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
-        long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset);
-        bool completed = RingCompletion.IsFinal(tail);
-        if (completed) tail &= ~RingCompletion.TailFlag;
-        long Total(int headerOffset, int entryOffset)
-        {
-            long sum = b.ReadInt64Acquire(headerOffset);
-            foreach (ParticipantStatus p in participants) sum += b.ReadInt64Acquire(SegmentLayout.ParticipantEntryOffset(p.Index) + entryOffset);
-            return sum;
-        }
-        long messagesWritten = Total(SegmentLayout.MessagesWrittenOffset, SegmentLayout.EntryMessagesWrittenOffset);
-        long messagesRead = Total(SegmentLayout.MessagesReadOffset, SegmentLayout.EntryMessagesReadOffset);
+        (long head, long tail, bool completed) = Positions(b);
+        long messagesWritten = Total(b, SegmentLayout.MessagesWrittenOffset, SegmentLayout.EntryMessagesWrittenOffset);
+        long messagesRead = Total(b, SegmentLayout.MessagesReadOffset, SegmentLayout.EntryMessagesReadOffset);
         bool mpmc = header.Kind == RingKind.Mpmc;
-        // Positions count bytes in an SPSC ring and slots in an MPMC ring; the values come from other processes.
-        long inUse = Math.Clamp(tail - head, 0, mpmc ? header.SlotCount : header.Capacity);
+        long inUse = InUse(header, head, tail);
         EventCount<SharedBuffer> readers = new(b, SegmentLayout.ReadersEventOffset);
         EventCount<SharedBuffer> writers = new(b, SegmentLayout.WritersEventOffset);
         return new SegmentStatus
@@ -41,9 +32,7 @@ internal static class StatusSnapshot
             SlotCount = header.SlotCount,
             MaxMessageLength = header.MaxMessageLength,
             BytesInRing = mpmc ? inUse * header.SlotStride : inUse,
-            // SPSC counts can drift by one per producer or consumer killed between counting and publishing;
-            // an empty ring (head = tail) is still reported as empty.
-            MessagesInRing = mpmc ? PublishedMessages(segment, head, inUse) : inUse == 0 ? 0 : Math.Max(1, messagesWritten - messagesRead),
+            MessagesInRing = MessagesInRing(segment, head, inUse, messagesWritten, messagesRead),
             CreatorPid = header.CreatorPid,
             OwnerUid = file.OwnerUid,
             Mode = file.Mode & (UnixFileMode)0x1FF,
@@ -57,17 +46,71 @@ internal static class StatusSnapshot
             ReadersWaiting = readers.Waiters,
             WritersWaiting = writers.Waiters,
             MessagesWritten = messagesWritten,
-            BytesWritten = Total(SegmentLayout.BytesWrittenOffset, SegmentLayout.EntryBytesWrittenOffset),
+            BytesWritten = Total(b, SegmentLayout.BytesWrittenOffset, SegmentLayout.EntryBytesWrittenOffset),
             MessagesRead = messagesRead,
-            BytesRead = Total(SegmentLayout.BytesReadOffset, SegmentLayout.EntryBytesReadOffset),
-            FullEvents = Total(SegmentLayout.FullEventsOffset, SegmentLayout.EntryFullEventsOffset),
-            EmptyEvents = Total(SegmentLayout.EmptyEventsOffset, SegmentLayout.EntryEmptyEventsOffset),
-            Sleeps = readers.Sleeps + writers.Sleeps,
-            Wakes = readers.Wakes + writers.Wakes,
+            BytesRead = Total(b, SegmentLayout.BytesReadOffset, SegmentLayout.EntryBytesReadOffset),
+            FullEvents = Total(b, SegmentLayout.FullEventsOffset, SegmentLayout.EntryFullEventsOffset),
+            EmptyEvents = Total(b, SegmentLayout.EmptyEventsOffset, SegmentLayout.EntryEmptyEventsOffset),
+            Sleeps = Sleeps(b),
+            Wakes = Wakes(b),
             Recoveries = b.ReadInt64Acquire(SegmentLayout.RecoveriesOffset),
             LostInDelivery = b.ReadInt64Acquire(SegmentLayout.LostInDeliveryOffset),
         };
     }
+
+    /// <summary>
+    /// A counter's ring-wide total: the header's (the totals of endpoints that have left, or the SPSC endpoints' own)
+    /// plus every participant entry in use, where live MPMC endpoints count.
+    /// </summary>
+    public static long Total(SharedBuffer b, int headerOffset, int entryOffset)
+    {
+        long sum = b.ReadInt64Acquire(headerOffset);
+        for (int index = 0; index < SegmentLayout.ParticipantCapacity; index++)
+        {
+            long entry = SegmentLayout.ParticipantEntryOffset(index);
+            if (b.ReadInt32Acquire(entry + SegmentLayout.EntryStateOffset) == 0) continue; // pairs with ParticipantLease.Register's release
+            sum += b.ReadInt64Acquire(entry + entryOffset);
+        }
+        return sum;
+    }
+
+    /// <summary>Sleeps of readers and writers together.</summary>
+    public static long Sleeps(SharedBuffer b) =>
+        new EventCount<SharedBuffer>(b, SegmentLayout.ReadersEventOffset).Sleeps + new EventCount<SharedBuffer>(b, SegmentLayout.WritersEventOffset).Sleeps;
+
+    /// <summary>Wakes of readers and writers together.</summary>
+    public static long Wakes(SharedBuffer b) =>
+        new EventCount<SharedBuffer>(b, SegmentLayout.ReadersEventOffset).Wakes + new EventCount<SharedBuffer>(b, SegmentLayout.WritersEventOffset).Wakes;
+
+    /// <summary><see cref="SegmentStatus.MessagesInRing"/>, read on its own.</summary>
+    public static long MessagesInRing(RingSegment segment)
+    {
+        SharedBuffer b = segment.Buffer;
+        (long head, long tail, _) = Positions(b);
+        return MessagesInRing(segment, head, InUse(segment.Header, head, tail),
+            Total(b, SegmentLayout.MessagesWrittenOffset, SegmentLayout.EntryMessagesWrittenOffset),
+            Total(b, SegmentLayout.MessagesReadOffset, SegmentLayout.EntryMessagesReadOffset));
+    }
+
+    private static (long Head, long Tail, bool Completed) Positions(SharedBuffer b)
+    {
+        long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
+        long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset);
+        bool completed = RingCompletion.IsFinal(tail);
+        return (head, completed ? tail & ~RingCompletion.TailFlag : tail, completed);
+    }
+
+    /// <summary>Positions count bytes in an SPSC ring and slots in an MPMC ring; the values come from other processes.</summary>
+    private static long InUse(SegmentHeader header, long head, long tail) =>
+        Math.Clamp(tail - head, 0, header.Kind == RingKind.Mpmc ? header.SlotCount : header.Capacity);
+
+    /// <summary>
+    /// SPSC counts can drift by one per producer or consumer killed between counting and publishing; an empty ring
+    /// (head = tail) is still reported as empty. MPMC looks at each slot in use, at most the slot count.
+    /// </summary>
+    private static long MessagesInRing(RingSegment segment, long head, long inUse, long messagesWritten, long messagesRead) =>
+        segment.Kind == RingKind.Mpmc ? PublishedMessages(segment, head, inUse)
+        : inUse == 0 ? 0 : Math.Max(1, messagesWritten - messagesRead);
 
     /// <summary>MPMC: the positions from the head on whose slot is published with a message (not a skip, not a claim in progress).</summary>
     private static long PublishedMessages(RingSegment segment, long head, long positions)

@@ -44,7 +44,9 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
     public readonly long Mask;
     public readonly int MaxMessageLength;
     public readonly int MaxRecordLength;
-    public readonly string SegmentName;
+    public readonly RingSegment Segment;
+
+    public string SegmentName => Segment.Name;
 
     public SpscRing(RingSegment segment, TMemory memory)
     {
@@ -53,7 +55,7 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
         Mask = Capacity - 1;
         MaxMessageLength = segment.MaxMessageLength;
         MaxRecordLength = SegmentLayout.AlignedRecordLength(MaxMessageLength);
-        SegmentName = segment.Name;
+        Segment = segment;
     }
 
     public EventCount<TMemory> Readers => new(Memory, SegmentLayout.ReadersEventOffset, singleWaiter: true);
@@ -78,13 +80,13 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
     }
 
     [DoesNotReturn]
-    public void ThrowCorrupted(RingCorruptionRule rule, string detail) => RingThrow.Corrupted(SegmentName, rule, detail);
+    public void ThrowCorrupted(RingCorruptionRule rule, string detail) => RingThrow.Corrupted(Segment, rule, detail);
 
     [DoesNotReturn]
-    public void ThrowCorrupted<T1, T2>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2);
+    public void ThrowCorrupted<T1, T2>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2) => RingThrow.Corrupted(Segment, rule, format, arg1, arg2);
 
     [DoesNotReturn]
-    public void ThrowCorrupted<T1, T2, T3>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) => RingThrow.Corrupted(SegmentName, rule, format, arg1, arg2, arg3);
+    public void ThrowCorrupted<T1, T2, T3>(RingCorruptionRule rule, string format, T1 arg1, T2 arg2, T3 arg3) => RingThrow.Corrupted(Segment, rule, format, arg1, arg2, arg3);
 
     /// <summary>Reads the committed head and tail at attach time, checked, and whether the tail is final (completed).</summary>
     public (long Head, long Tail, bool Completed) ReadPositions()

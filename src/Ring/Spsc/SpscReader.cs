@@ -29,7 +29,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         (_head, _cachedTail, _tailFinal) = _ring.ReadPositions(); // a successor continues from the committed head
-        _producers = new PeerWatch(peerLoss, RingRole.Producer);
+        _producers = new PeerWatch(peerLoss, RingRole.Producer, segment);
         _publishedHead = _head;
         TMemory b = _ring.Memory;
         _messagesRead = b.ReadInt64(SegmentLayout.MessagesReadOffset);

@@ -33,7 +33,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         (_cachedHead, _tail, _completed) = _ring.ReadPositions(); // a successor continues from the committed tail
-        _consumers = new PeerWatch(peerLoss, RingRole.Consumer);
+        _consumers = new PeerWatch(peerLoss, RingRole.Consumer, segment);
         TMemory b = _ring.Memory;
         _messagesWritten = b.ReadInt64(SegmentLayout.MessagesWrittenOffset);
         _bytesWritten = b.ReadInt64(SegmentLayout.BytesWrittenOffset);

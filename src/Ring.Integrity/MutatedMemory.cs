@@ -38,6 +38,8 @@ internal readonly struct MutatedMemory<TVariant>(SharedBuffer buffer) : ISharedM
 
     public long FetchAddInt64(long offset, long delta) => buffer.FetchAddInt64(offset, delta);
 
+    public void LoadFence() => buffer.LoadFence();
+
     public void CopyIn(long offset, ReadOnlySpan<byte> source) => buffer.CopyIn(offset, source);
 
     public void CopyOut(long offset, Span<byte> destination) => buffer.CopyOut(offset, destination);

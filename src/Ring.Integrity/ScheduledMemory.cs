@@ -212,6 +212,12 @@ internal readonly struct ScheduledMemory<TVariant>(SharedBuffer buffer, StepSche
         return sum;
     }
 
+    public void LoadFence()
+    {
+        scheduler.Step(MemoryOp.Fence, 0);
+        buffer.LoadFence();
+    }
+
     public void CopyIn(long offset, ReadOnlySpan<byte> source)
     {
         scheduler.Step(MemoryOp.CopyIn, offset);

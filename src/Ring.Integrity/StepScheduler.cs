@@ -18,6 +18,7 @@ internal enum MemoryOp : byte
     Span,
     FutexWait,
     FutexWake,
+    Fence,
 }
 
 /// <summary>

@@ -191,6 +191,8 @@ internal readonly struct HookedMemory<TVariant> : ISharedMemory
 
     public long FetchAddInt64(long offset, long delta) => _buffer.FetchAddInt64(offset, delta);
 
+    public void LoadFence() => _buffer.LoadFence();
+
     public void CopyIn(long offset, ReadOnlySpan<byte> source) => _buffer.CopyIn(offset, source);
 
     public void CopyOut(long offset, Span<byte> destination) => _buffer.CopyOut(offset, destination);

@@ -17,6 +17,7 @@ public sealed class HeaderValidationTests : IDisposable
 
     private static readonly RingOptions SpscOptions = new() { Capacity = Capacity, MaxMessageLength = MaxMessage };
     private static readonly RingOptions MpmcOptions = new() { Kind = RingKind.Mpmc, SlotCount = Slots, MaxMessageLength = SlotPayload };
+    private static readonly RingOptions BroadcastOptions = new() { Kind = RingKind.Broadcast, Capacity = Capacity, MaxMessageLength = MaxMessage, Overflow = BroadcastOverflow.Overwrite };
 
     private readonly TempSegmentDirectory _dir = new();
 
@@ -34,7 +35,12 @@ public sealed class HeaderValidationTests : IDisposable
         return name;
     }
 
-    private static RingOptions OptionsFor(RingKind kind) => kind == RingKind.Mpmc ? MpmcOptions : SpscOptions;
+    private static RingOptions OptionsFor(RingKind kind) => kind switch
+    {
+        RingKind.Mpmc => MpmcOptions,
+        RingKind.Broadcast => BroadcastOptions,
+        _ => SpscOptions,
+    };
 
     private static SegmentFormatException AssertOpenRejects(string name, string field, RingKind kind = RingKind.Spsc)
     {
@@ -146,12 +152,14 @@ public sealed class HeaderValidationTests : IDisposable
 
     [Theory]
     [InlineData(RingKind.Spsc, 0)]
-    [InlineData(RingKind.Spsc, 3)]
+    [InlineData(RingKind.Spsc, 4)]
     [InlineData(RingKind.Spsc, 99)]
     [InlineData(RingKind.Spsc, -1)]
     [InlineData(RingKind.Mpmc, 0)]
-    [InlineData(RingKind.Mpmc, 3)]
+    [InlineData(RingKind.Mpmc, 4)]
     [InlineData(RingKind.Mpmc, int.MinValue)]
+    [InlineData(RingKind.Broadcast, 0)]
+    [InlineData(RingKind.Broadcast, 4)]
     public void Open_UnknownKindChecksumFixed_ThrowsNamingKind(RingKind created, int kind)
     {
         string name = CreateDetached(created);
@@ -159,6 +167,50 @@ public sealed class HeaderValidationTests : IDisposable
         SegmentFile.FixChecksum(name);
 
         AssertOpenRejects(name, "Kind", created);
+    }
+
+    [Fact]
+    public void Open_UntouchedBroadcastSegment_Succeeds()
+    {
+        string name = CreateDetached(RingKind.Broadcast);
+
+        using RingSegment segment = RingSegment.Open(name);
+
+        Assert.Equal(RingKind.Broadcast, segment.Kind);
+        Assert.Equal(BroadcastOverflow.Overwrite, segment.Overflow);
+        Assert.Equal(Capacity, segment.Capacity);
+        Assert.Equal(MaxMessage, segment.MaxMessageLength);
+        using RingReader subscriber = segment.CreateSubscriber(SubscribeFrom.Oldest);
+        byte[] buffer = new byte[MaxMessage];
+        Assert.True(subscriber.TryRead(buffer, out int length));
+        Assert.Equal("payload"u8.ToArray(), buffer[..length]);
+    }
+
+    [Theory]
+    [InlineData(RingKind.Spsc, 1)]
+    [InlineData(RingKind.Spsc, -1)]
+    [InlineData(RingKind.Mpmc, 2)]
+    [InlineData(RingKind.Broadcast, 0)]
+    [InlineData(RingKind.Broadcast, 3)]
+    [InlineData(RingKind.Broadcast, int.MinValue)]
+    public void Open_OverflowNotOfTheKindChecksumFixed_ThrowsNamingOverflow(RingKind kind, int overflow)
+    {
+        string name = CreateDetached(kind);
+        SegmentFile.WriteInt32(name, SegmentLayout.OverflowOffset, overflow);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "Overflow", kind);
+    }
+
+    [Fact]
+    public void Open_SpscHeaderRelabelledBroadcastChecksumFixed_ThrowsNamingOverflow()
+    {
+        // Same capacity and record space: only the overflow policy, 0 outside broadcast rings, gives it away.
+        string name = CreateDetached(RingKind.Spsc);
+        SegmentFile.WriteInt32(name, SegmentLayout.KindOffset, (int)RingKind.Broadcast);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "Overflow");
     }
 
     [Fact]
@@ -473,7 +525,7 @@ public sealed class HeaderValidationTests : IDisposable
     public static TheoryData<RingKind, string, int, int> ChecksummedFields()
     {
         TheoryData<RingKind, string, int, int> data = [];
-        foreach (RingKind kind in new[] { RingKind.Spsc, RingKind.Mpmc })
+        foreach (RingKind kind in new[] { RingKind.Spsc, RingKind.Mpmc, RingKind.Broadcast })
         {
             // field, offset, width in bytes
             data.Add(kind, "Kind", SegmentLayout.KindOffset, 4);
@@ -489,7 +541,7 @@ public sealed class HeaderValidationTests : IDisposable
             data.Add(kind, "SlotCount", SegmentLayout.SlotCountOffset, 4);
             data.Add(kind, "SlotStride", SegmentLayout.SlotStrideOffset, 4);
             data.Add(kind, "MessageSize", SegmentLayout.MessageSizeOffset, 4);
-            data.Add(kind, "reserved", SegmentLayout.MessageSizeOffset + 4, 4);
+            data.Add(kind, "Overflow", SegmentLayout.OverflowOffset, 4);
             data.Add(kind, "MessageTag", SegmentLayout.MessageTagOffset, 8);
             data.Add(kind, "reserved", SegmentLayout.ChecksumOffset - 8, 8);
         }
@@ -514,7 +566,7 @@ public sealed class HeaderValidationTests : IDisposable
     [InlineData(RingKind.Spsc, SegmentLayout.CreatorPidOffset)]
     [InlineData(RingKind.Spsc, SegmentLayout.CreatorUidOffset)]
     [InlineData(RingKind.Spsc, SegmentLayout.CreateModeOffset)]
-    [InlineData(RingKind.Spsc, SegmentLayout.MessageSizeOffset + 4)] // reserved
+    [InlineData(RingKind.Broadcast, SegmentLayout.ChecksumOffset - 8)] // reserved
     [InlineData(RingKind.Mpmc, SegmentLayout.CreatorPidOffset)]
     [InlineData(RingKind.Mpmc, SegmentLayout.ChecksumOffset - 4)]
     public void Open_UnvalidatedFieldChangedChecksumFixed_Opens(RingKind kind, int offset)

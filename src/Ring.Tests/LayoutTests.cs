@@ -26,6 +26,7 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.SlotCountOffset), SegmentLayout.SlotCountOffset, 0x40 },
         { nameof(SegmentLayout.SlotStrideOffset), SegmentLayout.SlotStrideOffset, 0x44 },
         { nameof(SegmentLayout.MessageSizeOffset), SegmentLayout.MessageSizeOffset, 0x48 },
+        { nameof(SegmentLayout.OverflowOffset), SegmentLayout.OverflowOffset, 0x4C },
         { nameof(SegmentLayout.MessageTagOffset), SegmentLayout.MessageTagOffset, 0x50 },
         { nameof(SegmentLayout.ChecksumOffset), SegmentLayout.ChecksumOffset, 0x78 },
         { nameof(SegmentLayout.ChecksummedStart), SegmentLayout.ChecksummedStart, 0x08 },
@@ -43,11 +44,15 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.MessagesWrittenOffset), SegmentLayout.MessagesWrittenOffset, 0x108 },
         { nameof(SegmentLayout.BytesWrittenOffset), SegmentLayout.BytesWrittenOffset, 0x110 },
         { nameof(SegmentLayout.FullEventsOffset), SegmentLayout.FullEventsOffset, 0x118 },
+        { nameof(SegmentLayout.ReclaimOffset), SegmentLayout.ReclaimOffset, 0x120 },
+        { nameof(SegmentLayout.OldestOffset), SegmentLayout.OldestOffset, 0x128 },
+        { nameof(SegmentLayout.TailSequenceOffset), SegmentLayout.TailSequenceOffset, 0x130 },
         // Consumer line.
         { nameof(SegmentLayout.HeadOffset), SegmentLayout.HeadOffset, 0x180 },
         { nameof(SegmentLayout.MessagesReadOffset), SegmentLayout.MessagesReadOffset, 0x188 },
         { nameof(SegmentLayout.BytesReadOffset), SegmentLayout.BytesReadOffset, 0x190 },
         { nameof(SegmentLayout.EmptyEventsOffset), SegmentLayout.EmptyEventsOffset, 0x198 },
+        { nameof(SegmentLayout.SubscriberGenerationOffset), SegmentLayout.SubscriberGenerationOffset, 0x1A0 },
         // Eventcounts.
         { nameof(SegmentLayout.ReadersEventOffset), SegmentLayout.ReadersEventOffset, 0x200 },
         { nameof(SegmentLayout.WritersEventOffset), SegmentLayout.WritersEventOffset, 0x280 },
@@ -86,6 +91,7 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.EntryBytesReadOffset), SegmentLayout.EntryBytesReadOffset, 0x48 },
         { nameof(SegmentLayout.EntryFullEventsOffset), SegmentLayout.EntryFullEventsOffset, 0x50 },
         { nameof(SegmentLayout.EntryEmptyEventsOffset), SegmentLayout.EntryEmptyEventsOffset, 0x58 },
+        { nameof(SegmentLayout.EntryCursorOffset), SegmentLayout.EntryCursorOffset, 0x60 },
         // Data region.
         { nameof(SegmentLayout.HeaderLength), SegmentLayout.HeaderLength, 0x3000 },
         { nameof(SegmentLayout.DataOffset), SegmentLayout.DataOffset, 0x3000 },
@@ -100,6 +106,10 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.RecordTypeOffset), SegmentLayout.RecordTypeOffset, 4 },
         { nameof(SegmentLayout.RecordTypeMessage), SegmentLayout.RecordTypeMessage, 1 },
         { nameof(SegmentLayout.RecordTypePadding), SegmentLayout.RecordTypePadding, 2 },
+        // Broadcast records: the longer header with the sequence; the largest payload is capacity/8 − 8.
+        { nameof(SegmentLayout.BroadcastRecordHeaderLength), SegmentLayout.BroadcastRecordHeaderLength, 16 },
+        { nameof(SegmentLayout.BroadcastRecordSequenceOffset), SegmentLayout.BroadcastRecordSequenceOffset, 8 },
+        { "BroadcastMaxMessageLengthFor(4096)", SegmentLayout.BroadcastMaxMessageLengthFor(4096), 504 },
         // MPMC slots.
         { nameof(SegmentLayout.SlotHeaderLength), SegmentLayout.SlotHeaderLength, 16 },
         { nameof(SegmentLayout.SlotSequenceOffset), SegmentLayout.SlotSequenceOffset, 0 },
@@ -111,6 +121,9 @@ public sealed class LayoutTests
         // Values a reader of the segment must agree on: the kinds' numbers and the roles' bits in an entry.
         { "RingKind.Spsc", (long)RingKind.Spsc, 1 },
         { "RingKind.Mpmc", (long)RingKind.Mpmc, 2 },
+        { "RingKind.Broadcast", (long)RingKind.Broadcast, 3 },
+        { "BroadcastOverflow.Block", (long)BroadcastOverflow.Block, 1 },
+        { "BroadcastOverflow.Overwrite", (long)BroadcastOverflow.Overwrite, 2 },
         { "RingRole.None", (long)RingRole.None, 0 },
         { "RingRole.Producer", (long)RingRole.Producer, 1 },
         { "RingRole.Consumer", (long)RingRole.Consumer, 2 },
@@ -163,7 +176,8 @@ public sealed class LayoutTests
     [Fact]
     public void ProducerLine_Fields_StayInsideTheProducerBlock()
     {
-        int[] fields = [SegmentLayout.TailOffset, SegmentLayout.MessagesWrittenOffset, SegmentLayout.BytesWrittenOffset, SegmentLayout.FullEventsOffset];
+        int[] fields = [SegmentLayout.TailOffset, SegmentLayout.MessagesWrittenOffset, SegmentLayout.BytesWrittenOffset, SegmentLayout.FullEventsOffset,
+            SegmentLayout.ReclaimOffset, SegmentLayout.OldestOffset, SegmentLayout.TailSequenceOffset];
         Assert.All(fields, f => Assert.InRange(f, SegmentLayout.TailOffset, SegmentLayout.TailOffset + SegmentLayout.BlockSize - 8));
         Assert.All(fields, f => Assert.Equal(0, f % 8));
     }
@@ -171,7 +185,8 @@ public sealed class LayoutTests
     [Fact]
     public void ConsumerLine_Fields_StayInsideTheConsumerBlock()
     {
-        int[] fields = [SegmentLayout.HeadOffset, SegmentLayout.MessagesReadOffset, SegmentLayout.BytesReadOffset, SegmentLayout.EmptyEventsOffset];
+        int[] fields = [SegmentLayout.HeadOffset, SegmentLayout.MessagesReadOffset, SegmentLayout.BytesReadOffset, SegmentLayout.EmptyEventsOffset,
+            SegmentLayout.SubscriberGenerationOffset];
         Assert.All(fields, f => Assert.InRange(f, SegmentLayout.HeadOffset, SegmentLayout.HeadOffset + SegmentLayout.BlockSize - 8));
         Assert.All(fields, f => Assert.Equal(0, f % 8));
     }
@@ -184,6 +199,14 @@ public sealed class LayoutTests
         Assert.Equal(0, SegmentLayout.EventSleepsOffset % 8);
         Assert.Equal(0, SegmentLayout.EventWakesOffset % 8);
         Assert.True(SegmentLayout.EventWakesOffset + 8 <= SegmentLayout.BlockSize);
+    }
+
+    [Fact]
+    public void BroadcastRecords_ThreeOfTheLongest_FitInTheSmallestRing()
+    {
+        // The publisher's Oldest walk relies on it: a padding record, the record after it and the newest one before never span the ring.
+        Assert.True(3 * SegmentLayout.BroadcastAlignedRecordLength(SegmentLayout.BroadcastMaxMessageLengthFor(SegmentLayout.MinCapacity)) <= SegmentLayout.MinCapacity);
+        Assert.Equal(SegmentLayout.AlignedRecordLength(SegmentLayout.MaxMessageLengthFor(4096)), SegmentLayout.BroadcastAlignedRecordLength(SegmentLayout.BroadcastMaxMessageLengthFor(4096)));
     }
 
     [Fact]

@@ -5,22 +5,8 @@ namespace Ring.Tests;
 /// <summary>The ring contract, run against the multi-producer / multi-consumer ring (one writer, one reader here).</summary>
 public sealed class MpmcRingContractTests : RingContractTests
 {
-    protected override RingUnderTest CreateRing(RingOptions options, WaitStrategy wait = WaitStrategy.SpinThenBlock)
-    {
-        RingSegment segment = RingSegment.Create(Segments.NewName("mpmc"), options with { Kind = RingKind.Mpmc });
-        RingWriter? writer = null;
-        try
-        {
-            writer = segment.CreateWriter(wait);
-            return new RingUnderTest(segment, writer, segment.CreateReader(wait));
-        }
-        catch
-        {
-            writer?.Dispose();
-            segment.Dispose();
-            throw;
-        }
-    }
+    protected override RingUnderTest CreateRing(RingOptions options, WaitStrategy wait = WaitStrategy.SpinThenBlock) =>
+        Attach(RingSegment.Create(Segments.NewName("mpmc"), options with { Kind = RingKind.Mpmc }), wait);
 
     /// <summary>As many slots as the budget holds (a power of two, at least two), each cut for the largest message.</summary>
     protected override RingOptions OptionsFor(long bytes, int maxMessage = 0)

@@ -133,7 +133,7 @@ public abstract partial class RingContractTests
     }
 
     [Fact]
-    public void CreateReader_AfterCompletion_ReadsWhatIsLeftThenSeesTheEnd()
+    public virtual void CreateReader_AfterCompletion_ReadsWhatIsLeftThenSeesTheEnd()
     {
         using RingUnderTest ring = CreateRing(4096);
         Assert.True(ring.Writer.TryWrite("left over"u8));
@@ -250,7 +250,7 @@ public abstract partial class RingContractTests
     }
 
     [Fact]
-    public void Write_PeerLossComplete_FullRingAndTheConsumerDetached_ThrowsRingPeerLostException()
+    public virtual void Write_PeerLossComplete_FullRingAndTheConsumerDetached_ThrowsRingPeerLostException()
     {
         using RingUnderTest ring = CreateRing(4096);
         ring.Writer.Dispose();

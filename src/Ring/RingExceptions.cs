@@ -77,6 +77,17 @@ public class RingCompletedException : RingException
 public sealed class RingPeerLostException(string reason, string message) : RingCompletedException(reason, message);
 
 /// <summary>
+/// A broadcast subscriber of an <see cref="BroadcastOverflow.Overwrite"/> ring fell a whole ring behind: the publisher
+/// overwrote <see cref="LostMessages"/> messages it had not read. The subscriber has moved on to the oldest message
+/// still intact, which its next read returns; nothing torn or overwritten was ever handed out.
+/// </summary>
+public sealed class RingLappedException(long lostMessages, string message) : RingException(message)
+{
+    /// <summary>How many messages the subscriber lost, exactly: the sequence it resumes at minus the one it expected.</summary>
+    public long LostMessages { get; } = lostMessages;
+}
+
+/// <summary>
 /// A counter or record read from shared memory breaks the ring's invariants (another process wrote
 /// garbage into the segment). The ring refuses to go on rather than hand out wrong bytes.
 /// <see cref="Rule"/> names the check that failed.
@@ -108,22 +119,22 @@ public enum RingCorruptionRule
     /// <summary>SPSC: the tail moved behind the position the reader has already read up to.</summary>
     TailBehindRead,
 
-    /// <summary>SPSC: a record's type is neither message (1) nor padding (2).</summary>
+    /// <summary>SPSC and broadcast: a record's type is neither message (1) nor padding (2).</summary>
     RecordType,
 
-    /// <summary>SPSC: a message's length is negative or above MaxMessageLength.</summary>
+    /// <summary>SPSC and broadcast: a message's length is negative or above MaxMessageLength.</summary>
     RecordLength,
 
-    /// <summary>SPSC: a message ends past the committed bytes (the tail).</summary>
+    /// <summary>SPSC and broadcast: a message ends past the committed bytes (the tail).</summary>
     RecordPastTail,
 
-    /// <summary>SPSC: a message ends past the end of the data region (records never wrap).</summary>
+    /// <summary>SPSC and broadcast: a message ends past the end of the data region (records never wrap).</summary>
     RecordPastEnd,
 
-    /// <summary>SPSC: a padding record reaches past the committed bytes.</summary>
+    /// <summary>SPSC and broadcast: a padding record reaches past the committed bytes.</summary>
     PaddingPastTail,
 
-    /// <summary>SPSC: a padding record is at least as long as the longest record; a writer pads only for a record that does not fit.</summary>
+    /// <summary>SPSC and broadcast: a padding record is at least as long as the longest record; a writer pads only for a record that does not fit.</summary>
     PaddingLength,
 
     /// <summary>MPMC: a published slot's length is negative or above MaxMessageLength.</summary>
@@ -137,6 +148,16 @@ public enum RingCorruptionRule
 
     /// <summary>MPMC: the skip flag on a sequence that does not publish a position (a free slot's).</summary>
     SkipFlag,
+
+    /// <summary>
+    /// Broadcast: a subscriber's cursor, the reclaim position or the oldest position is none a valid history leaves:
+    /// ahead of the tail, not a multiple of 8, negative (a cursor may be −1, not gating), the oldest record below the
+    /// reclaim position, or a subscriber the publisher waits for lapped all the same.
+    /// </summary>
+    BroadcastPosition,
+
+    /// <summary>Broadcast: a message's sequence is not the one after the last message the subscriber read.</summary>
+    SequenceGap,
 }
 
 /// <summary>

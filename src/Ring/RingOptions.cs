@@ -10,6 +10,35 @@ public enum RingKind
 
     /// <summary>Any number of producers and consumers, one message per fixed-size slot.</summary>
     Mpmc = 2,
+
+    /// <summary>
+    /// One publisher, any number of subscribers that each get every message, variable-length records packed into a
+    /// byte ring; what a full ring does is <see cref="RingOptions.Overflow"/>.
+    /// </summary>
+    Broadcast = 3,
+}
+
+/// <summary>What a broadcast publisher does when the slowest subscriber is a whole ring behind.</summary>
+public enum BroadcastOverflow
+{
+    /// <summary>The publisher waits for the slowest live subscriber; a dead one stops holding it up within about 250 ms.</summary>
+    Block = 1,
+
+    /// <summary>
+    /// The publisher never waits and overwrites the oldest messages; a subscriber that was lapped gets a
+    /// <see cref="RingLappedException"/> with the number of messages it lost, then goes on from the oldest still there.
+    /// </summary>
+    Overwrite = 2,
+}
+
+/// <summary>Where a new broadcast subscriber starts.</summary>
+public enum SubscribeFrom
+{
+    /// <summary>At the live tail: the next message published.</summary>
+    Tail,
+
+    /// <summary>At the oldest message still intact in the ring, for a late joiner that wants the history.</summary>
+    Oldest,
 }
 
 /// <summary>The roles an endpoint holds on a ring.</summary>
@@ -57,10 +86,13 @@ public sealed record RingOptions
     public RingKind Kind { get; init; } = RingKind.Spsc;
 
     /// <summary>
-    /// SPSC only: bytes of record space, a power of two from 64 B to 1 TiB; 0 picks
+    /// SPSC and broadcast: bytes of record space, a power of two from 64 B to 1 TiB; 0 picks
     /// <see cref="DefaultSpscCapacity"/>. An MPMC ring is sized by <see cref="SlotCount"/> instead.
     /// </summary>
     public long Capacity { get; init; }
+
+    /// <summary>Broadcast only: what the publisher does when the slowest subscriber is a ring behind. Default: <see cref="BroadcastOverflow.Block"/>.</summary>
+    public BroadcastOverflow Overflow { get; init; } = BroadcastOverflow.Block;
 
     /// <summary>
     /// MPMC only: number of slots, a power of two from 2 to 2^24; 0 picks <see cref="DefaultSlotCount"/>.
@@ -68,7 +100,7 @@ public sealed record RingOptions
     public int SlotCount { get; init; }
 
     /// <summary>
-    /// Largest payload of one message; 0 picks the default: capacity/8 for SPSC (also the upper bound),
+    /// Largest payload of one message; 0 picks the default: capacity/8 for SPSC and broadcast (also the upper bound),
     /// <see cref="DefaultSlotPayload"/> for MPMC, where it is the slot's payload size (at most 1 MiB).
     /// </summary>
     public int MaxMessageLength { get; init; }
@@ -109,11 +141,14 @@ public sealed record RingOptions
 
     internal int EffectiveMaxMessageLength => MaxMessageLength != 0 ? MaxMessageLength
         : Kind == RingKind.Mpmc ? (MessageType.IsNone ? DefaultSlotPayload : MessageType.Size)
-        : SegmentLayout.MaxMessageLengthFor(EffectiveSpscCapacity);
+        : SegmentLayout.MaxMessageLengthFor(Kind, EffectiveSpscCapacity);
 
     internal int SlotStride => Kind == RingKind.Mpmc ? SegmentLayout.SlotStrideFor(EffectiveMaxMessageLength) : 0;
 
-    /// <summary>Bytes of the data region: the SPSC record space, or slots × stride.</summary>
+    /// <summary>The overflow the header records: the broadcast policy, 0 for the other kinds.</summary>
+    internal int EffectiveOverflow => Kind == RingKind.Broadcast ? (int)Overflow : 0;
+
+    /// <summary>Bytes of the data region: the SPSC or broadcast record space, or slots × stride.</summary>
     internal long EffectiveCapacity => Kind == RingKind.Mpmc ? EffectiveSlotCount * SlotStride : EffectiveSpscCapacity;
 
     private long EffectiveSpscCapacity => Capacity == 0 ? DefaultSpscCapacity : Capacity;
@@ -122,17 +157,19 @@ public sealed record RingOptions
     {
         if (!Enum.IsDefined(Kind))
             throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "Unknown ring kind.");
-        if (Kind == RingKind.Spsc)
+        if (Kind == RingKind.Broadcast ? !Enum.IsDefined(Overflow) : Overflow != BroadcastOverflow.Block)
+            throw new ArgumentOutOfRangeException(nameof(Overflow), Overflow, "The overflow policy is for broadcast rings only: Block or Overwrite.");
+        if (Kind != RingKind.Mpmc)
         {
             if (SlotCount != 0)
-                throw new ArgumentOutOfRangeException(nameof(SlotCount), SlotCount, "An SPSC ring has no slots: size it with Capacity.");
+                throw new ArgumentOutOfRangeException(nameof(SlotCount), SlotCount, (Kind == RingKind.Spsc ? "An SPSC" : "A broadcast") + " ring has no slots: size it with Capacity.");
             long capacity = EffectiveSpscCapacity;
             if (capacity < SegmentLayout.MinCapacity || capacity > SegmentLayout.MaxCapacity || (capacity & (capacity - 1)) != 0)
                 throw new ArgumentOutOfRangeException(nameof(Capacity), Capacity,
                     $"The capacity must be a power of two from {SegmentLayout.MinCapacity} to {SegmentLayout.MaxCapacity} bytes.");
-            if (MaxMessageLength < 0 || MaxMessageLength > SegmentLayout.MaxMessageLengthFor(capacity))
+            if (MaxMessageLength < 0 || MaxMessageLength > SegmentLayout.MaxMessageLengthFor(Kind, capacity))
                 throw new ArgumentOutOfRangeException(nameof(MaxMessageLength), MaxMessageLength,
-                    $"The largest message must be from 0 to capacity/{SegmentLayout.MaxMessageDivisor} = {SegmentLayout.MaxMessageLengthFor(capacity)} bytes (0 picks that).");
+                    $"The largest message must be from 0 to {(Kind == RingKind.Broadcast ? "capacity/8 − 8" : "capacity/8")} = {SegmentLayout.MaxMessageLengthFor(Kind, capacity)} bytes (0 picks that).");
         }
         else
         {

@@ -57,8 +57,11 @@ public sealed class RingSegment : IDisposable
     /// <summary>Bytes of the data region: SPSC record space, or MPMC slots × slot size.</summary>
     public long Capacity => _header.Capacity;
 
-    /// <summary>MPMC: the number of slots; 0 for SPSC.</summary>
+    /// <summary>MPMC: the number of slots; 0 for SPSC and broadcast.</summary>
     public int SlotCount => _header.SlotCount;
+
+    /// <summary>Broadcast: what the publisher does when the slowest subscriber is a ring behind; <see cref="BroadcastOverflow.Block"/> for the other kinds, whose writers always wait.</summary>
+    public BroadcastOverflow Overflow => _header.Kind == RingKind.Broadcast ? (BroadcastOverflow)_header.Overflow : BroadcastOverflow.Block;
 
     /// <summary>The largest payload one message may carry (for MPMC, the slot's payload size).</summary>
     public int MaxMessageLength => _header.MaxMessageLength;
@@ -233,17 +236,37 @@ public sealed class RingSegment : IDisposable
     /// <summary>The directory unqualified names resolve in (RING_DIR, or /dev/shm/ring-&lt;uid&gt;).</summary>
     public static string DefaultDirectory => SegmentDirectory.Current;
 
-    /// <summary>Attaches a producer end. An SPSC ring allows one live producer, an MPMC ring any number.</summary>
+    /// <summary>Attaches a producer end. An SPSC or broadcast ring allows one live producer, an MPMC ring any number.</summary>
     /// <param name="wait">How the writer waits for room.</param>
     /// <param name="peerLoss">Whether a writer blocked on a full ring gives up (<see cref="RingPeerLostException"/>) once every consumer is gone.</param>
     /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the producer role.</exception>
     public RingWriter CreateWriter(WaitStrategy wait = WaitStrategy.SpinThenBlock, PeerLoss peerLoss = PeerLoss.Wait) => EndpointFactory.CreateWriter(this, wait, peerLoss);
 
-    /// <summary>Attaches a consumer end. An SPSC ring allows one live consumer, an MPMC ring any number.</summary>
+    /// <summary>
+    /// Attaches a consumer end. An SPSC ring allows one live consumer, an MPMC ring any number; on a broadcast ring it
+    /// is a subscriber that starts at the live tail (<see cref="CreateSubscriber"/>).
+    /// </summary>
     /// <param name="wait">How the reader waits for messages.</param>
     /// <param name="peerLoss">Whether the reader of a drained ring sees the end of the stream (<see cref="RingPeerLostException"/>) once every producer is gone.</param>
     /// <exception cref="RingRoleTakenException">SPSC: a live process already holds the consumer role.</exception>
     public RingReader CreateReader(WaitStrategy wait = WaitStrategy.SpinThenBlock, PeerLoss peerLoss = PeerLoss.Wait) => EndpointFactory.CreateReader(this, wait, peerLoss);
+
+    /// <summary>
+    /// Attaches a broadcast subscriber: a reader that gets every message published from where it starts, without
+    /// taking anything from the other subscribers. Under <see cref="BroadcastOverflow.Block"/> the publisher waits for
+    /// it (from the live tail on; history read from <see cref="SubscribeFrom.Oldest"/> is not waited for); under
+    /// <see cref="BroadcastOverflow.Overwrite"/> a read that finds it lapped throws <see cref="RingLappedException"/>.
+    /// </summary>
+    /// <param name="from">Where it starts: the live tail, or the oldest message still in the ring.</param>
+    /// <param name="wait">How the subscriber waits for messages.</param>
+    /// <param name="peerLoss">Whether the subscriber of a drained ring sees the end of the stream once the publisher is gone.</param>
+    /// <exception cref="InvalidOperationException">The segment does not hold a broadcast ring.</exception>
+    public RingReader CreateSubscriber(SubscribeFrom from = SubscribeFrom.Tail, WaitStrategy wait = WaitStrategy.SpinThenBlock, PeerLoss peerLoss = PeerLoss.Wait)
+    {
+        if (Kind != RingKind.Broadcast) throw new InvalidOperationException($"segment '{Name}' holds an {Kind} ring; only a broadcast ring has subscribers.");
+        if (!Enum.IsDefined(from)) throw new ArgumentOutOfRangeException(nameof(from), from, "Unknown subscribe position.");
+        return EndpointFactory.CreateReader(this, wait, peerLoss, from);
+    }
 
     /// <summary>A producer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
     internal RingWriter CreateWriter<TPolicy, TMemory>(TMemory memory, PeerLoss peerLoss = PeerLoss.Wait)
@@ -251,9 +274,9 @@ public sealed class RingSegment : IDisposable
         where TMemory : struct, ISharedMemory => EndpointFactory.CreateWriter<TPolicy, TMemory>(this, memory, peerLoss);
 
     /// <summary>A consumer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
-    internal RingReader CreateReader<TPolicy, TMemory>(TMemory memory, PeerLoss peerLoss = PeerLoss.Wait)
+    internal RingReader CreateReader<TPolicy, TMemory>(TMemory memory, PeerLoss peerLoss = PeerLoss.Wait, SubscribeFrom from = SubscribeFrom.Tail)
         where TPolicy : struct, IWaitPolicy
-        where TMemory : struct, ISharedMemory => EndpointFactory.CreateReader<TPolicy, TMemory>(this, memory, peerLoss);
+        where TMemory : struct, ISharedMemory => EndpointFactory.CreateReader<TPolicy, TMemory>(this, memory, peerLoss, from);
 
     /// <summary>
     /// MPMC: frees at once every slot whose consumer died holding it (counted in
@@ -382,7 +405,8 @@ public sealed class RingSegment : IDisposable
         string? field =
             _header.Kind != options.Kind ? $"Kind: existing {_header.Kind}, asked for {options.Kind}"
             : _header.SlotCount != options.EffectiveSlotCount ? $"SlotCount: existing {_header.SlotCount}, asked for {options.EffectiveSlotCount}"
-            : Kind == RingKind.Spsc && _header.Capacity != options.EffectiveCapacity ? $"Capacity: existing {_header.Capacity}, asked for {options.EffectiveCapacity}"
+            : Kind != RingKind.Mpmc && _header.Capacity != options.EffectiveCapacity ? $"Capacity: existing {_header.Capacity}, asked for {options.EffectiveCapacity}"
+            : _header.Overflow != options.EffectiveOverflow ? $"Overflow: existing {(BroadcastOverflow)_header.Overflow}, asked for {options.Overflow}"
             : _header.MaxMessageLength != options.EffectiveMaxMessageLength ? $"MaxMessageLength: existing {_header.MaxMessageLength}, asked for {options.EffectiveMaxMessageLength}"
             : _header.Capacity != options.EffectiveCapacity ? $"Capacity: existing {_header.Capacity}, asked for {options.EffectiveCapacity}"
             : null;

@@ -22,12 +22,14 @@ public sealed record SegmentStatus
     public required int MaxMessageLength { get; init; }
     /// <summary>
     /// Room in use: bytes between the consumer's head and the producer's tail, record headers and padding included
-    /// (MPMC: whole slots from head to tail, including claims still being written and skips).
+    /// (MPMC: whole slots from head to tail, including claims still being written and skips; broadcast: bytes from
+    /// the oldest record still intact to the tail).
     /// </summary>
     public required long BytesInRing { get; init; }
     /// <summary>
     /// Messages a reader could take now: committed and not yet read. MPMC counts the published slots between head
-    /// and tail, leaving out skips (aborted or recovered claims) and claims still being written.
+    /// and tail, leaving out skips (aborted or recovered claims) and claims still being written. Broadcast counts the
+    /// messages still intact in the ring: what a subscriber joining at <see cref="SubscribeFrom.Oldest"/> could read.
     /// </summary>
     public required long MessagesInRing { get; init; }
     /// <summary>Process id of the creator.</summary>

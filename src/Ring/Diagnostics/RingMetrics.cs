@@ -135,6 +135,6 @@ internal static class RingMetrics
         private static KeyValuePair<string, object?> SegmentTag(RingSegment segment) => new("ring.segment", segment.Name);
 
         private static KeyValuePair<string, object?> KindTag(RingSegment segment) =>
-            new("ring.kind", segment.Kind == RingKind.Mpmc ? "mpmc" : "spsc");
+            new("ring.kind", segment.Kind switch { RingKind.Mpmc => "mpmc", RingKind.Broadcast => "broadcast", _ => "spsc" });
     }
 }

@@ -1,3 +1,4 @@
+using Ring.Broadcast;
 using Ring.Mpmc;
 using Ring.Spsc;
 
@@ -19,12 +20,12 @@ internal static class EndpointFactory
         _ => throw UnknownStrategy(wait),
     };
 
-    public static RingReader CreateReader(RingSegment segment, WaitStrategy wait, PeerLoss peerLoss) => wait switch
+    public static RingReader CreateReader(RingSegment segment, WaitStrategy wait, PeerLoss peerLoss, SubscribeFrom from = SubscribeFrom.Tail) => wait switch
     {
-        WaitStrategy.BusySpin => CreateReader<BusySpinPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
-        WaitStrategy.SpinThenYield => CreateReader<SpinThenYieldPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
-        WaitStrategy.SpinThenBlock => CreateReader<SpinThenBlockPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
-        WaitStrategy.Block => CreateReader<BlockPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss),
+        WaitStrategy.BusySpin => CreateReader<BusySpinPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss, from),
+        WaitStrategy.SpinThenYield => CreateReader<SpinThenYieldPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss, from),
+        WaitStrategy.SpinThenBlock => CreateReader<SpinThenBlockPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss, from),
+        WaitStrategy.Block => CreateReader<BlockPolicy, SharedBuffer>(segment, segment.Buffer, peerLoss, from),
         _ => throw UnknownStrategy(wait),
     };
 
@@ -34,20 +35,29 @@ internal static class EndpointFactory
         where TMemory : struct, ISharedMemory
     {
         ValidatePeerLoss(peerLoss);
-        return Attach<RingWriter, TMemory>(segment, RingRole.Producer, memory, (segment, lease, memory) => segment.Kind == RingKind.Spsc
-            ? new SpscWriter<TPolicy, TMemory>(segment, lease, memory, peerLoss)
-            : new MpmcWriter<TPolicy, TMemory>(segment, lease, memory, peerLoss));
+        return Attach<RingWriter, TMemory>(segment, RingRole.Producer, memory, (segment, lease, memory) => segment.Kind switch
+        {
+            RingKind.Spsc => new SpscWriter<TPolicy, TMemory>(segment, lease, memory, peerLoss),
+            RingKind.Broadcast => new BroadcastWriter<TPolicy, TMemory>(segment, lease, memory),
+            _ => new MpmcWriter<TPolicy, TMemory>(segment, lease, memory, peerLoss),
+        });
     }
 
-    /// <summary>A consumer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.</summary>
-    public static RingReader CreateReader<TPolicy, TMemory>(RingSegment segment, TMemory memory, PeerLoss peerLoss = PeerLoss.Wait)
+    /// <summary>
+    /// A consumer end over the given memory operations: the segment's own buffer, or a test's instrumented view of it.
+    /// <paramref name="from"/> is where a broadcast subscriber starts; the other kinds have one stream to continue.
+    /// </summary>
+    public static RingReader CreateReader<TPolicy, TMemory>(RingSegment segment, TMemory memory, PeerLoss peerLoss = PeerLoss.Wait, SubscribeFrom from = SubscribeFrom.Tail)
         where TPolicy : struct, IWaitPolicy
         where TMemory : struct, ISharedMemory
     {
         ValidatePeerLoss(peerLoss);
-        return Attach<RingReader, TMemory>(segment, RingRole.Consumer, memory, (segment, lease, memory) => segment.Kind == RingKind.Spsc
-            ? new SpscReader<TPolicy, TMemory>(segment, lease, memory, peerLoss)
-            : new MpmcReader<TPolicy, TMemory>(segment, lease, memory, peerLoss));
+        return Attach<RingReader, TMemory>(segment, RingRole.Consumer, memory, (segment, lease, memory) => segment.Kind switch
+        {
+            RingKind.Spsc => new SpscReader<TPolicy, TMemory>(segment, lease, memory, peerLoss),
+            RingKind.Broadcast => new BroadcastReader<TPolicy, TMemory>(segment, lease, memory, peerLoss, from),
+            _ => new MpmcReader<TPolicy, TMemory>(segment, lease, memory, peerLoss),
+        });
     }
 
     private static TEndpoint Attach<TEndpoint, TMemory>(RingSegment segment, RingRole role, TMemory memory, Func<RingSegment, ParticipantLease<TMemory>, TMemory, TEndpoint> create)
@@ -55,8 +65,9 @@ internal static class EndpointFactory
         where TMemory : struct, ISharedMemory
     {
         segment.ThrowIfUnusable();
-        // An SPSC ring's producer and consumer roles are exclusive; MPMC takes any number of either.
-        ParticipantLease<TMemory> lease = ParticipantLease<TMemory>.Register(segment, role, exclusiveRole: segment.Kind == RingKind.Spsc, memory);
+        // An SPSC ring's producer and consumer roles are exclusive, a broadcast ring's producer role too; MPMC takes any number of either.
+        bool exclusive = segment.Kind == RingKind.Spsc || (segment.Kind == RingKind.Broadcast && role == RingRole.Producer);
+        ParticipantLease<TMemory> lease = ParticipantLease<TMemory>.Register(segment, role, exclusiveRole: exclusive, memory);
         TEndpoint endpoint;
         try
         {

@@ -68,6 +68,17 @@ internal static class RingCompletion
         return Encoding.UTF8.GetString(bytes); // malformed bytes from another process become U+FFFD, never an exception
     }
 
+    /// <summary>
+    /// Completes a ring whose single producer owns the tail (SPSC, broadcast): records the reason, then sets the flag on
+    /// <paramref name="tail"/>, so one store publishes every record below it and the completion, and wakes everyone.
+    /// </summary>
+    public static void CompleteAtTail<TMemory>(TMemory memory, long tail, string? reason) where TMemory : struct, ISharedMemory
+    {
+        RecordReason(memory, reason);
+        memory.WriteInt64Fenced(SegmentLayout.TailOffset, tail | TailFlag); // release pairs with the readers' acquire of tail
+        WakeEveryone(memory);
+    }
+
     /// <summary>Wakes every sleeper of both directions so each re-checks and sees the completion.</summary>
     public static void WakeEveryone<TMemory>(TMemory memory) where TMemory : struct, ISharedMemory
     {

@@ -42,6 +42,13 @@ internal interface ISharedMemory
     /// <summary>Adds and returns the new value; a full fence.</summary>
     long FetchAddInt64(long offset, long delta);
 
+    /// <summary>
+    /// A load barrier: no load after it is performed before a load ahead of it. The validation of a seqlock read
+    /// needs it (the copy's loads, then the load that says whether they were overwritten); x86 keeps loads in order
+    /// anyway, arm64 does not.
+    /// </summary>
+    void LoadFence();
+
     /// <summary>Copies a payload into the segment with plain stores.</summary>
     void CopyIn(long offset, ReadOnlySpan<byte> source);
 

@@ -71,6 +71,9 @@ internal readonly unsafe struct SharedBuffer : ISharedMemory
     public long FetchAddInt64(long offset, long delta) => Interlocked.Add(ref *(long*)AtAligned(offset, sizeof(long)), delta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void LoadFence() => Interlocked.MemoryBarrier();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<byte> Span(long offset, int length) => new(At(offset, length), length);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -39,6 +39,12 @@ internal sealed class ParticipantLease<TMemory> : IDisposable where TMemory : st
 
     public int Index => (int)((_entry - SegmentLayout.ParticipantTableOffset) / SegmentLayout.ParticipantEntrySize);
 
+    /// <summary>The offset of this lease's participant entry.</summary>
+    public long Entry => _entry;
+
+    /// <summary>Whether another participant's entry is held (its process alive): one lock query through this lease's descriptor.</summary>
+    public bool IsHeld(long entry) => Posix.IsByteLocked(_lockFile, entry);
+
     /// <summary>
     /// Takes a free (or dead) participant entry, and for an exclusive role the role entry too.
     /// </summary>
@@ -60,7 +66,7 @@ internal sealed class ParticipantLease<TMemory> : IDisposable where TMemory : st
                 {
                     int holder = buffer.ReadInt32Acquire(roleEntry + SegmentLayout.EntryPidOffset); // for the message only; may be a moment stale
                     throw new RingRoleTakenException(role, holder,
-                        $"segment '{segment.Name}' already has a live {role.ToString().ToLowerInvariant()} (pid {holder}); an SPSC ring allows one.");
+                        $"segment '{segment.Name}' already has a live {role.ToString().ToLowerInvariant()} (pid {holder}); {(segment.Kind == RingKind.Broadcast ? "a broadcast ring allows one publisher" : "an SPSC ring allows one")}.");
                 }
                 roleHeld = true;
                 WriteIdentity(buffer, roleEntry, pid, startTicks, now);
@@ -75,6 +81,7 @@ internal sealed class ParticipantLease<TMemory> : IDisposable where TMemory : st
                 buffer.WriteInt32(entry + SegmentLayout.EntryRolesOffset, (int)role);
                 buffer.WriteInt64(entry + SegmentLayout.EntryWriteIntentOffset, -1);
                 buffer.WriteInt64(entry + SegmentLayout.EntryReadIntentOffset, -1);
+                buffer.WriteInt64(entry + SegmentLayout.EntryCursorOffset, -1); // not gating a broadcast publisher until its subscriber joins
                 for (int counter = SegmentLayout.EntryMessagesWrittenOffset; counter <= SegmentLayout.EntryEmptyEventsOffset; counter += sizeof(long))
                 {
                     buffer.WriteInt64(entry + counter, 0);

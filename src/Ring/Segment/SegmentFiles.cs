@@ -50,7 +50,8 @@ internal static class SegmentFiles
                 (int)options.EffectiveSlotCount,
                 options.SlotStride,
                 options.MessageType.Size,
-                options.MessageType.Tag);
+                options.MessageType.Tag,
+                options.EffectiveOverflow);
             SharedBuffer buffer = new(mapping.DangerousGetHandle(), length);
             if (options.Kind == RingKind.Mpmc) MpmcProtocol.InitialiseSlots(buffer, (int)options.EffectiveSlotCount, options.SlotStride);
             header.WriteTo(buffer); // publishes: last

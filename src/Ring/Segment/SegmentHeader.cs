@@ -17,7 +17,8 @@ internal readonly record struct SegmentHeader(
     int SlotCount,
     int SlotStride,
     int MessageSize,
-    long MessageTag)
+    long MessageTag,
+    int Overflow)
 {
     /// <summary>
     /// Fills the identity block and publishes it by storing the magic last with release semantics, so an
@@ -39,6 +40,7 @@ internal readonly record struct SegmentHeader(
         buffer.WriteInt32(SegmentLayout.SlotCountOffset, SlotCount);
         buffer.WriteInt32(SegmentLayout.SlotStrideOffset, SlotStride);
         buffer.WriteInt32(SegmentLayout.MessageSizeOffset, MessageSize);
+        buffer.WriteInt32(SegmentLayout.OverflowOffset, Overflow);
         buffer.WriteInt64(SegmentLayout.MessageTagOffset, MessageTag);
         buffer.WriteInt64(SegmentLayout.ChecksumOffset, (long)Checksum(buffer));
         buffer.WriteInt64Release(SegmentLayout.MagicOffset, (long)SegmentLayout.Magic); // pairs with ReadFrom's acquire of the magic
@@ -78,14 +80,18 @@ internal readonly record struct SegmentHeader(
         int maxMessage = buffer.ReadInt32(SegmentLayout.MaxMessageLengthOffset);
         int slotCount = buffer.ReadInt32(SegmentLayout.SlotCountOffset);
         int slotStride = buffer.ReadInt32(SegmentLayout.SlotStrideOffset);
-        if ((RingKind)kind == RingKind.Spsc)
+        int overflow = buffer.ReadInt32(SegmentLayout.OverflowOffset);
+        if ((RingKind)kind == RingKind.Broadcast ? !Enum.IsDefined((BroadcastOverflow)overflow) : overflow != 0)
+            throw Invalid("Overflow", path, $"{overflow}; a broadcast ring has 1 (block) or 2 (overwrite), the other kinds 0");
+        if ((RingKind)kind != RingKind.Mpmc)
         {
+            string which = (RingKind)kind == RingKind.Spsc ? "an SPSC" : "a broadcast";
             if (capacity < SegmentLayout.MinCapacity || capacity > SegmentLayout.MaxCapacity || (capacity & (capacity - 1)) != 0)
                 throw Invalid("Capacity", path, $"{capacity} is not a power of two from {SegmentLayout.MinCapacity} to {SegmentLayout.MaxCapacity}");
-            if (maxMessage < 0 || maxMessage > SegmentLayout.MaxMessageLengthFor(capacity))
-                throw Invalid("MaxMessageLength", path, $"{maxMessage} is outside 0..capacity/{SegmentLayout.MaxMessageDivisor}");
-            if (slotCount != 0) throw Invalid("SlotCount", path, $"{slotCount}, an SPSC ring has none");
-            if (slotStride != 0) throw Invalid("SlotStride", path, $"{slotStride}, an SPSC ring has none");
+            if (maxMessage < 0 || maxMessage > SegmentLayout.MaxMessageLengthFor((RingKind)kind, capacity))
+                throw Invalid("MaxMessageLength", path, $"{maxMessage} is outside 0..{SegmentLayout.MaxMessageLengthFor((RingKind)kind, capacity)}");
+            if (slotCount != 0) throw Invalid("SlotCount", path, $"{slotCount}, {which} ring has none");
+            if (slotStride != 0) throw Invalid("SlotStride", path, $"{slotStride}, {which} ring has none");
         }
         else
         {
@@ -130,7 +136,8 @@ internal readonly record struct SegmentHeader(
             slotCount,
             slotStride,
             messageSize,
-            messageTag);
+            messageTag,
+            overflow);
     }
 
     /// <summary>

@@ -8,11 +8,11 @@ namespace Ring;
 ///  0x0000 ┌──────────────── identity (written once by the creator, then read-only) ────────────────┐
 ///         │ Magic u64 │ Version u32 │ Kind u32 │ HeaderLength u32 │ MaxMessage u32 │ Capacity u64 │
 ///         │ FileLength u64 │ CreatorPid u32 │ CreatorUid u32 │ CreatedNs u64 │ Participants u32 │
-///         │ CreateMode u32 │ SlotCount u32 │ SlotStride u32 │ MessageSize u32 │ MessageTag u64     │
-///         │ reserved │ Checksum u64 @0x78                                                       │
+///         │ CreateMode u32 │ SlotCount u32 │ SlotStride u32 │ MessageSize u32 │ Overflow u32 │      │
+///         │ MessageTag u64 │ reserved │ Checksum u64 @0x78                                      │
 ///  0x0080 ├─ lifecycle: LastAttachNs │ LastDetachNs │ Recoveries │ LostInDelivery │ Producer/ConsumerAttachments ─┤
-///  0x0100 ├──────────────── producer line: Tail │ MessagesWritten │ BytesWritten │ FullEvents ─────┤
-///  0x0180 ├──────────────── consumer line: Head │ MessagesRead │ BytesRead │ EmptyEvents ───────────┤
+///  0x0100 ├──────── producer line: Tail │ MessagesWritten │ BytesWritten │ FullEvents │ Reclaim │ Oldest │ TailSequence ┤
+///  0x0180 ├──────── consumer line: Head │ MessagesRead │ BytesRead │ EmptyEvents │ SubscriberGeneration ──┤
 ///  0x0200 ├──────────────── readers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
 ///  0x0280 ├──────────────── writers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
 ///  0x0300 ├──────────────── SPSC role table: producer entry (64 B) │ consumer entry (64 B) ────────┤
@@ -20,7 +20,7 @@ namespace Ring;
 ///  0x0400 ├──────────────── completion: State │ ReasonLength │ CompleterPid │ CompletedNs │ Reason ──┤
 ///  0x0500 │ reserved, zero                                                                       │
 ///  0x1000 ├──────────────── participant table: 64 entries × 128 B ───────────────────────────────┤
-///  0x3000 ├──────────────── data: SPSC records, or MPMC slots ───────────────────────────────────┤
+///  0x3000 ├──────────────── data: SPSC or broadcast records, or MPMC slots ──────────────────────┤
 ///         └──────────────────────────────────────────────────────────────────────────────────────┘
 /// </code>
 /// Each group that one side writes often sits in its own 128-byte block: two 64-byte lines, because the
@@ -52,6 +52,9 @@ internal static class SegmentLayout
     // The message type the creator pinned the ring to (RingOptions.WithMessageType): sizeof(T) and a hash of T's full
     // name, both 0 when the ring carries bytes of any length. Typed endpoints and typed openers check them.
     public const int MessageSizeOffset = 0x48;
+    // Broadcast only: what the publisher does when the slowest subscriber is a ring behind (BroadcastOverflow:
+    // 1 block, 2 overwrite); 0 for SPSC and MPMC.
+    public const int OverflowOffset = 0x4C;
     public const int MessageTagOffset = 0x50;
     public const int ChecksumOffset = 0x78;
     public const int ChecksummedStart = VersionOffset;
@@ -75,11 +78,21 @@ internal static class SegmentLayout
     public const int MessagesWrittenOffset = 0x108;
     public const int BytesWrittenOffset = 0x110;
     public const int FullEventsOffset = 0x118;
+    // Broadcast only, written by the publisher. Reclaim R: every byte position below R may be overwritten at any
+    // moment (stored, fenced, before the stores that overwrite them). Oldest: the start of the oldest record still
+    // intact, R ≤ Oldest ≤ Tail. TailSequence: the messages below Tail, stored after each tail store (MessagesWritten
+    // is stored before it), so a joiner can read the tail's sequence exactly.
+    public const int ReclaimOffset = 0x120;
+    public const int OldestOffset = 0x128;
+    public const int TailSequenceOffset = 0x130;
 
     public const int HeadOffset = 0x180;
     public const int MessagesReadOffset = 0x188;
     public const int BytesReadOffset = 0x190;
     public const int EmptyEventsOffset = 0x198;
+    // Broadcast only: bumped (atomic add) by each joining subscriber after it has stored its cursor, so the
+    // publisher knows to look at the cursors again. Read-mostly: written once per join.
+    public const int SubscriberGenerationOffset = 0x1A0;
 
     public const int ReadersEventOffset = 0x200;
     public const int WritersEventOffset = 0x280;
@@ -126,6 +139,9 @@ internal static class SegmentLayout
     public const int EntryBytesReadOffset = 0x48;
     public const int EntryFullEventsOffset = 0x50;
     public const int EntryEmptyEventsOffset = 0x58;
+    // Broadcast subscriber: its next read position, the only field it writes per message; −1 = not gating (every
+    // other entry, a subscriber that has not joined yet, a dead one the publisher detached).
+    public const int EntryCursorOffset = 0x60;
 
     public const int HeaderLength = 0x3000;
     public const int DataOffset = HeaderLength;
@@ -141,6 +157,11 @@ internal static class SegmentLayout
     public const int RecordTypeOffset = 4;
     public const int RecordTypeMessage = 1;
     public const int RecordTypePadding = 2;
+
+    // Broadcast records: a 16-byte header (length i32, type i32, sequence i64: the message's index, 0-based),
+    // then the payload padded to 8. A padding record has only the first 8 bytes of that header (it may be 8 bytes long).
+    public const int BroadcastRecordHeaderLength = 16;
+    public const int BroadcastRecordSequenceOffset = 8;
 
     // MPMC slots: a 16-byte header (sequence i64, length i32, reserved i32), then the payload.
     public const int SlotHeaderLength = 16;
@@ -160,6 +181,21 @@ internal static class SegmentLayout
     public static int AlignedRecordLength(int payloadLength) =>
         (RecordHeaderLength + payloadLength + RecordAlignment - 1) & ~(RecordAlignment - 1);
 
+    public static int BroadcastAlignedRecordLength(int payloadLength) =>
+        (BroadcastRecordHeaderLength + payloadLength + RecordAlignment - 1) & ~(RecordAlignment - 1);
+
     public static int MaxMessageLengthFor(long capacity) =>
         (int)Math.Min(capacity / MaxMessageDivisor, int.MaxValue - RecordHeaderLength - RecordAlignment);
+
+    /// <summary>
+    /// The largest payload of a broadcast ring: capacity/8 less the 8 bytes its record header has over SPSC's, so the
+    /// longest broadcast record is the longest SPSC record, capacity/8 + 8. Three of them fit in the smallest ring, which
+    /// the publisher relies on: a padding record, the record after it and the newest record before them never span the
+    /// whole ring, so some message stays intact once one was written.
+    /// </summary>
+    public static int BroadcastMaxMessageLengthFor(long capacity) =>
+        (int)Math.Min(capacity / MaxMessageDivisor - (BroadcastRecordHeaderLength - RecordHeaderLength), int.MaxValue - BroadcastRecordHeaderLength - RecordAlignment);
+
+    public static int MaxMessageLengthFor(RingKind kind, long capacity) =>
+        kind == RingKind.Broadcast ? BroadcastMaxMessageLengthFor(capacity) : MaxMessageLengthFor(capacity);
 }

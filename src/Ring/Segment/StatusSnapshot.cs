@@ -1,3 +1,4 @@
+using Ring.Broadcast;
 using Ring.Mpmc;
 using Ring.Platform.Linux;
 
@@ -15,7 +16,7 @@ internal static class StatusSnapshot
     {
         SharedBuffer b = segment.Buffer;
         SegmentHeader header = segment.Header;
-        (long head, long tail, bool completed) = Positions(b);
+        (long head, long tail, bool completed) = Positions(b, header.Kind);
         long messagesWritten = Total(b, SegmentLayout.MessagesWrittenOffset, SegmentLayout.EntryMessagesWrittenOffset);
         long messagesRead = Total(b, SegmentLayout.MessagesReadOffset, SegmentLayout.EntryMessagesReadOffset);
         bool mpmc = header.Kind == RingKind.Mpmc;
@@ -86,15 +87,16 @@ internal static class StatusSnapshot
     public static long MessagesInRing(RingSegment segment)
     {
         SharedBuffer b = segment.Buffer;
-        (long head, long tail, _) = Positions(b);
+        (long head, long tail, _) = Positions(b, segment.Kind);
         return MessagesInRing(segment, head, InUse(segment.Header, head, tail),
             Total(b, SegmentLayout.MessagesWrittenOffset, SegmentLayout.EntryMessagesWrittenOffset),
             Total(b, SegmentLayout.MessagesReadOffset, SegmentLayout.EntryMessagesReadOffset));
     }
 
-    private static (long Head, long Tail, bool Completed) Positions(SharedBuffer b)
+    /// <summary>The tail, and where what a reader could still read starts: the head, or a broadcast ring's Oldest.</summary>
+    private static (long Head, long Tail, bool Completed) Positions(SharedBuffer b, RingKind kind)
     {
-        long head = b.ReadInt64Acquire(SegmentLayout.HeadOffset);
+        long head = b.ReadInt64Acquire(kind == RingKind.Broadcast ? SegmentLayout.OldestOffset : SegmentLayout.HeadOffset);
         long tail = b.ReadInt64Acquire(SegmentLayout.TailOffset);
         bool completed = RingCompletion.IsFinal(tail);
         return (head, completed ? tail & ~RingCompletion.TailFlag : tail, completed);
@@ -106,11 +108,31 @@ internal static class StatusSnapshot
 
     /// <summary>
     /// SPSC counts can drift by one per producer or consumer killed between counting and publishing; an empty ring
-    /// (head = tail) is still reported as empty. MPMC looks at each slot in use, at most the slot count.
+    /// (head = tail) is still reported as empty. MPMC looks at each slot in use, at most the slot count. Broadcast
+    /// counts the messages still intact, from the one at Oldest on: what a late joiner from Oldest could read.
     /// </summary>
     private static long MessagesInRing(RingSegment segment, long head, long inUse, long messagesWritten, long messagesRead) =>
         segment.Kind == RingKind.Mpmc ? PublishedMessages(segment, head, inUse)
+        : segment.Kind == RingKind.Broadcast ? IntactMessages(segment, messagesWritten)
         : inUse == 0 ? 0 : Math.Max(1, messagesWritten - messagesRead);
+
+    /// <summary>
+    /// Broadcast: messages written minus the sequence at Oldest, read the way a lapped subscriber reads it; 0 when the
+    /// publisher moved Oldest under every look, or when the values make no sense (a monitor reports, it does not fail).
+    /// </summary>
+    private static long IntactMessages(RingSegment segment, long messagesWritten)
+    {
+        try
+        {
+            return new BroadcastRing<SharedBuffer>(segment, segment.Buffer).TryReadOldest(out _, out long oldest)
+                ? Math.Max(0, messagesWritten - oldest)
+                : 0;
+        }
+        catch (RingCorruptedException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>MPMC: the positions from the head on whose slot is published with a message (not a skip, not a claim in progress).</summary>
     private static long PublishedMessages(RingSegment segment, long head, long positions)

@@ -115,11 +115,8 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         RingCompletion.ValidateReason(reason);
         if (_claimAdvance != 0) RingThrow.ClaimOutstanding();
         if (_completed) return false;
-        RingCompletion.RecordReason(_ring.Memory, reason);
-        // The flag rides on the tail: one store publishes every record below it and the completion (RingCompletion).
-        _ring.Memory.WriteInt64Fenced(SegmentLayout.TailOffset, _tail | RingCompletion.TailFlag); // release pairs with the reader's acquire of tail
+        RingCompletion.CompleteAtTail(_ring.Memory, _tail, reason);
         _completed = true;
-        RingCompletion.WakeEveryone(_ring.Memory);
         return true;
     }
 

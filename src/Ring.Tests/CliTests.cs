@@ -563,6 +563,22 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
         Assert.Equal(["ring: every producer is gone: the last one detached: 1 of 2 messages arrived."], Lines(tail.Stderr));
     }
 
+    [Fact]
+    public async Task StatAndLs_BroadcastSegment_NameTheKindBroadcast()
+    {
+        using (RingSegment segment = RingSegment.Create(Path.Combine(_dir.DirectoryPath, "feed"),
+            new RingOptions { Kind = RingKind.Broadcast, Capacity = 4096, Overflow = BroadcastOverflow.Overwrite }))
+        using (RingWriter writer = segment.CreateWriter())
+        {
+            Assert.True(writer.TryWrite("tick"u8));
+        }
+
+        AssertOk(await RunAsync("stat", "feed"), "kind         broadcast", "in ring      1 messages");
+        string[] listed = Lines((await RunAsync("ls")).Stdout);
+        Assert.Equal(["feed", "broadcast"], Words(listed[1])[..2]);
+        Assert.Equal("broadcast", ParseJson(await RunAsync("stat", "feed", "--json")).GetProperty("kind").GetString());
+    }
+
     // ---- ls ----
 
     [Fact]

@@ -304,6 +304,20 @@ public sealed class BroadcastRingTests : IDisposable
     }
 
     [Fact]
+    public void OpenOrCreate_ExistingWithTheOtherOverflow_ThrowsNamingOverflow()
+    {
+        string name = _dir.NewName("broadcast");
+        RingOptions block = new() { Kind = RingKind.Broadcast, Capacity = 1024, Overflow = BroadcastOverflow.Block };
+        using RingSegment existing = RingSegment.Create(name, block);
+
+        SegmentFormatException error = Assert.Throws<SegmentFormatException>(() => RingSegment.OpenOrCreate(name, block with { Overflow = BroadcastOverflow.Overwrite }));
+
+        Assert.Equal("Overflow", error.Field);
+        using RingSegment same = RingSegment.OpenOrCreate(name, block);
+        Assert.Equal(BroadcastOverflow.Block, same.Overflow);
+    }
+
+    [Fact]
     public void CreateWriter_SecondPublisher_ThrowsRoleTaken()
     {
         using RingSegment segment = CreateSegment(BroadcastOverflow.Block);

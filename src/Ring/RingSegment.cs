@@ -263,7 +263,7 @@ public sealed class RingSegment : IDisposable
     /// <exception cref="InvalidOperationException">The segment does not hold a broadcast ring.</exception>
     public RingReader CreateSubscriber(SubscribeFrom from = SubscribeFrom.Tail, WaitStrategy wait = WaitStrategy.SpinThenBlock, PeerLoss peerLoss = PeerLoss.Wait)
     {
-        if (Kind != RingKind.Broadcast) throw new InvalidOperationException($"segment '{Name}' holds an {Kind} ring; only a broadcast ring has subscribers.");
+        if (Kind != RingKind.Broadcast) throw new InvalidOperationException($"segment '{Name}' holds an {Kind.ToString().ToUpperInvariant()} ring; only a broadcast ring has subscribers.");
         if (!Enum.IsDefined(from)) throw new ArgumentOutOfRangeException(nameof(from), from, "Unknown subscribe position.");
         return EndpointFactory.CreateReader(this, wait, peerLoss, from);
     }

@@ -30,6 +30,9 @@ public enum RingVariant
 
     /// <summary>A reader reports the end of the stream once it has seen the completion, before reading what was committed before it.</summary>
     CompletedBeforeDrained,
+
+    /// <summary>The broadcast publisher under Block overwrites records its subscribers have not read.</summary>
+    BroadcastIgnoresGate,
 }
 
 internal static class RingVariants
@@ -42,6 +45,7 @@ internal static class RingVariants
         RingVariant.PublishTailWithoutFence => ProtocolMutation.PublishTailWithoutFence,
         RingVariant.PublishHeadWithoutFence => ProtocolMutation.PublishHeadWithoutFence,
         RingVariant.CompletedBeforeDrained => ProtocolMutation.CompletedBeforeDrained,
+        RingVariant.BroadcastIgnoresGate => ProtocolMutation.PublisherIgnoresGate,
         _ => ProtocolMutation.None,
     };
 }
@@ -90,6 +94,11 @@ internal struct HeadWithoutFenceRing : IRingVariant
 internal struct CompletedBeforeDrainedRing : IRingVariant
 {
     public static RingVariant Variant => RingVariant.CompletedBeforeDrained;
+}
+
+internal struct BroadcastIgnoresGateRing : IRingVariant
+{
+    public static RingVariant Variant => RingVariant.BroadcastIgnoresGate;
 }
 
 /// <summary>

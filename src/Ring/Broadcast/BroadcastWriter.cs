@@ -195,6 +195,7 @@ internal sealed class BroadcastWriter<TPolicy, TMemory> : RingWriter, IEndpoint<
     /// </summary>
     private bool HasRoom(long newTail)
     {
+        if (TMemory.Mutation == ProtocolMutation.PublisherIgnoresGate) return true;
         int generation = _ring.Memory.ReadInt32Acquire(SegmentLayout.SubscriberGenerationOffset); // pairs with a joiner's atomic add, made after its fenced cursor store
         if (generation != _generation)
         {

@@ -26,4 +26,7 @@ internal enum ProtocolMutation
     /// messages committed before it.
     /// </summary>
     CompletedBeforeDrained,
+
+    /// <summary>The broadcast publisher under Block never looks at the subscribers' cursors: it reuses space they have not read.</summary>
+    PublisherIgnoresGate,
 }

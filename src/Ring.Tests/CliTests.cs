@@ -154,6 +154,9 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
     [InlineData("--slot-size 64", "--slot-size sizes an MPMC slot")]
     [InlineData("--capacity 1KB", "--capacity: '1KB': unknown unit 'KB'")]
     [InlineData("--kind ring", "Argument 'ring' not recognized")]
+    [InlineData("--overflow overwrite", "--overflow is for a broadcast ring")]
+    [InlineData("--kind broadcast --overflow drop", "Argument 'drop' not recognized")]
+    [InlineData("--kind broadcast --slots 8", "--slots: A broadcast ring has no slots")]
     public async Task Create_InvalidOptions_FailWithOneLineUsageError(string options, string message)
     {
         CliRun run = await RunAsync(["create", "bad", .. options.Split(' ')]);
@@ -564,12 +567,14 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
     }
 
     [Fact]
-    public async Task StatAndLs_BroadcastSegment_NameTheKindBroadcast()
+    public async Task CreateStatAndLs_BroadcastSegment_NameTheKindBroadcast()
     {
-        using (RingSegment segment = RingSegment.Create(Path.Combine(_dir.DirectoryPath, "feed"),
-            new RingOptions { Kind = RingKind.Broadcast, Capacity = 4096, Overflow = BroadcastOverflow.Overwrite }))
+        AssertOk(await RunAsync("create", "feed", "--kind", "broadcast", "--capacity", "4KiB", "--overflow", "overwrite"),
+            "created broadcast segment 'feed'", "largest message 504 B, overflow overwrite");
+        using (RingSegment segment = RingSegment.Open(PathOf("feed")))
         using (RingWriter writer = segment.CreateWriter())
         {
+            Assert.Equal(BroadcastOverflow.Overwrite, segment.Overflow);
             Assert.True(writer.TryWrite("tick"u8));
         }
 

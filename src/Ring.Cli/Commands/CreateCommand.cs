@@ -10,12 +10,19 @@ internal static class CreateCommand
         Argument<string> name = CliOptions.SegmentName("The new segment");
         Option<string> kind = new("--kind")
         {
-            Description = "spsc: one producer, one consumer, variable-length messages in a byte ring; mpmc: any number of each, one message per fixed-size slot.",
+            Description = "spsc: one producer, one consumer, variable-length messages in a byte ring; mpmc: any number of each, one message per fixed-size slot; " +
+                "broadcast: one publisher, subscribers that each get every message.",
             DefaultValueFactory = _ => "spsc",
         };
-        kind.AcceptOnlyFromAmong("spsc", "mpmc");
-        Option<long?> capacity = CliOptions.Size("--capacity", "SPSC: bytes of record space, a power of two (default 1MiB)");
-        Option<long?> maxMessage = CliOptions.Size("--max-message", "Largest message (SPSC: default and upper bound capacity/8; MPMC: the slot payload)");
+        kind.AcceptOnlyFromAmong("spsc", "mpmc", "broadcast");
+        Option<string?> overflow = new("--overflow")
+        {
+            Description = "Broadcast: what the publisher does when the slowest subscriber is a ring behind: block (default) waits for it; " +
+                "overwrite never waits, and a subscriber that was lapped is told how many messages it lost.",
+        };
+        overflow.AcceptOnlyFromAmong("block", "overwrite");
+        Option<long?> capacity = CliOptions.Size("--capacity", "SPSC, broadcast: bytes of record space, a power of two (default 1MiB)");
+        Option<long?> maxMessage = CliOptions.Size("--max-message", "Largest message (SPSC: default and upper bound capacity/8; broadcast: capacity/8 - 8; MPMC: the slot payload)");
         Option<long?> slotSize = CliOptions.Size("--slot-size", "MPMC: the slot payload, i.e. the largest message (default 240B); same as --max-message");
         Option<int?> slots = CliOptions.Count("--slots", "MPMC: the number of slots, a power of two (default 1024).");
         Option<UnixFileMode?> mode = new("--mode")
@@ -27,7 +34,7 @@ internal static class CreateCommand
         Command command = new("create", "Create a segment. Options the library rejects (an SPSC ring with --slots, a capacity that " +
             "is not a power of two...) fail with its message and exit code 2; a name already taken gives 4.")
         {
-            name, kind, capacity, maxMessage, slotSize, slots, mode,
+            name, kind, overflow, capacity, maxMessage, slotSize, slots, mode,
         };
         command.Validators.Add(r =>
         {
@@ -36,15 +43,19 @@ internal static class CreateCommand
         });
         command.SetBlockingAction((parsed, _) =>
         {
-            bool mpmc = parsed.GetValue(kind) == "mpmc";
+            RingKind ringKind = parsed.GetValue(kind) switch { "mpmc" => RingKind.Mpmc, "broadcast" => RingKind.Broadcast, _ => RingKind.Spsc };
+            bool mpmc = ringKind == RingKind.Mpmc;
             long? payload = parsed.GetValue(maxMessage) ?? parsed.GetValue(slotSize);
+            if (ringKind != RingKind.Broadcast && parsed.GetValue(overflow) is not null)
+                throw new CliException(ExitCode.Usage, "--overflow is for a broadcast ring: an SPSC or MPMC producer always waits for room.");
             if (!mpmc && parsed.GetValue(slotSize) is not null)
                 throw new CliException(ExitCode.Usage, "--slot-size sizes an MPMC slot: an SPSC ring is sized with --capacity and --max-message.");
             if (payload > int.MaxValue)
                 throw new CliException(ExitCode.Usage, $"--max-message: {payload} bytes is more than any ring carries in one message.");
             RingOptions options = new()
             {
-                Kind = mpmc ? RingKind.Mpmc : RingKind.Spsc,
+                Kind = ringKind,
+                Overflow = parsed.GetValue(overflow) == "overwrite" ? BroadcastOverflow.Overwrite : BroadcastOverflow.Block,
                 Capacity = parsed.GetValue(capacity) ?? 0, // 0: the library's default
                 SlotCount = parsed.GetValue(slots) ?? 0,
                 MaxMessageLength = (int)(payload ?? 0),
@@ -69,7 +80,8 @@ internal static class CreateCommand
         }
         string size = status.Kind == RingKind.Mpmc
             ? $"{status.SlotCount} slots of {Units.FormatSize(status.MaxMessageLength)}"
-            : $"capacity {Units.FormatSize(status.Capacity)}, largest message {Units.FormatSize(status.MaxMessageLength)}";
+            : $"capacity {Units.FormatSize(status.Capacity)}, largest message {Units.FormatSize(status.MaxMessageLength)}" +
+              (status.Kind == RingKind.Broadcast ? $", overflow {options.Overflow.ToString().ToLowerInvariant()}" : "");
         output.WriteLine($"created {StatusText.Kind(status.Kind)} segment '{name}' at {status.Path}: {size}, mode {Units.FormatMode(status.Mode)}");
         return ExitCode.Ok;
     }
@@ -82,6 +94,7 @@ internal static class CreateCommand
         nameof(RingOptions.SlotCount) => "--slots",
         nameof(RingOptions.MaxMessageLength) => "--max-message/--slot-size",
         nameof(RingOptions.Mode) => "--mode",
+        nameof(RingOptions.Overflow) => "--overflow",
         _ => null,
     };
 }

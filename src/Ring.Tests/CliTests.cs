@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Text;
 using System.Text.Json;
 using Ring.Cli;
 using Ring.Tooling;
@@ -188,6 +189,53 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
 
         AssertOk(await RunAsync("rm", "q", "--force"), "removed 'q'", "keep");
         Assert.False(File.Exists(PathOf("q")));
+    }
+
+    [Fact]
+    public async Task Tail_BroadcastFromOldest_PrintsTheHistoryAndTakesNothingFromTheOthers()
+    {
+        AssertOk(await RunAsync("create", "feed", "--kind", "broadcast", "--capacity", "4KiB"));
+        using (RingSegment segment = RingSegment.Open(PathOf("feed")))
+        using (RingWriter writer = segment.CreateWriter())
+        {
+            foreach (string tick in new[] { "one", "two", "three" }) Assert.True(writer.TryWrite(Encoding.UTF8.GetBytes(tick)));
+        }
+
+        CliRun first = await RunAsync("tail", "feed", "--from", "oldest", "-n", "3");
+        CliRun second = await RunAsync("tail", "feed", "--from", "oldest", "-n", "3");
+
+        AssertOk(first);
+        Assert.Equal(["one", "two", "three"], Lines(first.Stdout));
+        Assert.Equal(Lines(first.Stdout), Lines(second.Stdout));
+        AssertFails(await RunAsync("tail", "feed", "--from", "start"), ExitCode.Usage, "Argument 'start' not recognized");
+    }
+
+    [Fact]
+    public async Task Tail_FromOnAnSpscRing_IsAUsageError()
+    {
+        AssertOk(await RunAsync("create", "q"));
+
+        AssertFails(await RunAsync("tail", "q", "--from", "oldest"), ExitCode.Usage, "--from is for a broadcast ring");
+    }
+
+    [Fact]
+    public async Task Tail_BroadcastOverwriteSubscriberLapped_ReportsTheLossAndGoesOnFromTheOldest()
+    {
+        AssertOk(await RunAsync("create", "feed", "--kind", "broadcast", "--capacity", "256B", "--overflow", "overwrite"));
+        ChildProcess tail = StartCli("tail", "feed", "--timeout", "30s");
+        await WaitForLiveConsumerAsync("feed", tail);
+        using RingSegment segment = RingSegment.Open(PathOf("feed"));
+        using RingWriter writer = segment.CreateWriter();
+
+        LibC.Kill(tail.Id, Signal.SIGSTOP); // it reads nothing while the publisher laps it
+        for (int seq = 0; seq < 100; seq++) Assert.True(writer.TryWrite(Encoding.UTF8.GetBytes($"m{seq}")));
+        long oldest = 100 - segment.GetStatus().MessagesInRing;
+        LibC.Kill(tail.Id, Signal.SIGCONT);
+        writer.Complete();
+
+        Assert.Equal(ExitCode.Ok, await tail.WaitForExitAsync(Deadline));
+        Assert.Equal(Enumerable.Range((int)oldest, 100 - (int)oldest).Select(seq => $"m{seq}"), Lines(tail.StandardOutput));
+        Assert.Equal([$"ring: lapped by the publisher: {oldest} messages lost"], Lines(tail.StandardError));
     }
 
     [Fact]

@@ -19,6 +19,11 @@ internal static class TailCommand
             Description = "Exit 7 once every producer that had attached is gone (died or detached) and everything is read, instead of " +
                 "waiting for a new producer. A death is noticed within about a quarter of a second.",
         };
+        Option<string?> from = new("--from")
+        {
+            Description = "Broadcast: where the subscriber starts: live (default), at the next message published; oldest, at the oldest message still in the ring.",
+        };
+        from.AcceptOnlyFromAmong("live", "oldest");
         Option<bool> hex = new("--hex") { Description = "Print each message as lowercase hex." };
         Option<bool> text = new("--text")
         {
@@ -28,11 +33,12 @@ internal static class TailCommand
         Option<uint[]> trustOwner = CliOptions.TrustOwner();
         Command command = new("tail", "Read messages as a consumer and print them, one per line. Reading takes them: an SPSC ring " +
             "allows one consumer, so a live one already there is refused (exit 4); on an MPMC ring tail is one more consumer " +
-            "and gets only the messages the others do not. Waits asleep in the kernel between messages. Once the ring is completed " +
+            "and gets only the messages the others do not; on a broadcast ring it is a subscriber, takes nothing from the others, and " +
+            "reports to stderr the messages it lost when an overwriting publisher lapped it. Waits asleep in the kernel between messages. Once the ring is completed " +
             "and everything before the completion is read, it exits 0 and prints the reason, if there is one, to stderr " +
             "(with --count, short of N: exit 8).")
         {
-            name, count, timeout, exitOnProducerLoss, hex, text, trustOwner,
+            name, count, timeout, exitOnProducerLoss, from, hex, text, trustOwner,
         };
         command.Validators.Add(r =>
         {
@@ -40,15 +46,19 @@ internal static class TailCommand
         });
         command.SetBlockingAction((parsed, cancellationToken) => Run(
             parsed.GetRequiredValue(name), parsed.OpenOptions(trustOwner), parsed.GetValue(count), parsed.GetValue(timeout),
-            parsed.GetValue(exitOnProducerLoss) ? PeerLoss.Complete : PeerLoss.Wait, parsed.GetValue(hex), Console.Error, cancellationToken));
+            parsed.GetValue(exitOnProducerLoss) ? PeerLoss.Complete : PeerLoss.Wait, parsed.GetValue(from), parsed.GetValue(hex), Console.Error, cancellationToken));
         return command;
     }
 
-    private static int Run(string name, RingOpenOptions trust, int? count, TimeSpan? timeout, PeerLoss producerLoss, bool hex, TextWriter error,
+    private static int Run(string name, RingOpenOptions trust, int? count, TimeSpan? timeout, PeerLoss producerLoss, string? from, bool hex, TextWriter error,
         CancellationToken cancellationToken)
     {
         using RingSegment segment = RingSegment.Open(name, trust);
-        using RingReader reader = segment.CreateReader(WaitStrategy.SpinThenBlock, producerLoss);
+        if (from is not null && segment.Kind != RingKind.Broadcast)
+            throw new CliException(ExitCode.Usage, $"--from is for a broadcast ring; '{name}' is {StatusText.Kind(segment.Kind)}, whose consumers share one stream.");
+        using RingReader reader = segment.Kind == RingKind.Broadcast
+            ? segment.CreateSubscriber(from == "oldest" ? SubscribeFrom.Oldest : SubscribeFrom.Tail, WaitStrategy.SpinThenBlock, producerLoss)
+            : segment.CreateReader(WaitStrategy.SpinThenBlock, producerLoss);
         // Buffered, and flushed each time the ring runs dry: one write per burst rather than per message.
         using StreamWriter output = new(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         RingMessageHandler print = hex
@@ -59,11 +69,24 @@ internal static class TailCommand
         string Progress() => count is null ? $"{received} messages arrived" : $"{received} of {count} messages arrived";
         CliException TimedOut() => new(ExitCode.Timeout, $"timed out after {Units.FormatDuration(timeout!.Value)}: {Progress()}.");
         byte[]? last = null; // for the end of the stream only
+        bool TryRead()
+        {
+            try
+            {
+                return reader.TryRead(print);
+            }
+            catch (RingLappedException lapped)
+            {
+                output.Flush(); // the messages before the loss come before the line that reports it
+                error.WriteLine($"ring: lapped by the publisher: {lapped.LostMessages} messages lost");
+                return false; // the oldest message still there is next
+            }
+        }
         try
         {
             while (count is null || received < count)
             {
-                if (reader.TryRead(print))
+                if (TryRead())
                 {
                     received++;
                     continue;

@@ -223,9 +223,10 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
     {
         AssertOk(await RunAsync("create", "feed", "--kind", "broadcast", "--capacity", "256B", "--overflow", "overwrite"));
         ChildProcess tail = StartCli("tail", "feed", "--timeout", "30s");
-        await WaitForLiveConsumerAsync("feed", tail);
         using RingSegment segment = RingSegment.Open(PathOf("feed"));
         using RingWriter writer = segment.CreateWriter();
+        // Joined (a participant is one before it joins) and asleep waiting for the first message.
+        await Polling.UntilAsync(() => segment.GetStatus().ReadersWaiting == 1, "the subscriber to join and sleep", Deadline, tail, childMustRun: true);
 
         LibC.Kill(tail.Id, Signal.SIGSTOP); // it reads nothing while the publisher laps it
         for (int seq = 0; seq < 100; seq++) Assert.True(writer.TryWrite(Encoding.UTF8.GetBytes($"m{seq}")));

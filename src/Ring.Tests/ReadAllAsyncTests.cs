@@ -70,6 +70,31 @@ public sealed class ReadAllAsyncTests : IDisposable
         static bool MovedOnAtOnce(ValueTask<bool> next) => next.IsCompletedSuccessfully && next.Result;
     }
 
+    [Fact]
+    public async Task ReadAllAsync_EnumeratedTwice_EachEnumerationHasABufferOfItsOwn()
+    {
+        using RingSegment segment = _rings.Create(RingKind.Spsc);
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader reader = segment.CreateReader();
+        Assert.True(writer.TryWrite("one"u8));
+        Assert.True(writer.TryWrite("two"u8));
+        IAsyncEnumerable<ReadOnlyMemory<byte>> all = reader.ReadAllAsync();
+        ReadOnlyMemory<byte> first;
+
+        await using (IAsyncEnumerator<ReadOnlyMemory<byte>> enumeration = all.GetAsyncEnumerator())
+        {
+            Assert.True(await enumeration.MoveNextAsync());
+            first = enumeration.Current;
+        }
+        await using (IAsyncEnumerator<ReadOnlyMemory<byte>> enumeration = all.GetAsyncEnumerator())
+        {
+            Assert.True(await enumeration.MoveNextAsync());
+            Assert.Equal("two"u8.ToArray(), enumeration.Current.ToArray());
+        }
+
+        Assert.Equal("one"u8.ToArray(), first.ToArray()); // the second enumeration read into another buffer
+    }
+
     [Theory]
     [InlineData(RingKind.Spsc)]
     [InlineData(RingKind.Mpmc)]

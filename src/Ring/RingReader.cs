@@ -279,7 +279,7 @@ public abstract class RingReader : IDisposable
         new RingChannelReader<T, UnmanagedItems<T>>(this, default);
 
     /// <summary>
-    /// Every message until the stream ends, for <c>await foreach</c>. The enumeration reads into one buffer of
+    /// Every message until the stream ends, for <c>await foreach</c>. Each enumeration reads into one buffer of
     /// <see cref="MaxMessageLength"/> bytes that it allocates at its start and reuses: an item is valid only until the
     /// loop moves on to the next one (copy what must outlive it); no allocation per message after that.
     /// </summary>
@@ -291,7 +291,7 @@ public abstract class RingReader : IDisposable
     /// <exception cref="RingPeerLostException">With <see cref="PeerLoss.Complete"/>: every producer is gone and the ring is drained.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled while the enumeration waited.</exception>
     public IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAllAsync(CancellationToken cancellationToken = default) =>
-        ReadAll<ReadOnlyMemory<byte>, ReusedBuffer>(new ReusedBuffer(new byte[MaxMessageLength]), cancellationToken);
+        ReadAll<ReadOnlyMemory<byte>, ReusedBuffer>(static reader => new ReusedBuffer(new byte[reader.MaxMessageLength]), cancellationToken);
 
     /// <summary>
     /// Every message as a <typeparamref name="T"/> until the stream ends, for <c>await foreach</c>; no allocation per
@@ -301,15 +301,22 @@ public abstract class RingReader : IDisposable
     /// <exception cref="RingPeerLostException">With <see cref="PeerLoss.Complete"/>: every producer is gone and the ring is drained.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled while the enumeration waited.</exception>
     public IAsyncEnumerable<T> ReadAllAsync<T>(CancellationToken cancellationToken = default) where T : unmanaged =>
-        ReadAll<T, UnmanagedItems<T>>(default, cancellationToken);
+        ReadAll<T, UnmanagedItems<T>>(static _ => default, cancellationToken);
 
     /// <summary>
-    /// The channel adapter's enumeration, which already ends at the end of the stream and throws the peer loss that
-    /// its <c>WaitToReadAsync</c> throws.
+    /// Reads through a channel adapter of its own, made with the enumeration (so is the format's buffer): it ends at the
+    /// end of the stream and throws the peer loss its <c>WaitToReadAsync</c> throws.
     /// </summary>
-    private IAsyncEnumerable<TItem> ReadAll<TItem, TFormat>(TFormat format, CancellationToken cancellationToken)
-        where TFormat : struct, IRingItemReader<TItem> =>
-        new RingChannelReader<TItem, TFormat>(this, format).ReadAllAsync(cancellationToken);
+    private async IAsyncEnumerable<TItem> ReadAll<TItem, TFormat>(Func<RingReader, TFormat> format,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TFormat : struct, IRingItemReader<TItem>
+    {
+        RingChannelReader<TItem, TFormat> channel = new(this, format(this));
+        while (await channel.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (channel.TryRead(out TItem? item)) yield return item;
+        }
+    }
 
     private readonly ref struct ExactReadOperation(RingReader reader, Span<byte> destination) : IRetryable
     {

@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Ring.Channels;
 
 namespace Ring;
 
@@ -83,7 +85,7 @@ public abstract class RingWriter : IDisposable
     }
 
     /// <summary>Why writing ended: the completion, or (with <see cref="PeerLoss.Complete"/>) the consumers' loss.</summary>
-    private protected abstract RingCompletedException Ended();
+    internal abstract RingCompletedException Ended();
 
     /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
     private protected abstract long GetTimestamp();
@@ -257,6 +259,42 @@ public abstract class RingWriter : IDisposable
         }
         return claim;
     }
+
+    /// <summary>
+    /// This writer as a <see cref="ChannelWriter{T}"/> of byte messages, for code written against
+    /// <c>System.Threading.Channels</c>. Each item is copied into the ring as one message.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Each call makes a new adapter, which takes this writer's one-call-at-a-time rule. <c>TryWrite</c> is false when
+    /// the ring is full, and once it is completed (where <see cref="TryWrite(ReadOnlySpan{byte})"/> throws), as a
+    /// channel's; <c>WriteAsync</c> then throws <see cref="ChannelClosedException"/> carrying the
+    /// <see cref="RingCompletedException"/>. <c>WaitToWriteAsync</c> knows no item, so it waits for room for a message
+    /// of <see cref="MaxMessageLength"/> bytes (true means any message fits; an SPSC ring may take a short message
+    /// sooner, and <c>WriteAsync</c> waits for the item's own length); it is false once the ring is completed, and
+    /// throws <see cref="RingPeerLostException"/> when, with <see cref="PeerLoss.Complete"/>, the ring is full and every
+    /// consumer is gone.
+    /// </para>
+    /// <para>
+    /// <c>TryComplete(error)</c> completes the ring for every process, with <c>error.Message</c> as the reason (cut to
+    /// <see cref="MaxCompletionReasonBytes"/>), or none when <c>error</c> is null, and is false when the ring was
+    /// completed already. Unlike a channel, whose readers then fault with <c>error</c>, a ring carries a reason string,
+    /// not an exception object: its readers' <c>Completion</c> completes normally, with the reason in
+    /// <see cref="RingReader.CompletionReason"/>.
+    /// </para>
+    /// </remarks>
+    public ChannelWriter<ReadOnlyMemory<byte>> AsChannelWriter() =>
+        new RingChannelWriter<ReadOnlyMemory<byte>, CopiedBytes>(this, default);
+
+    /// <summary>
+    /// This writer as a <see cref="ChannelWriter{T}"/> of <typeparamref name="T"/> values, one message of
+    /// <c>sizeof(T)</c> bytes each (see <see cref="TryWrite{T}(in T)"/>); <c>WaitToWriteAsync</c> waits for room for one.
+    /// <c>TryWrite</c>, and <c>WaitToWriteAsync</c> and <c>WriteAsync</c> when there is room, allocate nothing.
+    /// Otherwise as <see cref="AsChannelWriter()"/>.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">From the adapter's writes: the segment is pinned to another message type.</exception>
+    public ChannelWriter<T> AsChannelWriter<T>() where T : unmanaged =>
+        new RingChannelWriter<T, UnmanagedItems<T>>(this, default);
 
     private readonly ref struct WriteOperation(RingWriter writer, ReadOnlySpan<byte> message) : IRetryable
     {

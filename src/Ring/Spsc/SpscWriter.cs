@@ -123,7 +123,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         return true;
     }
 
-    private protected override RingCompletedException Ended() =>
+    internal override RingCompletedException Ended() =>
         _completed ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
         : new RingPeerLostException(_consumers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.ReasonOrGone}");
 

@@ -26,12 +26,8 @@ public struct BenchTick
 public class TypedOperations
 {
     private BenchTick _tick = new() { Sequence = 1, Price = 101.25, Quantity = 300, Side = 1 };
-    private BenchmarkRing _spsc = null!;
-    private BenchmarkRing _mpmc = null!;
-    private RingWriter _spscWriter = null!;
-    private RingReader _spscReader = null!;
-    private RingWriter _mpmcWriter = null!;
-    private RingReader _mpmcReader = null!;
+    private BenchmarkPair _spsc = null!;
+    private BenchmarkPair _mpmc = null!;
     private ChannelWriter<BenchTick> _spscChannelWriter = null!;
     private ChannelReader<BenchTick> _spscChannelReader = null!;
     private ChannelWriter<BenchTick> _mpmcChannelWriter = null!;
@@ -42,16 +38,12 @@ public class TypedOperations
     [GlobalSetup]
     public void Setup()
     {
-        _spsc = new BenchmarkRing(new RingOptions { Kind = RingKind.Spsc, Capacity = 1 << 16 }.WithMessageType<BenchTick>());
-        _mpmc = new BenchmarkRing(new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1024 }.WithMessageType<BenchTick>());
-        _spscWriter = _spsc.Segment.CreateWriter(WaitStrategy.BusySpin);
-        _spscReader = _spsc.Segment.CreateReader(WaitStrategy.BusySpin);
-        _mpmcWriter = _mpmc.Segment.CreateWriter(WaitStrategy.BusySpin);
-        _mpmcReader = _mpmc.Segment.CreateReader(WaitStrategy.BusySpin);
-        _spscChannelWriter = _spscWriter.AsChannelWriter<BenchTick>();
-        _spscChannelReader = _spscReader.AsChannelReader<BenchTick>();
-        _mpmcChannelWriter = _mpmcWriter.AsChannelWriter<BenchTick>();
-        _mpmcChannelReader = _mpmcReader.AsChannelReader<BenchTick>();
+        _spsc = new BenchmarkPair(new RingOptions { Kind = RingKind.Spsc, Capacity = 1 << 16 }.WithMessageType<BenchTick>());
+        _mpmc = new BenchmarkPair(new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1024 }.WithMessageType<BenchTick>());
+        _spscChannelWriter = _spsc.Writer.AsChannelWriter<BenchTick>();
+        _spscChannelReader = _spsc.Reader.AsChannelReader<BenchTick>();
+        _mpmcChannelWriter = _mpmc.Writer.AsChannelWriter<BenchTick>();
+        _mpmcChannelReader = _mpmc.Reader.AsChannelReader<BenchTick>();
         _singleChannel = Channel.CreateBounded<BenchTick>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true });
         _multiChannel = Channel.CreateBounded<BenchTick>(new BoundedChannelOptions(1024));
     }
@@ -59,10 +51,6 @@ public class TypedOperations
     [GlobalCleanup]
     public void Cleanup()
     {
-        _spscWriter.Dispose();
-        _spscReader.Dispose();
-        _mpmcWriter.Dispose();
-        _mpmcReader.Dispose();
         _spsc.Dispose();
         _mpmc.Dispose();
     }
@@ -71,7 +59,7 @@ public class TypedOperations
     public bool ChannelSingle_WriteReadT() => _singleChannel.Writer.TryWrite(_tick) & _singleChannel.Reader.TryRead(out _tick);
 
     [BenchmarkCategory("Typed-1P1C"), Benchmark]
-    public bool Spsc_TryWriteT_TryReadT() => _spscWriter.TryWrite(in _tick) & _spscReader.TryRead(out _tick);
+    public bool Spsc_TryWriteT_TryReadT() => _spsc.Writer.TryWrite(in _tick) & _spsc.Reader.TryRead(out _tick);
 
     [BenchmarkCategory("Typed-1P1C"), Benchmark]
     public bool Spsc_ChannelAdapter_WriteReadT() => _spscChannelWriter.TryWrite(_tick) & _spscChannelReader.TryRead(out _tick);
@@ -80,7 +68,7 @@ public class TypedOperations
     public bool ChannelMulti_WriteReadT() => _multiChannel.Writer.TryWrite(_tick) & _multiChannel.Reader.TryRead(out _tick);
 
     [BenchmarkCategory("Typed-MPMC"), Benchmark]
-    public bool Mpmc_TryWriteT_TryReadT() => _mpmcWriter.TryWrite(in _tick) & _mpmcReader.TryRead(out _tick);
+    public bool Mpmc_TryWriteT_TryReadT() => _mpmc.Writer.TryWrite(in _tick) & _mpmc.Reader.TryRead(out _tick);
 
     [BenchmarkCategory("Typed-MPMC"), Benchmark]
     public bool Mpmc_ChannelAdapter_WriteReadT() => _mpmcChannelWriter.TryWrite(_tick) & _mpmcChannelReader.TryRead(out _tick);

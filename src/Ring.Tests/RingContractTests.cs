@@ -67,6 +67,9 @@ public abstract partial class RingContractTests : IDisposable
     /// </summary>
     protected abstract bool ReadBatchFreesRoomPerMessage { get; }
 
+    /// <summary>Whether <see cref="RingWriter.BeginBatch"/> is offered (SPSC); the other kinds throw <see cref="NotSupportedException"/>.</summary>
+    protected abstract bool SupportsBatches { get; }
+
     public void Dispose()
     {
         Segments.Dispose();

@@ -181,6 +181,8 @@ public abstract class RingWriter : IDisposable
         return TryWrite(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
     }
 
+    internal void CheckMessageType<T>() where T : unmanaged => _pin.Check<T>();
+
     /// <summary>Writes <paramref name="value"/> as one message, waiting up to <paramref name="timeout"/> for room; false on timeout.</summary>
     /// <exception cref="RingMessageTypeException">The segment is pinned to another message type.</exception>
     public bool TryWrite<T>(in T value, TimeSpan timeout, CancellationToken cancellationToken = default) where T : unmanaged
@@ -295,6 +297,37 @@ public abstract class RingWriter : IDisposable
     /// <exception cref="RingMessageTypeException">From the adapter's writes: the segment is pinned to another message type.</exception>
     public ChannelWriter<T> AsChannelWriter<T>() where T : unmanaged =>
         new RingChannelWriter<T, UnmanagedItems<T>>(this, default);
+
+    /// <summary>
+    /// Opens a batch: messages written through it are invisible to readers until <see cref="RingBatch.Publish"/>, which
+    /// makes all of them visible with one store (and one wake-up of a sleeping reader) instead of one per message.
+    /// Disposing the batch drops what it wrote and did not publish; so does the death of the process. While the batch
+    /// is open the writer's other writes, claims and completion throw <see cref="InvalidOperationException"/>.
+    /// </summary>
+    /// <remarks>
+    /// SPSC rings only for now: an MPMC ring publishes each slot on its own sequence, and a run of slots claimed by one
+    /// producer would need its recovery to know the whole run (not done).
+    /// </remarks>
+    /// <exception cref="NotSupportedException">The ring is not an SPSC ring.</exception>
+    /// <exception cref="InvalidOperationException">A claim or another batch is open.</exception>
+    /// <exception cref="RingCompletedException">The ring is completed.</exception>
+    public RingBatch BeginBatch()
+    {
+        BeginBatchCore();
+        return new RingBatch(this);
+    }
+
+    private protected virtual void BeginBatchCore() =>
+        throw new NotSupportedException("Batches need an SPSC ring: an MPMC ring publishes each slot on its own.");
+
+    /// <summary>Writes a record of the open batch without publishing it; false when the ring has no room for it.</summary>
+    internal virtual bool TryAppend(ReadOnlySpan<byte> message) => throw new NotSupportedException();
+
+    /// <summary>Publishes every record the open batch wrote since it was opened or last published, with one tail store.</summary>
+    internal virtual void PublishBatch() => throw new NotSupportedException();
+
+    /// <summary>Closes the batch, dropping what it wrote and did not publish.</summary>
+    internal virtual void EndBatch() => throw new NotSupportedException();
 
     private readonly ref struct WriteOperation(RingWriter writer, ReadOnlySpan<byte> message) : IRetryable
     {

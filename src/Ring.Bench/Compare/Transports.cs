@@ -3,6 +3,7 @@ using System.IO.Pipes;
 using System.Net;
 using System.Net.Sockets;
 using Ring.Bench.Common;
+using Ring.Bench.Compare.Iceoryx;
 using Ring.Tooling;
 
 namespace Ring.Bench.Compare;
@@ -15,6 +16,7 @@ internal enum TransportKind
     NamedPipe,
     Uds,
     Tcp,
+    Iceoryx,
 }
 
 /// <summary>
@@ -33,13 +35,16 @@ internal sealed record Transport(TransportKind Kind, string Name, string Definit
         new(TransportKind.NamedPipe, "named-pipe", ".NET NamedPipeServerStream: on Linux a Unix domain socket under /tmp, 4-byte length prefix"),
         new(TransportKind.Uds, "uds", "Unix domain stream socket (UnixDomainSocketEndPoint), 4-byte length prefix"),
         new(TransportKind.Tcp, "tcp", "TCP over 127.0.0.1, NoDelay on both ends, 4-byte length prefix"),
+        new(TransportKind.Iceoryx, "iceoryx", $"Eclipse iceoryx 2.0.3 (Debian) through its C binding: a publisher and a subscriber per direction, queue capacity {IceoryxChannel.QueueCapacity}, "
+            + "chunk = message size, history 0, lossless (subscriber BLOCK_PRODUCER, publisher WAIT_FOR_CONSUMER), take busy-polled with a pause; RouDi started by the harness, one mempool per size"),
     ];
 
-    /// <summary>What the chart colours it by: the floor, Ring, or a kernel transport.</summary>
+    /// <summary>What the chart colours it by: the floor, Ring, a peer nobody here wrote, or a kernel transport.</summary>
     public string Family => Kind switch
     {
         TransportKind.Floor => "floor",
         TransportKind.Ring => "ring",
+        TransportKind.Iceoryx => "peer",
         _ => "kernel",
     };
 
@@ -148,6 +153,19 @@ internal sealed class TransportHost : IDisposable
                 host._connect = () => FramedStreamChannel.Duplex(Accept(listener), messageSize);
                 return host;
             }
+            case TransportKind.Iceoryx:
+            {
+                // RouDi removes the services when either side deinitialises them or exits: no names to remove.
+                IceoryxChannel channel = new(uniqueName, outbound: IceoryxChannel.ToChild, inbound: IceoryxChannel.ToParent, messageSize);
+                TransportHost host = new(uniqueName, () => { });
+                host._owned.Add(channel);
+                host._connect = () =>
+                {
+                    channel.WaitForPeer(ConnectTimeout);
+                    return channel;
+                };
+                return host;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(transport), transport.Kind, null);
         }
@@ -198,6 +216,13 @@ internal sealed class TransportHost : IDisposable
                 socket.Connect(new IPEndPoint(IPAddress.Loopback, int.Parse(endpoint, CultureInfo.InvariantCulture)));
                 return FramedStreamChannel.Duplex(new NetworkStream(socket, ownsSocket: true), messageSize);
             }
+            case TransportKind.Iceoryx:
+            {
+                IceoryxChannel.JoinRuntime(endpoint + "-child");
+                IceoryxChannel channel = new(endpoint, outbound: IceoryxChannel.ToParent, inbound: IceoryxChannel.ToChild, messageSize);
+                channel.WaitForPeer(ConnectTimeout);
+                return channel;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(transport), transport.Kind, null);
         }
@@ -232,6 +257,7 @@ internal sealed class TransportHost : IDisposable
             ("/dev/shm", "compare-*-floor"),
             (Path.GetTempPath(), "compare-*.sock"),
             (Path.GetTempPath(), "CoreFxPipe_compare-*"),
+            (Path.GetTempPath(), "compare-*-roudi.toml"),
         ];
         foreach ((string directory, string pattern) in places)
         {

@@ -5,13 +5,14 @@ namespace Ring;
 /// <summary>
 /// Messages written now and published together (<see cref="RingWriter.BeginBatch"/>): nothing written through the
 /// batch is visible to readers before <see cref="Publish"/>, which publishes all of it with one store. Dispose it
-/// (a <c>using</c>) to close it; what it wrote and did not publish is dropped.
+/// (a <c>using</c>) to close it; what it wrote and did not publish is dropped. Not a ref struct, so a sender that
+/// publishes every N messages can keep its batch in a field between calls; a copy of a closed batch throws.
 /// </summary>
 /// <remarks>
 /// A full ring makes <see cref="TryWrite(ReadOnlySpan{byte})"/> return false; the records written so far hold their
 /// room until they are published, so publish before waiting for room: a reader cannot free what it cannot see.
 /// </remarks>
-public readonly ref struct RingBatch
+public readonly struct RingBatch : IDisposable
 {
     private readonly RingWriter _writer;
 

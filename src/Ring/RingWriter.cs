@@ -302,7 +302,8 @@ public abstract class RingWriter : IDisposable
     /// Opens a batch: messages written through it are invisible to readers until <see cref="RingBatch.Publish"/>, which
     /// makes all of them visible with one store (and one wake-up of a sleeping reader) instead of one per message.
     /// Disposing the batch drops what it wrote and did not publish; so does the death of the process. While the batch
-    /// is open the writer's other writes, claims and completion throw <see cref="InvalidOperationException"/>.
+    /// is open the writer's other writes, claims and completion throw <see cref="InvalidOperationException"/>; waiting
+    /// for room (<see cref="WaitToWrite"/>, <c>WaitToWriteAsync</c>) is allowed once everything written is published.
     /// </summary>
     /// <remarks>
     /// SPSC rings only for now: an MPMC ring publishes each slot on its own sequence, and a run of slots claimed by one

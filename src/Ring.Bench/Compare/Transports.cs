@@ -12,6 +12,7 @@ internal enum TransportKind
 {
     Floor,
     Ring,
+    RingBatch,
     Pipe,
     NamedPipe,
     Uds,
@@ -31,6 +32,7 @@ internal sealed record Transport(TransportKind Kind, string Name, string Definit
         Ring(WaitStrategy.BusySpin, "Ring SPSC, 1 MiB per direction, BusySpin on both sides"),
         Ring(WaitStrategy.SpinThenBlock, "Ring SPSC, SpinThenBlock (the default) on both sides"),
         Ring(WaitStrategy.Block, "Ring SPSC, WaitStrategy.Block on both sides: each side sleeps in the kernel whenever it waits, no spinning"),
+        new(TransportKind.RingBatch, "ring-batch", $"Ring SPSC, BusySpin, batched: the sender publishes every {RingBatchChannel.PublishEvery} messages (RingBatch, one tail store) and before it waits, the receiver takes up to {RingBatchChannel.PublishEvery} per ReadBatch (one head store)", WaitStrategy.BusySpin),
         new(TransportKind.Pipe, "pipe", "two anonymous pipes (AnonymousPipeServerStream, inherited fds), 4-byte length prefix"),
         new(TransportKind.NamedPipe, "named-pipe", ".NET NamedPipeServerStream: on Linux a Unix domain socket under /tmp, 4-byte length prefix"),
         new(TransportKind.Uds, "uds", "Unix domain stream socket (UnixDomainSocketEndPoint), 4-byte length prefix"),
@@ -43,7 +45,7 @@ internal sealed record Transport(TransportKind Kind, string Name, string Definit
     public string Family => Kind switch
     {
         TransportKind.Floor => "floor",
-        TransportKind.Ring => "ring",
+        TransportKind.Ring or TransportKind.RingBatch => "ring",
         TransportKind.Iceoryx => "peer",
         _ => "kernel",
     };
@@ -90,7 +92,7 @@ internal sealed class TransportHost : IDisposable
                 host._connect = () => new FloorChannel(mapping, messageSize, outboundOffset: 0, inboundOffset: region);
                 return host;
             }
-            case TransportKind.Ring:
+            case TransportKind.Ring or TransportKind.RingBatch:
             {
                 string back = BackName(uniqueName);
                 TransportHost host = new(uniqueName, () => RemoveRings(uniqueName));
@@ -100,7 +102,9 @@ internal sealed class TransportHost : IDisposable
                 RingSegment backward = RingSegment.Create(back, options);
                 host._owned.Add(forward);
                 host._owned.Add(backward);
-                host._connect = () => new RingChannel(forward, backward, transport.Wait);
+                host._connect = () => transport.Kind == TransportKind.RingBatch
+                    ? new RingBatchChannel(forward, backward, messageSize)
+                    : new RingChannel(forward, backward, transport.Wait);
                 return host;
             }
             case TransportKind.Pipe:
@@ -190,6 +194,8 @@ internal sealed class TransportHost : IDisposable
             }
             case TransportKind.Ring:
                 return new RingChannel(RingSegment.Open(BackName(endpoint)), RingSegment.Open(endpoint), transport.Wait);
+            case TransportKind.RingBatch:
+                return new RingBatchChannel(RingSegment.Open(BackName(endpoint)), RingSegment.Open(endpoint), messageSize);
             case TransportKind.Pipe:
             {
                 string[] handles = endpoint.Split(',');
@@ -239,7 +245,7 @@ internal sealed class TransportHost : IDisposable
             case TransportKind.NamedPipe:
                 File.Delete(NamedPipeSocketPath(endpoint));
                 break;
-            case TransportKind.Ring:
+            case TransportKind.Ring or TransportKind.RingBatch:
                 RemoveRings(endpoint);
                 break;
         }

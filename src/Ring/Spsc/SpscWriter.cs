@@ -110,7 +110,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
-        int recordLength = CheckedRecordLength(length);
+        int recordLength = CheckedWaitLength(length);
         return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), timeout, cancellationToken);
     }
 
@@ -133,13 +133,28 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         : new RingPeerLostException(_consumers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.ReasonOrGone}");
 
     private protected override ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _core.WaitAsync(this, new RoomCondition(this, CheckedRecordLength(length)), timeout, cancellationToken);
+        _core.WaitAsync(this, new RoomCondition(this, CheckedWaitLength(length)), timeout, cancellationToken);
 
     public override void Dispose()
     {
         if (!_core.TryBeginDispose()) return;
         _claimAdvance = 0;
         _core.EndDispose(this);
+    }
+
+    /// <summary>
+    /// A wait for room is allowed inside a batch whose records are all published; with unpublished ones it could wait
+    /// for room only they hold, which no reader can free.
+    /// </summary>
+    private int CheckedWaitLength(int length)
+    {
+        if (_batchTail >= 0 && _claimAdvance == 0)
+        {
+            if (_tail != _batchTail) RingThrow.UnpublishedBatch();
+            if ((uint)length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(length, _ring.SegmentName, _ring.MaxMessageLength);
+            return SegmentLayout.AlignedRecordLength(length);
+        }
+        return CheckedRecordLength(length);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

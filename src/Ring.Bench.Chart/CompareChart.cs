@@ -26,6 +26,7 @@ internal static class CompareChart
     [
         ("floor", "floor: raw shared memory, no checks", new Color(120, 120, 120)),
         ("ring", "Ring", new Color(31, 119, 180)),
+        ("peer", "iceoryx: shared memory, Eclipse's", new Color(44, 160, 44)),
         ("kernel", "kernel transports: pipes, sockets, TCP", new Color(230, 126, 34)),
     ];
 

@@ -20,6 +20,7 @@ RootCommand root = new("Ring's demo and benchmarks: two processes exchanging mes
     DemoCommands.CreateChild(),
     CompareCommands.CreateCompare(),
     CompareCommands.CreateChild(),
+    CompareCommands.CreateRoudiKeeper(),
     Ring.Bench.AsyncScaleCommand.Create(),
     Ring.Bench.Operations.PairLoopCommand.Create(),
     bdn,

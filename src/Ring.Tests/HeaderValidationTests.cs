@@ -110,7 +110,9 @@ public sealed class HeaderValidationTests : IDisposable
         string name = CreateDetached();
         SegmentFile.WriteInt64(name, SegmentLayout.MagicOffset, magic);
 
-        AssertOpenRejects(name, "Magic");
+        SegmentFormatException error = AssertOpenRejects(name, "Magic");
+
+        Assert.DoesNotContain("never published", error.Message, StringComparison.Ordinal); // that is for a zero magic only
     }
 
     [Fact]
@@ -644,28 +646,54 @@ public sealed class HeaderValidationTests : IDisposable
         Assert.Equal("payload"u8.ToArray(), buffer[..length]);
     }
 
-    [Fact]
-    public void Stat_CreatedNsZeroChecksumFixed_RejectedByOpenOrReported()
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(-1L)]
+    [InlineData(long.MinValue)]
+    public void Open_CreatedNsNotAfter1970ChecksumFixed_ThrowsNamingCreatedNs(long createdNs)
     {
-        const long createdNs = 0;
-        // Whatever Open accepts, Stat must be able to report: either the header check refuses this
-        // creation time, or Stat shows it. It must not fail with an unrelated InvalidOperationException.
         string name = CreateDetached();
         SegmentFile.WriteInt64(name, SegmentLayout.CreatedNsOffset, createdNs);
         SegmentFile.FixChecksum(name);
 
-        try
+        AssertOpenRejects(name, "CreatedNs");
+    }
+
+    [Fact]
+    public void Open_SpscMaxMessageLengthZeroChecksumFixed_Opens()
+    {
+        // Zero is a valid largest message (empty messages only); the check's lower bound is exclusive of it.
+        string name = CreateDetached();
+        SegmentFile.WriteInt32(name, SegmentLayout.MaxMessageLengthOffset, 0);
+        SegmentFile.FixChecksum(name);
+
+        using RingSegment segment = RingSegment.Open(name);
+
+        Assert.Equal(0, segment.MaxMessageLength);
+    }
+
+    [Fact]
+    public void Open_SpscCapacityAtTheMaximumChecksumFixed_PassesTheCapacityCheckAndFailsOnTheFileLength()
+    {
+        // 1 TiB is the largest capacity allowed: the header check accepts it, and the file, far shorter, is what fails.
+        string name = CreateDetached();
+        SegmentFile.WriteInt64(name, SegmentLayout.CapacityOffset, SegmentLayout.MaxCapacity);
+        SegmentFile.FixChecksum(name);
+
+        AssertOpenRejects(name, "FileLength");
+    }
+
+    [Fact]
+    public void Open_PinnedTypeAsLongAsTheLargestMessage_Opens()
+    {
+        string name = _dir.NewName();
+        using (RingSegment.Create(name, new RingOptions { Capacity = Capacity, MaxMessageLength = 24 }.WithMessageType<Tick>()))
         {
-            using RingSegment segment = RingSegment.Open(name);
-        }
-        catch (SegmentFormatException error)
-        {
-            Assert.Equal("CreatedNs", error.Field);
-            return;
         }
 
-        SegmentStatus status = RingSegment.Stat(name);
-        Assert.Equal(Capacity, status.Capacity);
+        using RingSegment segment = RingSegment.Open(name, new RingOpenOptions().WithMessageType<Tick>());
+
+        Assert.Equal(segment.MaxMessageLength, segment.MessageSize);
     }
 
     [Theory]

@@ -22,4 +22,6 @@ public sealed class MpmcRingContractTests : RingContractTests
     protected override long RoomFor(int length) => 1;
 
     protected override bool ReadBatchFreesRoomPerMessage => true;
+
+    protected override bool SupportsBatches => false;
 }

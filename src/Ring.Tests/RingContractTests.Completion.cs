@@ -264,6 +264,50 @@ public abstract partial class RingContractTests
         Assert.False(watching.WaitToWrite(32, Generous));
     }
 
+    [Fact]
+    public void TryRead_PeerLossComplete_NoProducerEverAttached_KeepsWaiting()
+    {
+        // "Every producer is gone" needs one to have been there: a reader that came first waits, as with PeerLoss.Wait.
+        using RingSegment segment = RingSegment.Create(Segments.NewName(), OptionsFor(4096));
+        using RingReader first = segment.CreateReader(WaitStrategy.SpinThenBlock, PeerLoss.Complete);
+
+        Assert.False(first.TryRead(new byte[64], out _, TimeSpan.FromMilliseconds(300)));
+        Assert.False(first.IsCompleted, "the reader ended for the loss of a producer that never attached");
+        Assert.Null(first.CompletionReason);
+    }
+
+    [Fact]
+    public virtual void TryWrite_PeerLossComplete_FullRingAndNoConsumerEverAttached_KeepsWaiting()
+    {
+        using RingSegment segment = RingSegment.Create(Segments.NewName(), OptionsFor(4096));
+        using RingWriter first = segment.CreateWriter(WaitStrategy.SpinThenBlock, PeerLoss.Complete);
+        long seed = 0;
+        Assert.NotEmpty(Fill(first, 32, ref seed));
+
+        using CancellationTokenSource giveUp = new(TimeSpan.FromMilliseconds(300));
+        Assert.ThrowsAny<OperationCanceledException>(() => first.Write(new byte[32], giveUp.Token)); // not RingPeerLostException
+        Assert.False(first.IsCompleted);
+    }
+
+    [Fact]
+    public void Read_PeerLossComplete_ProducerDetachedAfterAMessageShapedLikeAnEntry_SaysTheLastOneDetached()
+    {
+        // The data region starts right after the participant table: a scan one entry too far would read this message
+        // (a non-zero first word, the producer bit where an entry's roles are) as a dead producer's entry.
+        using RingUnderTest ring = CreateRing(4096);
+        using RingReader watching = ReplaceReader(ring, PeerLoss.Complete);
+        byte[] lookalike = new byte[24];
+        lookalike[8] = (byte)RingRole.Producer;
+        lookalike[16] = (byte)RingRole.Producer;
+        Assert.True(ring.Writer.TryWrite(lookalike));
+        ring.Writer.Dispose();
+
+        Assert.Equal(lookalike, ReadOne(watching, 64));
+        RingPeerLostException lost = Assert.Throws<RingPeerLostException>(() => watching.Read(new byte[64]));
+
+        Assert.Contains("the last one detached", lost.Reason, StringComparison.Ordinal);
+    }
+
     /// <summary>Swaps the ring's reader for one created with <paramref name="peerLoss"/> (SPSC allows one consumer).</summary>
     private static RingReader ReplaceReader(RingUnderTest ring, PeerLoss peerLoss)
     {

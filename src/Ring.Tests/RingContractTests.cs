@@ -67,6 +67,9 @@ public abstract partial class RingContractTests : IDisposable
     /// </summary>
     protected abstract bool ReadBatchFreesRoomPerMessage { get; }
 
+    /// <summary>Whether <see cref="RingWriter.BeginBatch"/> is offered (SPSC); the other kinds throw <see cref="NotSupportedException"/>.</summary>
+    protected abstract bool SupportsBatches { get; }
+
     /// <summary>
     /// Whether <see cref="SegmentStatus.MessagesInRing"/> counts the reader's unread messages (SPSC, MPMC). A broadcast
     /// ring reports the history still intact instead (what a late subscriber could read), which reading does not
@@ -1165,5 +1168,26 @@ public abstract partial class RingContractTests : IDisposable
                 Assert.False(ring.Reader.TryRead(buffer, out _));
             }
         }
+    }
+
+    [Fact]
+    public void WaitToRead_ManyTimedWaitsOnOneLongLivedToken_LeaveNoRegistrationBehind()
+    {
+        // A wait that sleeps registers on the token; one that forgot to dispose its registration would leave a node in
+        // the token's callback list per wait, and a fresh node costs an allocation where a disposed one is reused.
+        using RingUnderTest ring = CreateRing(OptionsFor(4096), WaitStrategy.Block);
+        using CancellationTokenSource longLived = new();
+        Assert.False(ring.Reader.WaitToRead(TimeSpan.FromMilliseconds(1), longLived.Token)); // JIT, first node
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int woken = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            if (ring.Reader.WaitToRead(TimeSpan.FromMilliseconds(1), longLived.Token)) woken++;
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, woken);
+        Assert.True(allocated < 200 * 16, $"200 timed waits allocated {allocated} bytes: registrations are being left on the token");
     }
 }

@@ -16,10 +16,12 @@ public enum ModelOpKind
     ReadShortDestination,
     ReadHandler,
     ReadBatch,
+    BatchPublished,
+    BatchDropped,
 }
 
 /// <param name="Size">Payload or claim length (0..max).</param>
-/// <param name="Arg">The shorter commit length, or the batch limit.</param>
+/// <param name="Arg">The shorter commit length, the read batch limit, or how many messages a write batch holds.</param>
 public readonly record struct ModelOp(ModelOpKind Kind, int Size, int Arg)
 {
     public override string ToString() => Kind switch
@@ -27,6 +29,7 @@ public readonly record struct ModelOp(ModelOpKind Kind, int Size, int Arg)
         ModelOpKind.Write or ModelOpKind.ClaimCommit or ModelOpKind.ClaimAbort => $"{Kind}({Size})",
         ModelOpKind.ClaimCommitShorter => $"{Kind}({Size}->{Arg})",
         ModelOpKind.ReadBatch => $"{Kind}({Arg})",
+        ModelOpKind.BatchPublished or ModelOpKind.BatchDropped => $"{Kind}({Arg} from {Size})",
         _ => Kind.ToString(),
     };
 }
@@ -77,7 +80,9 @@ public static class ModelScenarioArbitrary
             (4, Gen.Constant(new ModelOp(ModelOpKind.Read, 0, 0))),
             (1, Gen.Constant(new ModelOp(ModelOpKind.ReadShortDestination, 0, 0))),
             (2, Gen.Constant(new ModelOp(ModelOpKind.ReadHandler, 0, 0))),
-            (2, Gen.Choose(1, 8).Select(limit => new ModelOp(ModelOpKind.ReadBatch, 0, limit))));
+            (2, Gen.Choose(1, 8).Select(limit => new ModelOp(ModelOpKind.ReadBatch, 0, limit))),
+            (writeWeight, from s in size from n in Gen.Choose(1, 6) select new ModelOp(ModelOpKind.BatchPublished, s, n)),
+            (1, from s in size from n in Gen.Choose(1, 6) select new ModelOp(ModelOpKind.BatchDropped, s, n)));
     }
 
     /// <summary>Shorter operation lists first (halves, quarters, single ops), then smaller sizes.</summary>
@@ -244,6 +249,28 @@ public sealed class SpscModelPropertyTests : IDisposable
                     foreach (byte[] message in seen) CheckRead(model, at, true, message);
                     break;
                 }
+                case ModelOpKind.BatchPublished:
+                case ModelOpKind.BatchDropped:
+                {
+                    // A dropped batch must leave the ring as it was: its room is computed on a copy of the model.
+                    bool publish = op.Kind == ModelOpKind.BatchPublished;
+                    SpscModel target = publish ? model : model.Clone();
+                    long writtenBefore = segment.GetStatus().MessagesWritten;
+                    using (RingBatch batch = writer.BeginBatch())
+                    {
+                        for (int j = 0; j < op.Arg; j++)
+                        {
+                            int size = (op.Size + j) % (max + 1);
+                            byte[] message = Payload.Make(seed++, size);
+                            bool fits = target.Fits(size);
+                            Assert.True(fits == batch.TryWrite(message), $"{at}: batch message {j} ({size} B): TryWrite returned {!fits}, the model says {fits}");
+                            if (fits) target.Append(message, size);
+                        }
+                        Assert.True(segment.GetStatus().MessagesWritten == writtenBefore, $"{at}: messages were counted before the batch was published");
+                        if (publish) batch.Publish();
+                    }
+                    break;
+                }
                 default:
                     throw new InvalidOperationException($"unknown op {op}");
             }
@@ -311,6 +338,13 @@ public sealed class SpscModelPropertyTests : IDisposable
             // A shorter commit gives back the aligned difference; any padding reserved for the claim stays.
             _tail += Advance(reserved) - (Aligned(reserved) - Aligned(message.Length));
             _messages.Enqueue((message, _tail));
+        }
+
+        public SpscModel Clone()
+        {
+            SpscModel copy = new(capacity) { _tail = _tail, _head = _head };
+            foreach ((byte[] Message, long End) entry in _messages) copy._messages.Enqueue(entry);
+            return copy;
         }
 
         public byte[] Take()

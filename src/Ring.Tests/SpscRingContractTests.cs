@@ -15,4 +15,6 @@ public sealed class SpscRingContractTests : RingContractTests
     protected override long RoomFor(int length) => SegmentLayout.AlignedRecordLength(length);
 
     protected override bool ReadBatchFreesRoomPerMessage => false;
+
+    protected override bool SupportsBatches => true;
 }

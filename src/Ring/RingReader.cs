@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Ring.Channels;
 
 namespace Ring;
 
@@ -98,7 +100,7 @@ public abstract class RingReader : IDisposable
     public abstract bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>Why the stream ended, as the exception a blocking read throws.</summary>
-    private protected abstract RingCompletedException Ended();
+    internal abstract RingCompletedException Ended();
 
     /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
     private protected abstract long GetTimestamp();
@@ -238,6 +240,82 @@ public abstract class RingReader : IDisposable
             if (TryRead(out T value)) return value;
         }
         throw Ended();
+    }
+
+    /// <summary>
+    /// This reader as a <see cref="ChannelReader{T}"/> of byte messages, for code written against
+    /// <c>System.Threading.Channels</c>. Each item is a copy of its message in a new array of its own (one allocation
+    /// per message); <see cref="AsChannelReader{T}"/> and <see cref="ReadAllAsync(CancellationToken)"/> read without one.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Each call makes a new adapter, which takes this reader's one-call-at-a-time rule: use one adapter, and not the
+    /// reader beside it. <c>TryRead</c>, <c>WaitToReadAsync</c>, <c>ReadAsync</c> and <c>ReadAllAsync</c> behave as a
+    /// bounded channel's: <c>WaitToReadAsync</c> is false and <c>ReadAsync</c> throws <see cref="ChannelClosedException"/>
+    /// once the ring is completed and drained, and <see cref="ChannelReader{T}.Completion"/> then completes. A peer loss
+    /// under <see cref="PeerLoss.Complete"/> is a failed end: <c>Completion</c> faults with
+    /// <see cref="RingPeerLostException"/>, <c>WaitToReadAsync</c> throws it, and the <see cref="ChannelClosedException"/> of
+    /// <c>ReadAsync</c> carries it (after a normal end, the <see cref="RingCompletedException"/> with the reason).
+    /// </para>
+    /// <para>
+    /// <c>Completion</c> learns of the end only through a read of this adapter (a <c>TryRead</c> that finds the ring
+    /// ended, or a <c>WaitToReadAsync</c>, <c>ReadAsync</c> or <c>ReadAllAsync</c> that waits into it): the end is a state
+    /// of shared memory, and nothing watches it for an adapter nobody reads from. Once observed, the end is final for
+    /// the adapter, as a channel's is, even if a successor producer attaches after a peer loss.
+    /// <c>CanPeek</c> and <c>CanCount</c> are false: a ring hands out a message only by consuming it, and its count of
+    /// messages is neither cheap nor exact (a scan of the slots, or statistics that drift when a participant dies).
+    /// </para>
+    /// </remarks>
+    public ChannelReader<ReadOnlyMemory<byte>> AsChannelReader() =>
+        new RingChannelReader<ReadOnlyMemory<byte>, CopiedBytes>(this, default);
+
+    /// <summary>
+    /// This reader as a <see cref="ChannelReader{T}"/> of <typeparamref name="T"/> values, one message of
+    /// <c>sizeof(T)</c> bytes each (see <see cref="TryRead{T}(out T)"/>). <c>TryRead</c>, and <c>WaitToReadAsync</c> and
+    /// <c>ReadAsync</c> when a message is there, allocate nothing. Otherwise as <see cref="AsChannelReader()"/>.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">From the adapter's reads: see <see cref="TryRead{T}(out T)"/>.</exception>
+    public ChannelReader<T> AsChannelReader<T>() where T : unmanaged =>
+        new RingChannelReader<T, UnmanagedItems<T>>(this, default);
+
+    /// <summary>
+    /// Every message until the stream ends, for <c>await foreach</c>. Each enumeration reads into one buffer of
+    /// <see cref="MaxMessageLength"/> bytes that it allocates at its start and reuses: an item is valid only until the
+    /// loop moves on to the next one (copy what must outlive it); no allocation per message after that.
+    /// </summary>
+    /// <remarks>
+    /// Ends when the ring is completed and drained. Waits as <see cref="WaitToReadAsync(CancellationToken)"/> does (one
+    /// enumeration at a time, and no other call on this reader meanwhile); the token, or the one given to
+    /// <c>WithCancellation</c>, cancels a wait.
+    /// </remarks>
+    /// <exception cref="RingPeerLostException">With <see cref="PeerLoss.Complete"/>: every producer is gone and the ring is drained.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled while the enumeration waited.</exception>
+    public IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAllAsync(CancellationToken cancellationToken = default) =>
+        ReadAll<ReadOnlyMemory<byte>, ReusedBuffer>(static reader => new ReusedBuffer(new byte[reader.MaxMessageLength]), cancellationToken);
+
+    /// <summary>
+    /// Every message as a <typeparamref name="T"/> until the stream ends, for <c>await foreach</c>; no allocation per
+    /// message. Otherwise as <see cref="ReadAllAsync(CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">See <see cref="TryRead{T}(out T)"/>.</exception>
+    /// <exception cref="RingPeerLostException">With <see cref="PeerLoss.Complete"/>: every producer is gone and the ring is drained.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled while the enumeration waited.</exception>
+    public IAsyncEnumerable<T> ReadAllAsync<T>(CancellationToken cancellationToken = default) where T : unmanaged =>
+        ReadAll<T, UnmanagedItems<T>>(static _ => default, cancellationToken);
+
+    /// <summary>
+    /// Reads through a channel adapter of its own, made with the enumeration (so is the format's buffer): it ends at the
+    /// end of the stream and throws the peer loss its <c>WaitToReadAsync</c> throws.
+    /// </summary>
+    private async IAsyncEnumerable<TItem> ReadAll<TItem, TFormat>(Func<RingReader, TFormat> format,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TFormat : struct, IRingItemReader<TItem>
+    {
+        RingChannelReader<TItem, TFormat> channel = new(this, format(this));
+        while (await channel.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (channel.TryRead(out TItem? item)) yield return item;
+        }
     }
 
     private readonly ref struct ExactReadOperation(RingReader reader, Span<byte> destination) : IRetryable

@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Ring.Channels;
 
 namespace Ring;
 
@@ -83,7 +85,7 @@ public abstract class RingWriter : IDisposable
     }
 
     /// <summary>Why writing ended: the completion, or (with <see cref="PeerLoss.Complete"/>) the consumers' loss.</summary>
-    private protected abstract RingCompletedException Ended();
+    internal abstract RingCompletedException Ended();
 
     /// <summary>The clock the endpoint's waits run on (the ring's memory's clock), so a scheduled test's time is virtual throughout.</summary>
     private protected abstract long GetTimestamp();
@@ -179,6 +181,8 @@ public abstract class RingWriter : IDisposable
         return TryWrite(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
     }
 
+    internal void CheckMessageType<T>() where T : unmanaged => _pin.Check<T>();
+
     /// <summary>Writes <paramref name="value"/> as one message, waiting up to <paramref name="timeout"/> for room; false on timeout.</summary>
     /// <exception cref="RingMessageTypeException">The segment is pinned to another message type.</exception>
     public bool TryWrite<T>(in T value, TimeSpan timeout, CancellationToken cancellationToken = default) where T : unmanaged
@@ -257,6 +261,75 @@ public abstract class RingWriter : IDisposable
         }
         return claim;
     }
+
+    /// <summary>
+    /// This writer as a <see cref="ChannelWriter{T}"/> of byte messages, for code written against
+    /// <c>System.Threading.Channels</c>. Each item is copied into the ring as one message.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Each call makes a new adapter, which takes this writer's one-call-at-a-time rule. <c>TryWrite</c> is false when
+    /// the ring is full, and once it is completed (where <see cref="TryWrite(ReadOnlySpan{byte})"/> throws), as a
+    /// channel's; <c>WriteAsync</c> then throws <see cref="ChannelClosedException"/> carrying the
+    /// <see cref="RingCompletedException"/>. <c>WaitToWriteAsync</c> knows no item, so it waits for room for a message
+    /// of <see cref="MaxMessageLength"/> bytes (true means any message fits; an SPSC ring may take a short message
+    /// sooner, and <c>WriteAsync</c> waits for the item's own length); it is false once the ring is completed, and
+    /// throws <see cref="RingPeerLostException"/> when, with <see cref="PeerLoss.Complete"/>, the ring is full and every
+    /// consumer is gone.
+    /// </para>
+    /// <para>
+    /// <c>TryComplete(error)</c> completes the ring for every process, with <c>error.Message</c> as the reason (cut to
+    /// <see cref="MaxCompletionReasonBytes"/>), or none when <c>error</c> is null, and is false when the ring was
+    /// completed already. Unlike a channel, whose readers then fault with <c>error</c>, a ring carries a reason string,
+    /// not an exception object: its readers' <c>Completion</c> completes normally, with the reason in
+    /// <see cref="RingReader.CompletionReason"/>.
+    /// </para>
+    /// </remarks>
+    public ChannelWriter<ReadOnlyMemory<byte>> AsChannelWriter() =>
+        new RingChannelWriter<ReadOnlyMemory<byte>, CopiedBytes>(this, default);
+
+    /// <summary>
+    /// This writer as a <see cref="ChannelWriter{T}"/> of <typeparamref name="T"/> values, one message of
+    /// <c>sizeof(T)</c> bytes each (see <see cref="TryWrite{T}(in T)"/>); <c>WaitToWriteAsync</c> waits for room for one.
+    /// <c>TryWrite</c>, and <c>WaitToWriteAsync</c> and <c>WriteAsync</c> when there is room, allocate nothing.
+    /// Otherwise as <see cref="AsChannelWriter()"/>.
+    /// </summary>
+    /// <exception cref="RingMessageTypeException">From the adapter's writes: the segment is pinned to another message type.</exception>
+    public ChannelWriter<T> AsChannelWriter<T>() where T : unmanaged =>
+        new RingChannelWriter<T, UnmanagedItems<T>>(this, default);
+
+    /// <summary>
+    /// Opens a batch: messages written through it are invisible to readers until <see cref="RingBatch.Publish"/>, which
+    /// makes all of them visible with one store (and one wake-up of a sleeping reader) instead of one per message.
+    /// Disposing the batch drops what it wrote and did not publish; so does the death of the process. While the batch
+    /// is open the writer's other writes, claims and completion throw <see cref="InvalidOperationException"/>; waiting
+    /// for room (<see cref="WaitToWrite"/>, <c>WaitToWriteAsync</c>) is allowed once everything written is published.
+    /// </summary>
+    /// <remarks>
+    /// SPSC rings only for now: an MPMC ring publishes each slot on its own sequence, and a run of slots claimed by one
+    /// producer would need its recovery to know the whole run (not done); a broadcast publisher would have to move
+    /// Reclaim and Oldest for the whole batch before its first record (not done).
+    /// </remarks>
+    /// <exception cref="NotSupportedException">The ring is not an SPSC ring.</exception>
+    /// <exception cref="InvalidOperationException">A claim or another batch is open.</exception>
+    /// <exception cref="RingCompletedException">The ring is completed.</exception>
+    public RingBatch BeginBatch()
+    {
+        BeginBatchCore();
+        return new RingBatch(this);
+    }
+
+    private protected virtual void BeginBatchCore() =>
+        throw new NotSupportedException("Batches need an SPSC ring: MPMC and broadcast rings publish each message on its own.");
+
+    /// <summary>Writes a record of the open batch without publishing it; false when the ring has no room for it.</summary>
+    internal virtual bool TryAppend(ReadOnlySpan<byte> message) => throw new NotSupportedException();
+
+    /// <summary>Publishes every record the open batch wrote since it was opened or last published, with one tail store.</summary>
+    internal virtual void PublishBatch() => throw new NotSupportedException();
+
+    /// <summary>Closes the batch, dropping what it wrote and did not publish.</summary>
+    internal virtual void EndBatch() => throw new NotSupportedException();
 
     private readonly ref struct WriteOperation(RingWriter writer, ReadOnlySpan<byte> message) : IRetryable
     {

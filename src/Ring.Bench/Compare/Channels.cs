@@ -55,6 +55,94 @@ internal sealed class RingChannel : IChannel
 }
 
 /// <summary>
+/// Two SPSC rings, busy-spinning, publishing in batches: the sender writes into a <see cref="RingBatch"/> and publishes
+/// every <see cref="PublishEvery"/> messages, at each control message, and whenever it is about to wait (a full ring, or
+/// a receive: a ping is published before its pong is awaited); the receiver takes up to <see cref="PublishEvery"/> messages per
+/// <see cref="RingReader.ReadBatch"/>, one head store for all, and hands them out from a local copy.
+/// </summary>
+internal sealed class RingBatchChannel : IChannel
+{
+    public const int PublishEvery = 64;
+
+    private readonly RingSegment _outbound;
+    private readonly RingSegment _inbound;
+    private readonly RingWriter _writer;
+    private readonly RingReader _reader;
+    private readonly RingBatch _batch;
+    private readonly byte[] _received;
+    private readonly int[] _lengths = new int[PublishEvery];
+    private readonly int _slot;
+    private int _unpublished;
+    private int _next;
+    private int _count;
+
+    public RingBatchChannel(RingSegment outbound, RingSegment inbound, int messageSize)
+    {
+        _outbound = outbound;
+        _inbound = inbound;
+        _writer = outbound.CreateWriter(WaitStrategy.BusySpin);
+        _reader = inbound.CreateReader(WaitStrategy.BusySpin);
+        _batch = _writer.BeginBatch();
+        _slot = messageSize;
+        _received = new byte[PublishEvery * messageSize];
+    }
+
+    public void Send(ReadOnlySpan<byte> message)
+    {
+        while (!_batch.TryWrite(message))
+        {
+            Publish();
+            _writer.WaitToWrite(message.Length, Timeout.InfiniteTimeSpan);
+        }
+        // A control message (CompareWire's negative tags) goes out at once: the other side acts on it, and the sender
+        // may next wait for something other than a receive (the child's exit after Quit).
+        if (++_unpublished == PublishEvery || CompareWire.TagOf(message) < 0) Publish();
+    }
+
+    public int Receive(Span<byte> destination)
+    {
+        Publish();
+        if (_next == _count)
+        {
+            _reader.WaitToRead(Timeout.InfiniteTimeSpan);
+            _next = 0;
+            _count = 0;
+            RingBatchChannel self = this;
+            _reader.ReadBatch(ref self, static (message, ref channel) => channel.Keep(message), PublishEvery); // the sole consumer: at least the one WaitToRead saw
+        }
+        int length = _lengths[_next];
+        _received.AsSpan(_next * _slot, length).CopyTo(destination);
+        _next++;
+        return length;
+    }
+
+    public long? Sleeps => _outbound.GetStatus().Sleeps + _inbound.GetStatus().Sleeps;
+
+    public void Dispose()
+    {
+        _batch.Dispose();
+        _writer.Dispose();
+        _reader.Dispose();
+        _outbound.Dispose();
+        _inbound.Dispose();
+    }
+
+    private void Keep(ReadOnlySpan<byte> message)
+    {
+        int index = _count++;
+        _lengths[index] = message.Length;
+        message.CopyTo(_received.AsSpan(index * _slot));
+    }
+
+    private void Publish()
+    {
+        if (_unpublished == 0) return;
+        _batch.Publish();
+        _unpublished = 0;
+    }
+}
+
+/// <summary>
 /// Messages over byte streams (pipes, sockets): a 4-byte length prefix, then the payload. Each message is
 /// one write call; reads go through a buffer, so the receiver may take many messages per system call.
 /// </summary>

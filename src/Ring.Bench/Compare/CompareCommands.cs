@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Ring.Bench.Common;
+using Ring.Bench.Compare.Iceoryx;
 
 namespace Ring.Bench.Compare;
 
@@ -37,7 +38,7 @@ internal static class CompareCommands
         });
         Option<bool> quick = new("--quick") { Description = "2 rounds, 10k round trips, 0.25 s streams: under a minute." };
         Option<string> json = new("--json") { Description = "Also write the medians and each round's figures as JSON to this file; src/Ring.Bench.Chart draws them." };
-        Command compare = new("compare", "Compares Ring with a raw shared-memory floor, pipes, Unix sockets and TCP, between two processes: round-trip latency and one-way throughput.")
+        Command compare = new("compare", "Compares Ring with a raw shared-memory floor, pipes, Unix sockets, TCP and iceoryx, between two processes: round-trip latency and one-way throughput.")
         {
             sizes, transports, quick, json,
         };
@@ -69,6 +70,20 @@ internal static class CompareCommands
             }
         });
         return child;
+    }
+
+    /// <summary>The hidden command that keeps RouDi for the iceoryx transport; started by 'compare'.</summary>
+    public static Command CreateRoudiKeeper()
+    {
+        Option<string> roudi = new(IceoryxDaemon.RoudiOptionName) { Required = true };
+        Option<string> config = new(IceoryxDaemon.ConfigOptionName) { Required = true };
+        Command keeper = new(IceoryxDaemon.KeeperCommandName, "Runs iox-roudi for the compare command's iceoryx transport and stops it once 'compare' has exited.")
+        {
+            roudi, config,
+        };
+        keeper.Hidden = true;
+        keeper.SetAction(parse => IceoryxDaemon.Keep(parse.GetValue(roudi)!, parse.GetValue(config)!));
+        return keeper;
     }
 
     private static List<Transport>? ParseTransports(string? text)

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using HdrHistogram;
 using Ring.Bench.Common;
+using Ring.Bench.Compare.Iceoryx;
 using Ring.Tooling;
 
 namespace Ring.Bench.Compare;
@@ -40,6 +41,11 @@ internal sealed class CompareParent
         Console.WriteLine($"Ring compare · {MachineInfo.Describe()}");
         Console.WriteLine(CompareReport.Setup(settings, PinningDescription(settings)));
         foreach (Transport transport in settings.Transports) Console.WriteLine($"  {CompareReport.NameColumn(transport.Name)}{transport.Definition}");
+        if (settings.Transports.Any(t => t.Kind == TransportKind.Iceoryx) && IceoryxDaemon.Unavailable() is string reason)
+        {
+            Console.WriteLine($"  {CompareReport.NameColumn("iceoryx")}skipped: {reason}");
+            settings = settings with { Transports = [.. settings.Transports.Where(t => t.Kind != TransportKind.Iceoryx)] };
+        }
         Console.WriteLine();
         List<Sample> samples;
         try
@@ -75,6 +81,7 @@ internal sealed class CompareParent
         try
         {
             TransportHost.RemoveNamesOfDeadRuns();
+            if (settings.Transports.Any(t => t.Kind == TransportKind.Iceoryx)) IceoryxDaemon.EnsureRunning(settings.Sizes);
             CompareParent parent = new(settings, supervisor);
             List<Sample> samples = [];
             for (int round = 1; round <= settings.Rounds; round++)

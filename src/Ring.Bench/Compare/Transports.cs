@@ -3,6 +3,7 @@ using System.IO.Pipes;
 using System.Net;
 using System.Net.Sockets;
 using Ring.Bench.Common;
+using Ring.Bench.Compare.Iceoryx;
 using Ring.Tooling;
 
 namespace Ring.Bench.Compare;
@@ -11,10 +12,12 @@ internal enum TransportKind
 {
     Floor,
     Ring,
+    RingBatch,
     Pipe,
     NamedPipe,
     Uds,
     Tcp,
+    Iceoryx,
 }
 
 /// <summary>
@@ -29,17 +32,21 @@ internal sealed record Transport(TransportKind Kind, string Name, string Definit
         Ring(WaitStrategy.BusySpin, "Ring SPSC, 1 MiB per direction, BusySpin on both sides"),
         Ring(WaitStrategy.SpinThenBlock, "Ring SPSC, SpinThenBlock (the default) on both sides"),
         Ring(WaitStrategy.Block, "Ring SPSC, WaitStrategy.Block on both sides: each side sleeps in the kernel whenever it waits, no spinning"),
+        new(TransportKind.RingBatch, "ring-batch", $"Ring SPSC, BusySpin, batched: the sender publishes every {RingBatchChannel.PublishEvery} messages (RingBatch, one tail store) and before it waits, the receiver takes up to {RingBatchChannel.PublishEvery} per ReadBatch (one head store)", WaitStrategy.BusySpin),
         new(TransportKind.Pipe, "pipe", "two anonymous pipes (AnonymousPipeServerStream, inherited fds), 4-byte length prefix"),
         new(TransportKind.NamedPipe, "named-pipe", ".NET NamedPipeServerStream: on Linux a Unix domain socket under /tmp, 4-byte length prefix"),
         new(TransportKind.Uds, "uds", "Unix domain stream socket (UnixDomainSocketEndPoint), 4-byte length prefix"),
         new(TransportKind.Tcp, "tcp", "TCP over 127.0.0.1, NoDelay on both ends, 4-byte length prefix"),
+        new(TransportKind.Iceoryx, "iceoryx", $"Eclipse iceoryx 2.0.3 (Debian) through its C binding: a publisher and a subscriber per direction, queue capacity {IceoryxChannel.QueueCapacity}, "
+            + "chunk = message size, history 0, lossless (subscriber BLOCK_PRODUCER, publisher WAIT_FOR_CONSUMER), take busy-polled with a pause; RouDi started by the harness, one mempool per size"),
     ];
 
-    /// <summary>What the chart colours it by: the floor, Ring, or a kernel transport.</summary>
+    /// <summary>What the chart colours it by: the floor, Ring, a peer nobody here wrote, or a kernel transport.</summary>
     public string Family => Kind switch
     {
         TransportKind.Floor => "floor",
-        TransportKind.Ring => "ring",
+        TransportKind.Ring or TransportKind.RingBatch => "ring",
+        TransportKind.Iceoryx => "peer",
         _ => "kernel",
     };
 
@@ -85,7 +92,7 @@ internal sealed class TransportHost : IDisposable
                 host._connect = () => new FloorChannel(mapping, messageSize, outboundOffset: 0, inboundOffset: region);
                 return host;
             }
-            case TransportKind.Ring:
+            case TransportKind.Ring or TransportKind.RingBatch:
             {
                 string back = BackName(uniqueName);
                 TransportHost host = new(uniqueName, () => RemoveRings(uniqueName));
@@ -95,7 +102,9 @@ internal sealed class TransportHost : IDisposable
                 RingSegment backward = RingSegment.Create(back, options);
                 host._owned.Add(forward);
                 host._owned.Add(backward);
-                host._connect = () => new RingChannel(forward, backward, transport.Wait);
+                host._connect = () => transport.Kind == TransportKind.RingBatch
+                    ? new RingBatchChannel(forward, backward, messageSize)
+                    : new RingChannel(forward, backward, transport.Wait);
                 return host;
             }
             case TransportKind.Pipe:
@@ -148,6 +157,19 @@ internal sealed class TransportHost : IDisposable
                 host._connect = () => FramedStreamChannel.Duplex(Accept(listener), messageSize);
                 return host;
             }
+            case TransportKind.Iceoryx:
+            {
+                // RouDi removes the services when either side deinitialises them or exits: no names to remove.
+                IceoryxChannel channel = new(uniqueName, outbound: IceoryxChannel.ToChild, inbound: IceoryxChannel.ToParent, messageSize);
+                TransportHost host = new(uniqueName, () => { });
+                host._owned.Add(channel);
+                host._connect = () =>
+                {
+                    channel.WaitForPeer(ConnectTimeout);
+                    return channel;
+                };
+                return host;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(transport), transport.Kind, null);
         }
@@ -172,6 +194,8 @@ internal sealed class TransportHost : IDisposable
             }
             case TransportKind.Ring:
                 return new RingChannel(RingSegment.Open(BackName(endpoint)), RingSegment.Open(endpoint), transport.Wait);
+            case TransportKind.RingBatch:
+                return new RingBatchChannel(RingSegment.Open(BackName(endpoint)), RingSegment.Open(endpoint), messageSize);
             case TransportKind.Pipe:
             {
                 string[] handles = endpoint.Split(',');
@@ -198,6 +222,13 @@ internal sealed class TransportHost : IDisposable
                 socket.Connect(new IPEndPoint(IPAddress.Loopback, int.Parse(endpoint, CultureInfo.InvariantCulture)));
                 return FramedStreamChannel.Duplex(new NetworkStream(socket, ownsSocket: true), messageSize);
             }
+            case TransportKind.Iceoryx:
+            {
+                IceoryxChannel.JoinRuntime(endpoint + "-child");
+                IceoryxChannel channel = new(endpoint, outbound: IceoryxChannel.ToParent, inbound: IceoryxChannel.ToChild, messageSize);
+                channel.WaitForPeer(ConnectTimeout);
+                return channel;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(transport), transport.Kind, null);
         }
@@ -214,7 +245,7 @@ internal sealed class TransportHost : IDisposable
             case TransportKind.NamedPipe:
                 File.Delete(NamedPipeSocketPath(endpoint));
                 break;
-            case TransportKind.Ring:
+            case TransportKind.Ring or TransportKind.RingBatch:
                 RemoveRings(endpoint);
                 break;
         }
@@ -232,6 +263,7 @@ internal sealed class TransportHost : IDisposable
             ("/dev/shm", "compare-*-floor"),
             (Path.GetTempPath(), "compare-*.sock"),
             (Path.GetTempPath(), "CoreFxPipe_compare-*"),
+            (Path.GetTempPath(), "compare-*-roudi.toml"),
         ];
         foreach ((string directory, string pattern) in places)
         {

@@ -20,3 +20,27 @@ internal sealed class BenchmarkRing : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 }
+
+/// <summary>A benchmark ring with one busy-spinning writer and reader attached, disposed together.</summary>
+internal sealed class BenchmarkPair : IDisposable
+{
+    private readonly BenchmarkRing _ring;
+
+    public BenchmarkPair(RingOptions options)
+    {
+        _ring = new BenchmarkRing(options);
+        Writer = _ring.Segment.CreateWriter(WaitStrategy.BusySpin);
+        Reader = _ring.Segment.CreateReader(WaitStrategy.BusySpin);
+    }
+
+    public RingWriter Writer { get; }
+
+    public RingReader Reader { get; }
+
+    public void Dispose()
+    {
+        Writer.Dispose();
+        Reader.Dispose();
+        _ring.Dispose();
+    }
+}

@@ -21,12 +21,8 @@ public class SingleThreadOperations
     private readonly byte[] _message = new byte[MessageLength];
     private readonly byte[] _destination = new byte[MessageLength];
     private readonly RingMessageHandler _handler = static message => { };
-    private BenchmarkRing _spsc = null!;
-    private BenchmarkRing _mpmc = null!;
-    private RingWriter _spscWriter = null!;
-    private RingReader _spscReader = null!;
-    private RingWriter _mpmcWriter = null!;
-    private RingReader _mpmcReader = null!;
+    private BenchmarkPair _spsc = null!;
+    private BenchmarkPair _mpmc = null!;
     private Channel<byte[]> _singleChannel = null!;
     private Channel<byte[]> _multiChannel = null!;
     private ConcurrentQueue<byte[]> _queue = null!;
@@ -34,12 +30,8 @@ public class SingleThreadOperations
     [GlobalSetup]
     public void Setup()
     {
-        _spsc = new BenchmarkRing(new RingOptions { Kind = RingKind.Spsc, Capacity = 1 << 16 });
-        _mpmc = new BenchmarkRing(new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1024, MaxMessageLength = MessageLength });
-        _spscWriter = _spsc.Segment.CreateWriter(WaitStrategy.BusySpin);
-        _spscReader = _spsc.Segment.CreateReader(WaitStrategy.BusySpin);
-        _mpmcWriter = _mpmc.Segment.CreateWriter(WaitStrategy.BusySpin);
-        _mpmcReader = _mpmc.Segment.CreateReader(WaitStrategy.BusySpin);
+        _spsc = new BenchmarkPair(new RingOptions { Kind = RingKind.Spsc, Capacity = 1 << 16 });
+        _mpmc = new BenchmarkPair(new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1024, MaxMessageLength = MessageLength });
         _singleChannel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true });
         _multiChannel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(1024));
         _queue = new ConcurrentQueue<byte[]>();
@@ -48,10 +40,6 @@ public class SingleThreadOperations
     [GlobalCleanup]
     public void Cleanup()
     {
-        _spscWriter.Dispose();
-        _spscReader.Dispose();
-        _mpmcWriter.Dispose();
-        _mpmcReader.Dispose();
         _spsc.Dispose();
         _mpmc.Dispose();
     }
@@ -67,30 +55,30 @@ public class SingleThreadOperations
     }
 
     [BenchmarkCategory("WriteRead-1P1C"), Benchmark]
-    public bool Spsc_WriteRead() => _spscWriter.TryWrite(_message) & _spscReader.TryRead(_destination, out _);
+    public bool Spsc_WriteRead() => _spsc.Writer.TryWrite(_message) & _spsc.Reader.TryRead(_destination, out _);
 
     [BenchmarkCategory("WriteRead-MPMC"), Benchmark(Baseline = true)]
     public bool ChannelMulti_WriteRead() => _multiChannel.Writer.TryWrite(_message) & _multiChannel.Reader.TryRead(out _);
 
     [BenchmarkCategory("WriteRead-MPMC"), Benchmark]
-    public bool Mpmc_WriteRead() => _mpmcWriter.TryWrite(_message) & _mpmcReader.TryRead(_destination, out _);
+    public bool Mpmc_WriteRead() => _mpmc.Writer.TryWrite(_message) & _mpmc.Reader.TryRead(_destination, out _);
 
     [BenchmarkCategory("ClaimCommit-1P1C"), Benchmark(Baseline = true)]
     public bool Spsc_ClaimCommitRead()
     {
-        if (!_spscWriter.TryClaim(MessageLength, out Span<byte> slot)) return false;
+        if (!_spsc.Writer.TryClaim(MessageLength, out Span<byte> slot)) return false;
         slot[0] = 1;
-        _spscWriter.Commit();
-        return _spscReader.TryRead(_handler);
+        _spsc.Writer.Commit();
+        return _spsc.Reader.TryRead(_handler);
     }
 
     [BenchmarkCategory("ClaimCommit-MPMC"), Benchmark(Baseline = true)]
     public bool Mpmc_ClaimCommitRead()
     {
-        if (!_mpmcWriter.TryClaim(MessageLength, out Span<byte> slot)) return false;
+        if (!_mpmc.Writer.TryClaim(MessageLength, out Span<byte> slot)) return false;
         slot[0] = 1;
-        _mpmcWriter.Commit();
-        return _mpmcReader.TryRead(_handler);
+        _mpmc.Writer.Commit();
+        return _mpmc.Reader.TryRead(_handler);
     }
 
     [BenchmarkCategory("BatchRead-1P1C"), Benchmark(Baseline = true, OperationsPerInvoke = Batch)]
@@ -105,8 +93,8 @@ public class SingleThreadOperations
     [BenchmarkCategory("BatchRead-1P1C"), Benchmark(OperationsPerInvoke = Batch)]
     public int Spsc_WriteBatchRead()
     {
-        for (int i = 0; i < Batch; i++) _spscWriter.TryWrite(_message);
-        return _spscReader.ReadBatch(_handler, Batch);
+        for (int i = 0; i < Batch; i++) _spsc.Writer.TryWrite(_message);
+        return _spsc.Reader.ReadBatch(_handler, Batch);
     }
 
     [BenchmarkCategory("BatchRead-MPMC"), Benchmark(Baseline = true, OperationsPerInvoke = Batch)]
@@ -121,7 +109,7 @@ public class SingleThreadOperations
     [BenchmarkCategory("BatchRead-MPMC"), Benchmark(OperationsPerInvoke = Batch)]
     public int Mpmc_WriteBatchRead()
     {
-        for (int i = 0; i < Batch; i++) _mpmcWriter.TryWrite(_message);
-        return _mpmcReader.ReadBatch(_handler, Batch);
+        for (int i = 0; i < Batch; i++) _mpmc.Writer.TryWrite(_message);
+        return _mpmc.Reader.ReadBatch(_handler, Batch);
     }
 }

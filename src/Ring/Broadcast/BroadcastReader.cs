@@ -318,7 +318,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
         return _tailFinal || _producers.CheckLost(_ring.Memory, _core.Lease);
     }
 
-    private protected override RingCompletedException Ended() =>
+    internal override RingCompletedException Ended() =>
         _tailFinal ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
         : new RingPeerLostException(_producers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is drained and {_producers.ReasonOrGone}");
 

@@ -139,7 +139,7 @@ internal sealed class BroadcastWriter<TPolicy, TMemory> : RingWriter, IEndpoint<
     }
 
     /// <summary>Only completion ends a publisher: with no live subscriber it is never full.</summary>
-    private protected override RingCompletedException Ended() => RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory));
+    internal override RingCompletedException Ended() => RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory));
 
     private protected override ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken) =>
         _core.WaitAsync(this, new RoomCondition(this, CheckedRecordLength(length)), timeout, cancellationToken);

@@ -22,6 +22,10 @@ internal static class RingThrow
         throw new InvalidOperationException("A claim is outstanding: commit or abort it first.");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void UnpublishedBatch() =>
+        throw new InvalidOperationException("The open batch has unpublished messages: publish them before waiting for room, which only a reader that sees them can free.");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void NoClaim(string operation) =>
         throw new InvalidOperationException($"There is no claim to {operation}.");
 

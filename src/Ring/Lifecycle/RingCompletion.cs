@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Ring;
 
@@ -38,6 +40,16 @@ internal static class RingCompletion
     {
         if (reason is not null && Encoding.UTF8.GetByteCount(reason) > MaxReasonBytes)
             throw new ArgumentException($"A completion reason is at most {MaxReasonBytes} bytes of UTF-8; this one has {Encoding.UTF8.GetByteCount(reason)}.", nameof(reason));
+    }
+
+    /// <summary>
+    /// <paramref name="reason"/>, or as much of it as the ring records: cut after the last whole character that fits in
+    /// <see cref="MaxReasonBytes"/> bytes of UTF-8, for a reason Ring did not write (an exception's message).
+    /// </summary>
+    public static string FitReason(string reason)
+    {
+        Span<byte> bytes = stackalloc byte[MaxReasonBytes];
+        return Utf8.FromUtf16(reason, bytes, out int fits, out _) == OperationStatus.Done ? reason : reason[..fits];
     }
 
     /// <summary>Records who completed and why, unless a completer got there first. Call before setting the flag.</summary>

@@ -292,7 +292,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         return _producers.CheckLost(b, _core.Lease) && head >= tail;
     }
 
-    private protected override RingCompletedException Ended() =>
+    internal override RingCompletedException Ended() =>
         RingCompletion.IsFinal(_ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset)) // pairs with the completer's compare-exchange
             ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
             : new RingPeerLostException(_producers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is drained and {_producers.ReasonOrGone}");

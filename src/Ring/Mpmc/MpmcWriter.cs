@@ -141,7 +141,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         throw new RingException($"could not complete the ring in segment '{_ring.SegmentName}': its tail moved on every one of {_ring.StepBudget} attempts");
     }
 
-    private protected override RingCompletedException Ended() =>
+    internal override RingCompletedException Ended() =>
         IsCompleted ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
         : new RingPeerLostException(_consumers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.ReasonOrGone}");
 

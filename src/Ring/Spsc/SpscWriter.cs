@@ -22,6 +22,11 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     private long _claimRecordOffset;
     private int _claimLength;
 
+    // An open batch: its messages lie between _batchTail (the published tail) and _tail; -1 when none is open.
+    private long _batchTail = -1;
+    private long _batchMessages;
+    private long _batchBytes;
+
     private bool _completed; // by this writer, or found completed at attach: SPSC has no other producer
     private PeerWatch _consumers;
     private EndpointCore<TMemory> _core;
@@ -105,7 +110,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     public override bool WaitToWrite(int length, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
-        int recordLength = CheckedRecordLength(length);
+        int recordLength = CheckedWaitLength(length);
         return _core.WaitUntil<TPolicy, RoomCondition>(new RoomCondition(this, recordLength), timeout, cancellationToken);
     }
 
@@ -113,19 +118,19 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         RingCompletion.ValidateReason(reason);
-        if (_claimAdvance != 0) RingThrow.ClaimOutstanding();
+        if (_claimAdvance != 0 || _batchTail >= 0) RingThrow.ClaimOutstanding();
         if (_completed) return false;
         RingCompletion.CompleteAtTail(_ring.Memory, _tail, reason);
         _completed = true;
         return true;
     }
 
-    private protected override RingCompletedException Ended() =>
+    internal override RingCompletedException Ended() =>
         _completed ? RingCompletion.Completed(_ring.SegmentName, RingCompletion.ReadReason(_ring.Memory))
         : new RingPeerLostException(_consumers.ReasonOrGone, $"the ring in segment '{_ring.SegmentName}' is full and {_consumers.ReasonOrGone}");
 
     private protected override ValueTask<bool> WaitToWriteAsyncCore(int length, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _core.WaitAsync(this, new RoomCondition(this, CheckedRecordLength(length)), timeout, cancellationToken);
+        _core.WaitAsync(this, new RoomCondition(this, CheckedWaitLength(length)), timeout, cancellationToken);
 
     public override void Dispose()
     {
@@ -134,11 +139,26 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         _core.EndDispose(this);
     }
 
+    /// <summary>
+    /// A wait for room is allowed inside a batch whose records are all published; with unpublished ones it could wait
+    /// for room only they hold, which no reader can free.
+    /// </summary>
+    private int CheckedWaitLength(int length)
+    {
+        if (_batchTail >= 0 && _claimAdvance == 0)
+        {
+            if (_tail != _batchTail) RingThrow.UnpublishedBatch();
+            if ((uint)length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(length, _ring.SegmentName, _ring.MaxMessageLength);
+            return SegmentLayout.AlignedRecordLength(length);
+        }
+        return CheckedRecordLength(length);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int CheckedRecordLength(int length)
     {
         if ((uint)length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(length, _ring.SegmentName, _ring.MaxMessageLength);
-        if (_claimAdvance != 0) RingThrow.ClaimOutstanding();
+        if (_claimAdvance != 0 || _batchTail >= 0) RingThrow.ClaimOutstanding();
         return SegmentLayout.AlignedRecordLength(length);
     }
 
@@ -187,13 +207,62 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Publish(long advance, int payloadLength)
     {
-        TMemory b = _ring.Memory;
         _tail += advance;
-        b.WriteInt64(SegmentLayout.MessagesWrittenOffset, ++_messagesWritten);
-        b.WriteInt64(SegmentLayout.BytesWrittenOffset, _bytesWritten += payloadLength);
+        PublishTail(1, payloadLength);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PublishTail(long messages, long bytes)
+    {
+        TMemory b = _ring.Memory;
+        b.WriteInt64(SegmentLayout.MessagesWrittenOffset, _messagesWritten += messages);
+        b.WriteInt64(SegmentLayout.BytesWrittenOffset, _bytesWritten += bytes);
         if (TMemory.Mutation == ProtocolMutation.PublishTailWithoutFence) b.WriteInt64Release(SegmentLayout.TailOffset, _tail);
         else b.WriteInt64Fenced(SegmentLayout.TailOffset, _tail); // release pairs with the reader's acquire of tail; the fence orders it before the waiter check
         _readers.NotifyAfterFence(1);
+    }
+
+    private protected override void BeginBatchCore()
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (_claimAdvance != 0 || _batchTail >= 0) RingThrow.ClaimOutstanding();
+        if (_completed) throw Ended();
+        _batchTail = _tail;
+    }
+
+    internal override bool TryAppend(ReadOnlySpan<byte> message)
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (_batchTail < 0) RingThrow.NoClaim("append to: the batch was disposed");
+        if ((uint)message.Length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(message.Length, _ring.SegmentName, _ring.MaxMessageLength);
+        if (!TryReserve(SegmentLayout.AlignedRecordLength(message.Length), out long recordOffset, out long advance)) return false;
+        TMemory b = _ring.Memory;
+        b.WriteInt64(recordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, message.Length));
+        b.CopyIn(recordOffset + SegmentLayout.RecordHeaderLength, message);
+        _tail += advance; // not stored: readers see nothing of the batch until PublishBatch stores the tail
+        _batchMessages++;
+        _batchBytes += message.Length;
+        return true;
+    }
+
+    internal override void PublishBatch()
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (_batchTail < 0) RingThrow.NoClaim("publish: the batch was disposed");
+        if (_tail == _batchTail) return;
+        PublishTail(_batchMessages, _batchBytes);
+        _batchTail = _tail;
+        _batchMessages = 0;
+        _batchBytes = 0;
+    }
+
+    internal override void EndBatch()
+    {
+        if (_core.IsDisposed || _batchTail < 0) return;
+        _tail = _batchTail; // the unpublished records stay above the tail, where no reader looks, and are written over
+        _batchTail = -1;
+        _batchMessages = 0;
+        _batchBytes = 0;
     }
 
     private readonly struct RoomCondition(SpscWriter<TPolicy, TMemory> writer, int recordLength) : IWaitCondition

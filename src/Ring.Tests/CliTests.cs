@@ -845,7 +845,8 @@ public sealed class CliTests(ITestOutputHelper output, ThrowawayUser stranger) :
     /// <param name="keepStdinOpen">Give the child a standard input that stays open (and empty) while this process runs.</param>
     private ChildProcess StartCli(string[] arguments, string ringDir, IReadOnlyList<string>? runAs = null, bool keepStdinOpen = false)
     {
-        string[] command = [.. runAs ?? [], ChildProcess.DotnetHost, CliAssembly, .. arguments];
+        string cli = runAs is null ? CliAssembly : Path.Combine(stranger.ReachableCopy(AppContext.BaseDirectory), Path.GetFileName(CliAssembly));
+        string[] command = [.. runAs ?? [], ChildProcess.DotnetHost, cli, .. arguments];
         ChildProcess child = ChildProcess.Start(command[0], command[1..], new ChildOptions { Environment = RingDir(ringDir), Lifeline = keepStdinOpen });
         _children.Add(child);
         return child;

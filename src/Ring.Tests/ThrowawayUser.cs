@@ -51,11 +51,33 @@ public sealed class ThrowawayUser : IAsyncLifetime
         Chown(Home);
     }
 
+    private string? _reachableCopy;
+
     public async Task DisposeAsync()
     {
+        if (_reachableCopy is not null) Directory.Delete(_reachableCopy, recursive: true);
         if (Uid == 0) return;
         Directory.Delete(Home, recursive: true);
         await RunAsync("userdel", Name);
+    }
+
+    /// <summary>
+    /// A copy of the files in <paramref name="directory"/> (not its subdirectories) that any user can read, made once per
+    /// fixture: programs this user runs must be reachable, and a checkout or build directory may sit under a directory
+    /// closed to others (a clone into <c>mktemp -d</c> is 0700).
+    /// </summary>
+    public string ReachableCopy(string directory)
+    {
+        if (_reachableCopy is not null) return _reachableCopy;
+        string copy = Path.Combine(Path.GetTempPath(), $"ring-t-programs-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(copy, (UnixFileMode)0b111_101_101);
+        foreach (string file in Directory.EnumerateFiles(directory))
+        {
+            string target = Path.Combine(copy, Path.GetFileName(file));
+            File.Copy(file, target);
+            File.SetUnixFileMode(target, (UnixFileMode)0b110_100_100);
+        }
+        return _reachableCopy = copy;
     }
 
     /// <summary>Gives the file (a symbolic link itself, not its target) to this user and its group.</summary>

@@ -11,10 +11,12 @@ public abstract partial class RingContractTests
         using RingUnderTest ring = CreateRing(4096, 64);
         byte[][] sent = [.. Enumerable.Range(0, 5).Select(i => Payload.Make(i, 10 + i))];
         foreach (byte[] message in sent) Assert.True(ring.Writer.TryWrite(message));
+        Assert.Null(ring.Writer.CompletionReason);
 
         ring.Writer.Complete("shift over");
 
         Assert.True(ring.Writer.IsCompleted);
+        Assert.Equal("shift over", ring.Writer.CompletionReason);
         foreach (byte[] message in sent)
         {
             Assert.False(ring.Reader.IsCompleted, "the end was reported while committed messages were unread");
@@ -259,8 +261,10 @@ public abstract partial class RingContractTests
         Assert.NotEmpty(Fill(watching, 32, ref seed));
         ring.Reader.Dispose();
 
+        Assert.Null(watching.CompletionReason);
         RingPeerLostException lost = Assert.Throws<RingPeerLostException>(() => watching.Write(new byte[32]));
         Assert.Contains("every consumer is gone", lost.Reason);
+        Assert.Equal(lost.Reason, watching.CompletionReason);
         Assert.False(watching.WaitToWrite(32, Generous));
     }
 

@@ -28,6 +28,12 @@ public abstract class RingWriter : IDisposable
     /// <summary>True once the ring is completed (by this writer or any other producer): writes throw from then on.</summary>
     public abstract bool IsCompleted { get; }
 
+    /// <summary>
+    /// Why writing ended: the completer's reason once the ring is completed (null when it gave none), or (with
+    /// <see cref="PeerLoss.Complete"/>) who of the consumers went how once a full ring found them all gone; null before either.
+    /// </summary>
+    public abstract string? CompletionReason { get; }
+
     /// <summary>How many consumers are attached and alive now (a scan of the participant table: not for a hot loop).</summary>
     public abstract int ConsumersAlive { get; }
 

@@ -70,6 +70,15 @@ internal sealed class BroadcastWriter<TPolicy, TMemory> : RingWriter, IEndpoint<
 
     public override bool IsCompleted => _completed;
 
+    public override string? CompletionReason
+    {
+        get
+        {
+            using EndpointCore<TMemory>.Scope call = _core.Enter();
+            return _completed ? RingCompletion.ReadReason(_ring.Memory) : null; // a publisher is never held up by lost subscribers
+        }
+    }
+
     public override int ConsumersAlive => _core.Lease.LiveParticipants(RingRole.Consumer, out _);
 
     public override bool TryWrite(ReadOnlySpan<byte> message)

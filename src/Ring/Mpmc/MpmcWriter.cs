@@ -37,6 +37,16 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         }
     }
 
+    public override string? CompletionReason
+    {
+        get
+        {
+            using EndpointCore<TMemory>.Scope call = _core.Enter();
+            bool completed = RingCompletion.IsFinal(_ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset)); // pairs with the completer's compare-exchange
+            return completed ? RingCompletion.ReadReason(_ring.Memory) : _consumers.Reason;
+        }
+    }
+
     public override int ConsumersAlive => _core.Lease.LiveParticipants(RingRole.Consumer, out _);
 
     public override int MaxMessageLength => _ring.MaxMessageLength;

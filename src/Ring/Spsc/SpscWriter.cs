@@ -54,6 +54,15 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
 
     public override bool IsCompleted => _completed;
 
+    public override string? CompletionReason
+    {
+        get
+        {
+            using EndpointCore<TMemory>.Scope call = _core.Enter();
+            return _completed ? RingCompletion.ReadReason(_ring.Memory) : _consumers.Reason;
+        }
+    }
+
     public override int ConsumersAlive => _core.Lease.LiveParticipants(RingRole.Consumer, out _);
 
     public override bool TryWrite(ReadOnlySpan<byte> message)

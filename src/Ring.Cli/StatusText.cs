@@ -46,6 +46,14 @@ internal static class StatusText
     public static string Percent(long part, long whole) =>
         whole <= 0 ? "0%" : (100.0 * part / whole).ToString(part == 0 || part == whole ? "0'%'" : "0.0'%'", CultureInfo.InvariantCulture);
 
+    /// <summary>A broadcast subscriber's lag: messages and bytes behind the tail, "lapped" once its position was overwritten.</summary>
+    private static string Behind(ParticipantStatus p) => p.BytesBehind switch
+    {
+        null => "-",
+        long bytes when p.MessagesBehind is long messages => $"{Number(messages)} msgs, {Units.FormatSize(bytes)}",
+        long bytes => $"lapped, {Units.FormatSize(bytes)}",
+    };
+
     public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     /// <summary>"open", or "completed" with the reason in parentheses when there is one.</summary>
@@ -98,10 +106,14 @@ internal static class StatusText
             return lines;
         }
         lines.Add($"participants {s.Participants.Count} recorded, {live} alive");
-        List<string[]> rows = [["  SLOT", "PID", "ROLE", "ALIVE", "ATTACHED"]];
-        rows.AddRange(s.Participants.Select(p => new[]
+        bool broadcast = s.Kind == RingKind.Broadcast;
+        List<string[]> rows = [broadcast
+            ? ["  SLOT", "PID", "ROLE", "ALIVE", "ATTACHED", "BEHIND", "LOST TO LAPS"]
+            : ["  SLOT", "PID", "ROLE", "ALIVE", "ATTACHED"]];
+        rows.AddRange(s.Participants.Select(p =>
         {
-            $"  {p.Index}", p.Pid.ToString(CultureInfo.InvariantCulture), Role(p.Roles), p.IsAlive ? "yes" : "no", Time(p.AttachedAt),
+            string[] row = [$"  {p.Index}", p.Pid.ToString(CultureInfo.InvariantCulture), Role(p.Roles), p.IsAlive ? "yes" : "no", Time(p.AttachedAt)];
+            return broadcast ? [.. row, Behind(p), (p.Roles & RingRole.Consumer) != 0 ? Number(p.MessagesLostToLaps) : "-"] : row;
         }));
         using StringWriter table = new();
         Table.Write(table, rows);

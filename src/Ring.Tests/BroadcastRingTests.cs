@@ -423,4 +423,28 @@ public sealed class BroadcastRingTests : IDisposable
         Assert.Equal(1, status.MessagesRead);
         Assert.Equal(24, CursorOf(segment, Assert.Single(status.Participants, p => p.Roles == RingRole.Consumer && CursorOf(segment, p.Index) != 0).Index));
     }
+
+    [Fact]
+    public void Stat_SubscribersAtDifferentPlaces_ReportEachOnesLagAndLaps()
+    {
+        using RingSegment segment = CreateSegment(BroadcastOverflow.Overwrite, capacity: 256);
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader ahead = segment.CreateSubscriber();
+        using RingReader behind = segment.CreateSubscriber();
+        Publish(writer, 0, 6); // 24-byte records
+        for (long i = 0; i < 4; i++) Assert.Equal(i, ReadSeq(ahead));
+
+        SegmentStatus status = segment.GetStatus();
+        ParticipantStatus aheadStatus = Assert.Single(status.Participants, p => p.Roles == RingRole.Consumer && p.MessagesBehind == 2);
+        ParticipantStatus behindStatus = Assert.Single(status.Participants, p => p.Roles == RingRole.Consumer && p.MessagesBehind == 6);
+        Assert.Equal((2 * 24L, 6 * 24L), (aheadStatus.BytesBehind, behindStatus.BytesBehind));
+        Assert.Null(Assert.Single(status.Participants, p => p.Roles == RingRole.Producer).BytesBehind);
+
+        Publish(writer, 6, 100); // ten records fit: both are lapped
+        RingLappedException lapped = Assert.Throws<RingLappedException>(() => behind.TryRead(new byte[64], out _));
+        status = segment.GetStatus();
+
+        Assert.Contains(status.Participants, p => p.MessagesLostToLaps == lapped.LostMessages && p.MessagesLostToLaps > 0);
+        Assert.Contains(status.Participants, p => p.Roles == RingRole.Consumer && p.BytesBehind > 256 && p.MessagesBehind is null); // lapped, not told yet
+    }
 }

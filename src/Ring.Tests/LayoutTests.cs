@@ -92,6 +92,7 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.EntryFullEventsOffset), SegmentLayout.EntryFullEventsOffset, 0x50 },
         { nameof(SegmentLayout.EntryEmptyEventsOffset), SegmentLayout.EntryEmptyEventsOffset, 0x58 },
         { nameof(SegmentLayout.EntryCursorOffset), SegmentLayout.EntryCursorOffset, 0x60 },
+        { nameof(SegmentLayout.EntryLostToLapsOffset), SegmentLayout.EntryLostToLapsOffset, 0x68 },
         // Data region.
         { nameof(SegmentLayout.HeaderLength), SegmentLayout.HeaderLength, 0x3000 },
         { nameof(SegmentLayout.DataOffset), SegmentLayout.DataOffset, 0x3000 },

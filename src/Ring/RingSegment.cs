@@ -429,7 +429,7 @@ public sealed class RingSegment : IDisposable
     internal List<ParticipantStatus> ReadParticipants()
     {
         using FileDescriptorHandle probe = ReopenFile(LibC.O_RDONLY);
-        return ParticipantTable.Read(Buffer, probe);
+        return ParticipantTable.Read(Buffer, probe, Kind == RingKind.Broadcast ? Capacity : 0);
     }
 
     /// <summary>True when this attachment is the only live participant (a reset must not pull the file from under anyone).</summary>

@@ -93,4 +93,19 @@ public sealed record ParticipantStatus(int Pid, RingRole Roles, DateTimeOffset A
 {
     /// <summary>Its entry in the participant table.</summary>
     public int Index { get; init; }
+
+    /// <summary>
+    /// A broadcast subscriber: bytes between its next read position and the publisher's tail; null for other
+    /// participants, and for a subscriber that has not joined yet or was detached.
+    /// </summary>
+    public long? BytesBehind { get; init; }
+
+    /// <summary>
+    /// A broadcast subscriber: messages published that it has not read yet; null where <see cref="BytesBehind"/> is, and
+    /// when its position was already overwritten (it is lapped and will learn how many it lost at its next read).
+    /// </summary>
+    public long? MessagesBehind { get; init; }
+
+    /// <summary>A broadcast subscriber: messages it lost to laps (<see cref="BroadcastOverflow.Overwrite"/>) since it joined.</summary>
+    public long MessagesLostToLaps { get; init; }
 }

@@ -20,6 +20,8 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
     private long _expected; // the sequence of the next message: exact once _expectedKnown, a lower bound before
     private bool _expectedKnown;
     private long _lost; // messages lost to a lap a batch found, thrown by the next call
+    private long _lostToLaps; // every message this subscriber lost, shown by Stat
+    private readonly long _lostToLapsOffset;
     private bool _tailFinal;
     private PeerWatch _producers;
     private EndpointCore<TMemory> _core;
@@ -31,6 +33,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
         _readers = _ring.Readers;
         _writers = _ring.Writers;
         _cursorOffset = lease.Entry + SegmentLayout.EntryCursorOffset;
+        _lostToLapsOffset = lease.Entry + SegmentLayout.EntryLostToLapsOffset;
         TMemory b = _ring.Memory;
         // Join: a cursor the publisher will wait for, then the bump that makes it scan, then the tail to start at.
         b.WriteInt64Fenced(_cursorOffset, _ring.ReadTail(out _)); // pairs with the publisher's acquire of the cursor in its scan
@@ -259,6 +262,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
         _expected = sequence;
         _expectedKnown = true;
         _lost = lost;
+        _ring.Memory.WriteInt64(_lostToLapsOffset, _lostToLaps += lost); // own entry, plain: only Stat reads it
         PublishCursor();
         RefreshTail(); // the tail Oldest was read against may be newer than the cached one
         return true;

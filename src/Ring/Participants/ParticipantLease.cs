@@ -82,6 +82,7 @@ internal sealed class ParticipantLease<TMemory> : IDisposable where TMemory : st
                 buffer.WriteInt64(entry + SegmentLayout.EntryWriteIntentOffset, -1);
                 buffer.WriteInt64(entry + SegmentLayout.EntryReadIntentOffset, -1);
                 buffer.WriteInt64(entry + SegmentLayout.EntryCursorOffset, -1); // not gating a broadcast publisher until its subscriber joins
+                buffer.WriteInt64(entry + SegmentLayout.EntryLostToLapsOffset, 0);
                 for (int counter = SegmentLayout.EntryMessagesWrittenOffset; counter <= SegmentLayout.EntryEmptyEventsOffset; counter += sizeof(long))
                 {
                     buffer.WriteInt64(entry + counter, 0);

@@ -142,6 +142,8 @@ internal static class SegmentLayout
     // Broadcast subscriber: its next read position, the only field it writes per message; −1 = not gating (every
     // other entry, a subscriber that has not joined yet, a dead one the publisher detached).
     public const int EntryCursorOffset = 0x60;
+    // Broadcast subscriber: messages it lost to laps (Overwrite), written by it when it finds a lap; for Stat.
+    public const int EntryLostToLapsOffset = 0x68;
 
     public const int HeaderLength = 0x3000;
     public const int DataOffset = HeaderLength;

@@ -369,6 +369,26 @@ public sealed class BroadcastRingTests : IDisposable
 
     // ---- Untrusted values ----
 
+    [Fact]
+    public void Stat_CursorOnTheLastEightBytesWithAMessageTypeThere_ReportsNoMessageCountAndReadsNothingPastTheEnd()
+    {
+        // A cursor 8 bytes before the end of the region where the type says "message": a 16-byte header there would run
+        // past the mapping, so Stat must not read its sequence.
+        using RingSegment segment = CreateSegment(BroadcastOverflow.Overwrite, capacity: 256);
+        using RingWriter writer = segment.CreateWriter();
+        using RingReader subscriber = segment.CreateSubscriber();
+        Publish(writer, 0, 12); // past one lap: the tail is beyond 248
+        long entry = SegmentLayout.ParticipantEntryOffset(SubscriberEntry(segment));
+        segment.Buffer.WriteInt64(entry + SegmentLayout.EntryCursorOffset, 248);
+        segment.Buffer.WriteInt32(SegmentLayout.DataOffset + 248 + SegmentLayout.RecordTypeOffset, SegmentLayout.RecordTypeMessage);
+        segment.Buffer.WriteInt64(SegmentLayout.ReclaimOffset, 0);
+
+        ParticipantStatus status = Assert.Single(segment.GetStatus().Participants, p => p.Roles == RingRole.Consumer);
+
+        Assert.NotNull(status.BytesBehind);
+        Assert.Null(status.MessagesBehind);
+    }
+
     [Theory]
     [InlineData(4)] // not 8-aligned
     [InlineData(1 << 20)] // ahead of the tail

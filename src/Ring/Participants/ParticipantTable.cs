@@ -47,9 +47,13 @@ internal static class ParticipantTable
         if (behind == 0) return subscriber with { MessagesBehind = 0 };
         if (behind > capacity) return subscriber;
         long index = cursor & (capacity - 1);
+        // Only the padding's first 8 bytes need fit before the end; a message header there would run past the mapping.
         if (buffer.ReadInt32(SegmentLayout.DataOffset + index + SegmentLayout.RecordTypeOffset) == SegmentLayout.RecordTypePadding) index = 0;
+        else if (index + SegmentLayout.BroadcastRecordHeaderLength > capacity) return subscriber;
         long sequence = buffer.ReadInt64(SegmentLayout.DataOffset + index + SegmentLayout.BroadcastRecordSequenceOffset);
-        if (buffer.ReadInt64Acquire(SegmentLayout.ReclaimOffset) > cursor) return subscriber; // overwritten under it: the header read may be another record's
+        // Pairs with the publisher's fenced Reclaim store: past the cursor, the header just read may be another record's.
+        // A monitor's check: without a load barrier before it a stale header can only misreport the lag, never index anything.
+        if (buffer.ReadInt64Acquire(SegmentLayout.ReclaimOffset) > cursor) return subscriber;
         return subscriber with { MessagesBehind = Math.Clamp(messagesBelowTail - sequence, 0, behind / SegmentLayout.BroadcastRecordHeaderLength) };
     }
 

@@ -470,9 +470,13 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
         got.AssertExactly(child, (0, first, total));
         Assert.InRange(lost, 0, 1);
         Assert.Equal(lost, after.Recoveries - before.Recoveries);
-        Assert.True(readByChild + lost == first,
+        // A child killed between counting the message it holds and freeing its slot has it counted twice: read (its
+        // count) and lost in delivery (the recovery's). Two stores cannot be one under SIGKILL (design.md §9 says so);
+        // the overlap is that one message or none, never a message missing from every count.
+        long countedTwice = readByChild + lost - first;
+        Assert.True(countedTwice == 0 || (countedTwice == 1 && lost == 1),
             $"round {iteration}: the child read {readByChild} and {lost} was lost in delivery, but the survivor's stream starts at {first}");
-        Assert.Equal(total, readByChild + got.Count + lost);
+        Assert.Equal(total, readByChild + got.Count + lost - countedTwice);
         Assert.Equal(total, after.MessagesWritten - before.MessagesWritten);
         Assert.Equal(0, after.MessagesInRing);
         _lostInDelivery += lost;

@@ -80,7 +80,10 @@ public sealed record SegmentStatus
     public required long Wakes { get; init; }
     /// <summary>Positions a dead participant had claimed and another one completed (skipped or freed).</summary>
     public required long Recoveries { get; init; }
-    /// <summary>Messages a consumer claimed and died before finishing with: taken, never delivered twice.</summary>
+    /// <summary>
+    /// Messages a consumer claimed and died before freeing: taken, never delivered twice. One that died after counting
+    /// the message read (its handler had returned) and before the free counts it here too.
+    /// </summary>
     public required long LostInDelivery { get; init; }
 }
 

@@ -21,6 +21,8 @@ RootCommand root = new("Ring's demo and benchmarks: two processes exchanging mes
     CompareCommands.CreateCompare(),
     CompareCommands.CreateChild(),
     CompareCommands.CreateRoudiKeeper(),
+    Ring.Bench.Fanout.FanoutCommands.CreateFanout(),
+    Ring.Bench.Fanout.FanoutCommands.CreateChild(),
     Ring.Bench.AsyncScaleCommand.Create(),
     Ring.Bench.Operations.PairLoopCommand.Create(),
     bdn,

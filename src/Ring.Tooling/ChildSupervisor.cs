@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Ring.Tooling;
 
 /// <summary>
-/// The cleanup duty of a parent that runs one child at a time over names it created for it (segments, files):
-/// the child is killed and the names removed on every way out this process controls. Disposing does it on a
+/// The cleanup duty of a parent that runs one session at a time — one child, or several sharing the names it
+/// created for them (segments, files): the children are killed and the names removed on every way out this process
+/// controls. Disposing does it on a
 /// normal end; SIGINT or SIGTERM, or a child that fails (exits non-zero) while the parent still talks to it, do
 /// it from their own thread and end the process, because the parent's main thread may be waiting on that child
 /// without a timeout. A child started with <see cref="ChildOptions.Lifeline"/> covers the rest (a parent killed
@@ -22,7 +23,7 @@ public sealed class ChildSupervisor : IDisposable
     private readonly Lock _gate = new();
     private readonly PosixSignalRegistration _sigint;
     private readonly PosixSignalRegistration _sigterm;
-    private ChildProcess? _child; // guarded by _gate, shared with the signal and exit handlers
+    private readonly List<ChildProcess> _children = []; // guarded by _gate, shared with the signal and exit handlers
     private Action? _removeNames; // guarded by _gate
     private bool _stopping; // guarded by _gate: from here on the child's exit is expected
     private volatile string _activity = "starting the child";
@@ -58,7 +59,8 @@ public sealed class ChildSupervisor : IDisposable
 
     /// <summary>
     /// Runs <paramref name="start"/> under the cleanup's lock, so a signal either comes first and no child starts,
-    /// or comes after and finds the child to kill; from then on a failing child ends the process.
+    /// or comes after and finds the child to kill; from then on a failing child ends the process. A session may
+    /// start several children: each joins the ones before it until <see cref="EndChild"/>.
     /// </summary>
     /// <exception cref="OperationCanceledException">The cleanup has begun: the process is on its way out.</exception>
     public ChildProcess StartChild(Func<ChildProcess> start)
@@ -67,26 +69,27 @@ public sealed class ChildSupervisor : IDisposable
         lock (_gate)
         {
             ThrowIfStopping();
-            _child = child = start();
+            child = start();
+            _children.Add(child);
         }
         child.Exited.ContinueWith(exited => OnChildExited(child, exited.Result), TaskScheduler.Default);
         return child;
     }
 
-    /// <summary>The session with the child is over: kills it if it still runs, and forgets it and the names.</summary>
+    /// <summary>The session is over: kills its children that still run, and forgets them and the names.</summary>
     public void EndChild()
     {
-        ChildProcess? child;
+        ChildProcess[] children;
         lock (_gate)
         {
-            child = _child;
-            _child = null;
+            children = [.. _children];
+            _children.Clear();
             _removeNames = null;
         }
-        child?.Dispose();
+        foreach (ChildProcess child in children) child.Dispose();
     }
 
-    /// <summary>Kills the child and removes the names, then stops listening for signals.</summary>
+    /// <summary>Kills the children and removes the names, then stops listening for signals.</summary>
     public void Dispose()
     {
         Cleanup();
@@ -94,8 +97,8 @@ public sealed class ChildSupervisor : IDisposable
         _sigterm.Dispose();
         lock (_gate)
         {
-            _child?.Dispose();
-            _child = null;
+            foreach (ChildProcess child in _children) child.Dispose();
+            _children.Clear();
         }
     }
 
@@ -108,7 +111,7 @@ public sealed class ChildSupervisor : IDisposable
     {
         lock (_gate)
         {
-            if (_stopping || code == 0 || !ReferenceEquals(child, _child)) return;
+            if (_stopping || code == 0 || !_children.Contains(child)) return;
         }
         Console.Error.WriteLine($"{_program}: error: the child exited with code {code} while the parent was {_activity}");
         Cleanup();
@@ -124,7 +127,7 @@ public sealed class ChildSupervisor : IDisposable
     }
 
     /// <summary>
-    /// Kills the child and removes the names, without unmapping or closing anything: the main thread may be inside
+    /// Kills the children and removes the names, without unmapping or closing anything: the main thread may be inside
     /// a measured loop on a mapping, and the process is about to exit anyway.
     /// </summary>
     private void Cleanup()
@@ -132,7 +135,10 @@ public sealed class ChildSupervisor : IDisposable
         lock (_gate)
         {
             _stopping = true;
-            if (_child is { HasExited: false }) _child.Kill();
+            foreach (ChildProcess child in _children)
+            {
+                if (!child.HasExited) child.Kill();
+            }
             _removeNames?.Invoke();
         }
     }

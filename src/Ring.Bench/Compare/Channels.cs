@@ -148,48 +148,60 @@ internal sealed class RingBatchChannel : IChannel
 /// </summary>
 internal sealed class FramedStreamChannel : IChannel
 {
-    private const int HeaderLength = sizeof(int);
+    public const int HeaderLength = sizeof(int);
 
-    private readonly Stream _input;
+    private readonly FramedStreamReader _input;
     private readonly Stream _output;
     private readonly byte[] _frame;
-    private readonly byte[] _buffer;
-    private int _start;
-    private int _end;
 
     public FramedStreamChannel(Stream input, Stream output, int messageSize)
     {
-        _input = input;
+        _input = new FramedStreamReader(input, messageSize);
         _output = output;
         _frame = new byte[HeaderLength + messageSize];
-        _buffer = new byte[Math.Max(1 << 16, 2 * _frame.Length)];
     }
 
     public static FramedStreamChannel Duplex(Stream stream, int messageSize) => new(stream, stream, messageSize);
 
-    public void Send(ReadOnlySpan<byte> message)
+    /// <summary>Writes the frame of <paramref name="message"/> into <paramref name="frame"/>; returns its length.</summary>
+    public static int Frame(ReadOnlySpan<byte> message, Span<byte> frame)
     {
-        BinaryPrimitives.WriteInt32LittleEndian(_frame, message.Length);
-        message.CopyTo(_frame.AsSpan(HeaderLength));
-        _output.Write(_frame, 0, HeaderLength + message.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(frame, message.Length);
+        message.CopyTo(frame[HeaderLength..]);
+        return HeaderLength + message.Length;
     }
 
-    public int Receive(Span<byte> destination)
-    {
-        Fill(HeaderLength);
-        int length = BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(_start));
-        if (length < 0 || length > destination.Length) throw new BenchFailure($"a frame announced {length} bytes; at most {destination.Length} were expected");
-        Fill(HeaderLength + length);
-        _buffer.AsSpan(_start + HeaderLength, length).CopyTo(destination);
-        _start += HeaderLength + length;
-        return length;
-    }
+    public void Send(ReadOnlySpan<byte> message) => _output.Write(_frame, 0, Frame(message, _frame));
+
+    public int Receive(Span<byte> destination) => _input.Receive(destination);
 
     public void Dispose()
     {
         _input.Dispose();
-        if (!ReferenceEquals(_input, _output)) _output.Dispose();
+        _output.Dispose(); // a duplex stream twice: Stream.Dispose may be called again
     }
+}
+
+/// <summary>The receiving half of <see cref="FramedStreamChannel"/>: frames cut out of buffered reads.</summary>
+internal sealed class FramedStreamReader(Stream input, int messageSize) : IDisposable
+{
+    private readonly byte[] _buffer = new byte[Math.Max(1 << 16, 2 * (FramedStreamChannel.HeaderLength + messageSize))];
+    private int _start;
+    private int _end;
+
+    /// <summary>Waits for the next frame, copies its payload into <paramref name="destination"/> and returns its length.</summary>
+    public int Receive(Span<byte> destination)
+    {
+        Fill(FramedStreamChannel.HeaderLength);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(_start));
+        if (length < 0 || length > destination.Length) throw new BenchFailure($"a frame announced {length} bytes; at most {destination.Length} were expected");
+        Fill(FramedStreamChannel.HeaderLength + length);
+        _buffer.AsSpan(_start + FramedStreamChannel.HeaderLength, length).CopyTo(destination);
+        _start += FramedStreamChannel.HeaderLength + length;
+        return length;
+    }
+
+    public void Dispose() => input.Dispose();
 
     private void Fill(int needed)
     {
@@ -202,7 +214,7 @@ internal sealed class FramedStreamChannel : IChannel
         }
         while (_end < needed)
         {
-            int read = _input.Read(_buffer.AsSpan(_end));
+            int read = input.Read(_buffer.AsSpan(_end));
             if (read == 0) throw new BenchFailure("the peer closed the connection");
             _end += read;
         }

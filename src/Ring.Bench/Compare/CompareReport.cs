@@ -105,7 +105,7 @@ internal static class CompareReport
     private static double[]? EachRound(List<Sample> rounds, Func<Sample, double?> field) =>
         rounds.All(s => field(s) is not null) ? [.. rounds.Select(s => field(s)!.Value)] : null;
 
-    private static double? Median(IEnumerable<double?> values)
+    public static double? Median(IEnumerable<double?> values)
     {
         double[] sorted = values.OfType<double>().Order().ToArray();
         if (sorted.Length == 0) return null;

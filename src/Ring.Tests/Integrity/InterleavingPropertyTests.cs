@@ -32,6 +32,25 @@ public sealed class InterleavingPropertyTests(ITestOutputHelper output)
         output.WriteLine($"{shape}: {schedules} schedules, {steps:N0} scheduled steps in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
+    /// <summary>
+    /// Found by this property (2P2C, shrunk): a completion, one write still in flight and two blocking readers that
+    /// registered after the completer's wake-all. The publish woke one reader, which took the last message; the other
+    /// slept on in a drained, completed ring until its sleep limit. The completer now puts the readers' eventcount in
+    /// wake-all mode. Without that, this schedule reports the lost wake-up.
+    /// </summary>
+    [Fact]
+    public void ScheduledRun_CompletedMpmcWithTheLastMessageInFlightAndTwoSleepingReaders_WakesBoth()
+    {
+        Scenario scenario = new(RingShape.Mpmc2P2C, Size: 8, MaxMessageLength: 16, WaitMode.SleepAtOnce,
+            [[new(ScenarioOpKind.Complete, 0, 0), new(ScenarioOpKind.TryWrite, 13, 0)], [new(ScenarioOpKind.Write, 12, 72)]],
+            [[new(ScenarioOpKind.Read, 0, 127)], [new(ScenarioOpKind.Read, 0, 38)]]);
+        int[] choices = [1, 3, 2, 3, 0, 0, 0, 3, 0, 1, 0, 0, 2, 3, 0, 0, 1, 0, 2, 1, 3, 2, 1, 2, 0, 3, 2, 0, 3, 0, 0, 1, 0, 3, 0, 2, 1, 2, 3, 2, 3, 3, 1, 2, 0, 2, 2, 2, 0, 3, 2, 0, 2, 0, 3, 0, 2, 0];
+
+        ScheduledOutcome outcome = ScheduledRun.Execute(new ScheduledCase(scenario, choices, Seed: 1257604842));
+
+        Assert.True(outcome.Passed, outcome.Report);
+    }
+
     /// <summary>Replays a failure: set to the "(seed,gamma)" pair FsCheck printed after "Falsifiable, after N tests".</summary>
     public const string ReplayVariable = "RING_INTEGRITY_REPLAY";
 

@@ -142,6 +142,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
             long witnessed = b.CompareExchangeInt64(SegmentLayout.TailOffset, tail | RingCompletion.TailFlag, tail); // full fence: the completion; pairs with every claim's compare-exchange and the readers' acquire of the tail
             if (witnessed == tail)
             {
+                _ring.Readers.WakeAllFromNowOn(); // the reader that takes the last message cannot tell the other sleepers
                 RingCompletion.WakeEveryone(b);
                 return true;
             }

@@ -25,10 +25,20 @@ namespace Ring;
 /// FUTEX_WAKE. The argument above is unchanged: the registration is taken only by a signaller that then
 /// bumps the sequence. A registration left by a dead sleeper is taken by the next signal, once.
 /// </para>
+/// <para>
+/// Wake-all mode (the readers of a completed MPMC ring): a message wakes one reader, but once the ring is completed
+/// the reader that takes the last message ends the stream for every other sleeper too, and nothing would wake them.
+/// The completer sets <see cref="WakeAllFlag"/> in the waiter word with an atomic add before it wakes everyone; every
+/// later signal that sees a sleeper wakes them all. A sleeper registers on the same word, so its registration and the
+/// flag are ordered: registered before the flag, the completer's wake finds it; after, every publish does.
+/// </para>
 /// </summary>
 internal readonly struct EventCount<TMemory>(TMemory memory, long blockOffset, bool singleWaiter = false)
     where TMemory : struct, ISharedMemory
 {
+    /// <summary>In the waiter word: every signal wakes every sleeper (see the class remarks); below it, the count.</summary>
+    public const int WakeAllFlag = 1 << 30;
+
     public TMemory Memory => memory;
 
     private long WaitersOffset => blockOffset + SegmentLayout.EventWaitersOffset;
@@ -77,15 +87,26 @@ internal readonly struct EventCount<TMemory>(TMemory memory, long blockOffset, b
     public void NotifyAfterFence(int count)
     {
         // Plain load: ordered after the caller's publish by that store's fence (step a).
-        if (memory.ReadInt32(WaitersOffset) == 0) return;
+        int waiters = memory.ReadInt32(WaitersOffset);
+        if ((waiters & ~WakeAllFlag) == 0) return;
         if (singleWaiter && memory.CompareExchangeInt32(WaitersOffset, 0, 1) != 1) return; // another signal took it
-        Wake(count);
+        Wake((waiters & WakeAllFlag) != 0 ? int.MaxValue : count);
     }
 
     /// <summary>Wakes every sleeper so it re-checks its condition (used by cancellation and Dispose).</summary>
     public void WakeAll() => Wake(int.MaxValue);
 
-    public int Waiters => memory.ReadInt32Acquire(WaitersOffset);
+    /// <summary>
+    /// Wake-all mode, for good: called once, by the completer of an MPMC ring before it wakes everyone. Not for a
+    /// single-waiter eventcount, whose word is only ever 0 or 1.
+    /// </summary>
+    public void WakeAllFromNowOn()
+    {
+        System.Diagnostics.Debug.Assert(!singleWaiter);
+        memory.FetchAddInt32(WaitersOffset, WakeAllFlag); // full fence; a registration's atomic add on the same word is ordered with it
+    }
+
+    public int Waiters => memory.ReadInt32Acquire(WaitersOffset) & ~WakeAllFlag;
     public long Sleeps => memory.ReadInt64Acquire(blockOffset + SegmentLayout.EventSleepsOffset);
     public long Wakes => memory.ReadInt64Acquire(blockOffset + SegmentLayout.EventWakesOffset);
 

@@ -40,6 +40,7 @@ internal static class EndpointFactories
         RingVariant.PublishTailWithoutFence => new Endpoints<ScheduledMemory<TailWithoutFenceRing>>(buffer => new(buffer, scheduler)),
         RingVariant.PublishHeadWithoutFence => new Endpoints<ScheduledMemory<HeadWithoutFenceRing>>(buffer => new(buffer, scheduler)),
         RingVariant.CompletedBeforeDrained => new Endpoints<ScheduledMemory<CompletedBeforeDrainedRing>>(buffer => new(buffer, scheduler)),
+        RingVariant.BatchTailBeforeRecord => new Endpoints<ScheduledMemory<BatchTailBeforeRecordRing>>(buffer => new(buffer, scheduler)),
         _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "Unknown ring variant."),
     };
 }

@@ -23,8 +23,9 @@ public sealed record AuditResult(IReadOnlyList<string> Violations, long Violatio
 /// <item><b>fifo</b>: for a and b of one producer with seq(a) &lt; seq(b), the dequeue of b returned before the
 /// dequeue of a began.</item>
 /// </list>
-/// A producer's enqueues must be sequential in sequence order (each returns before the next begins); a history that
-/// breaks this was recorded wrongly and is refused with <see cref="ArgumentException"/>.
+/// A producer's enqueues must be sequential in sequence order (each returns before the next begins), except values
+/// that took effect together (a batch published by one store), which share one interval; a history that breaks this
+/// was recorded wrongly and is refused with <see cref="ArgumentException"/>.
 /// </summary>
 public static class QueueHistoryAudit
 {
@@ -68,7 +69,8 @@ public static class QueueHistoryAudit
             {
                 QueueOperation earlier = history[enqueues[k - 1].Index];
                 QueueOperation later = history[enqueues[k].Index];
-                if (earlier.Response >= later.Invoke)
+                bool publishedTogether = earlier.Invoke == later.Invoke && earlier.Response == later.Response;
+                if (earlier.Response >= later.Invoke && !publishedTogether)
                 {
                     throw new ArgumentException(
                         $"Malformed history: {Describe(history, enqueues[k - 1].Index)} does not return before " +

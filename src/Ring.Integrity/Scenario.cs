@@ -38,6 +38,15 @@ public enum ScenarioOpKind
     Complete,
     /// <summary>A consumer asks whether the stream has ended (consumers also ask after every read that found nothing).</summary>
     CheckEnd,
+    /// <summary>
+    /// SPSC: writes into the open batch, opening one first if none is; unseen until a <see cref="BatchPublish"/>. Any
+    /// other write op, and the end of the list, closes an open batch unpublished, as <see cref="BatchDrop"/> does.
+    /// </summary>
+    BatchWrite,
+    /// <summary>Publishes the open batch with one store and closes it (nothing when none is open).</summary>
+    BatchPublish,
+    /// <summary>Closes the open batch unpublished: its messages must never be read.</summary>
+    BatchDrop,
 }
 
 /// <param name="Length">Payload length for writes (4..max; the first 4 bytes carry the message id).</param>
@@ -46,7 +55,7 @@ public readonly record struct ScenarioOp(ScenarioOpKind Kind, int Length, int Ar
 {
     public override string ToString() => Kind switch
     {
-        ScenarioOpKind.TryWrite or ScenarioOpKind.ClaimCommit or ScenarioOpKind.ClaimAbort => $"{Kind}({Length})",
+        ScenarioOpKind.TryWrite or ScenarioOpKind.ClaimCommit or ScenarioOpKind.ClaimAbort or ScenarioOpKind.BatchWrite => $"{Kind}({Length})",
         ScenarioOpKind.ClaimCommitShorter => $"{Kind}({Length}->{Arg})",
         ScenarioOpKind.Write => $"Write({Length}, {Arg}µs)",
         ScenarioOpKind.ReadBatch => $"ReadBatch({Arg})",

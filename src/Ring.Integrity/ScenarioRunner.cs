@@ -162,6 +162,7 @@ internal sealed class ScenarioRunner : IDisposable
         List<QueueOperation> log = _logs[producer];
         ScenarioOp[] ops = _scenario.Producers[producer];
         Span<byte> scratch = stackalloc byte[_scenario.MaxMessageLength];
+        OpenBatch batch = new();
         for (int seq = 0; seq < ops.Length; seq++)
         {
             ScenarioOp op = ops[seq];
@@ -169,6 +170,13 @@ internal sealed class ScenarioRunner : IDisposable
             int length = op.Kind == ScenarioOpKind.ClaimCommitShorter ? op.Arg : op.Length;
             _expectedLengths[producer][seq] = length; // before the write: a consumer may check it as soon as the message is out
             long invoke = _clock();
+            if (op.Kind is ScenarioOpKind.BatchPublish or ScenarioOpKind.BatchDrop)
+            {
+                if (op.Kind == ScenarioOpKind.BatchPublish) batch.Publish(producer, invoke, this);
+                else batch.Drop(producer, invoke, this);
+                continue;
+            }
+            if (op.Kind != ScenarioOpKind.BatchWrite) batch.Drop(producer, invoke, this);
             if (op.Kind == ScenarioOpKind.Complete)
             {
                 writer.TryComplete();
@@ -188,6 +196,11 @@ internal sealed class ScenarioRunner : IDisposable
                         MessageCodec.Fill(scratch[..length], word);
                         written = writer.TryWrite(scratch[..length], TimeSpan.FromMicroseconds(op.Arg));
                         break;
+                    case ScenarioOpKind.BatchWrite:
+                        MessageCodec.Fill(scratch[..length], word);
+                        if (batch.TryWrite(writer, scratch[..length], MessageCodec.Id(word))) continue; // logged when the batch is published or dropped
+                        written = false;
+                        break;
                     default:
                         written = ClaimAndFinish(writer, op, word);
                         break;
@@ -199,6 +212,52 @@ internal sealed class ScenarioRunner : IDisposable
             }
             if (written) Interlocked.Increment(ref _committed);
             log.Add(new QueueOperation(producer, QueueOpKind.Enqueue, MessageCodec.Id(word), written, invoke, _clock()));
+        }
+        batch.Drop(producer, _clock(), this);
+    }
+
+    /// <summary>
+    /// A producer's open batch and the ids written into it. Its messages take effect at the one tail store of the
+    /// publish, so each is logged with the interval of the <see cref="RingBatch.Publish"/> call: a reader that got one
+    /// earlier makes the history non-linearizable. A dropped batch's messages are failed enqueues, never to be read.
+    /// </summary>
+    private struct OpenBatch
+    {
+        private RingBatch? _batch;
+        private List<long>? _ids;
+
+        public bool TryWrite(RingWriter writer, ReadOnlySpan<byte> message, long id)
+        {
+            _batch ??= writer.BeginBatch();
+            if (!_batch.Value.TryWrite(message)) return false;
+            (_ids ??= []).Add(id);
+            return true;
+        }
+
+        public void Publish(int producer, long invoke, ScenarioRunner runner)
+        {
+            if (_batch is not { } batch) return;
+            batch.Publish();
+            Close(producer, invoke, runner, published: true);
+        }
+
+        public void Drop(int producer, long invoke, ScenarioRunner runner)
+        {
+            if (_batch is null) return;
+            Close(producer, invoke, runner, published: false);
+        }
+
+        private void Close(int producer, long invoke, ScenarioRunner runner, bool published)
+        {
+            _batch!.Value.Dispose();
+            _batch = null;
+            long response = runner._clock();
+            foreach (long id in _ids ?? [])
+            {
+                if (published) Interlocked.Increment(ref runner._committed);
+                runner._logs[producer].Add(new QueueOperation(producer, QueueOpKind.Enqueue, id, published, invoke, response));
+            }
+            _ids?.Clear();
         }
     }
 

@@ -46,7 +46,25 @@ public static class ScenarioSampler
                 }
             }
         }
+        if (spsc && Pick(random, 1, 1) == 1) writes[0] = WithBatches(random, writes[0], max);
         return new Scenario(shape, ringSize, max, wait, writes, reads);
+    }
+
+    /// <summary>
+    /// One or two batches put into a producer's list: 1 to 4 writes, then published (three in four) or dropped. Drawn
+    /// after everything else, so the rest of what a seed gives stays as it was before batches existed.
+    /// </summary>
+    private static ScenarioOp[] WithBatches(Random random, ScenarioOp[] ops, int max)
+    {
+        for (int n = Choose(random, 1, 2); n > 0; n--)
+        {
+            ScenarioOp[] batch = new ScenarioOp[Choose(random, 1, 4) + 1];
+            for (int i = 0; i < batch.Length - 1; i++) batch[i] = new(ScenarioOpKind.BatchWrite, Choose(random, Integrity.Scenario.MinMessageLength, max), 0);
+            batch[^1] = new(Pick(random, 3, 1) == 0 ? ScenarioOpKind.BatchPublish : ScenarioOpKind.BatchDrop, 0, 0);
+            int at = Choose(random, 0, ops.Length);
+            ops = [.. ops[..at], .. batch, .. ops[at..]];
+        }
+        return ops;
     }
 
     public static ScheduledCase Scheduled(RingShape shape, Random random, int size)

@@ -33,6 +33,9 @@ public enum RingVariant
 
     /// <summary>The broadcast publisher under Block overwrites records its subscribers have not read.</summary>
     BroadcastIgnoresGate,
+
+    /// <summary>The SPSC producer makes each record of a batch visible before writing it, and before the batch is published.</summary>
+    BatchTailBeforeRecord,
 }
 
 internal static class RingVariants
@@ -46,6 +49,7 @@ internal static class RingVariants
         RingVariant.PublishHeadWithoutFence => ProtocolMutation.PublishHeadWithoutFence,
         RingVariant.CompletedBeforeDrained => ProtocolMutation.CompletedBeforeDrained,
         RingVariant.BroadcastIgnoresGate => ProtocolMutation.PublisherIgnoresGate,
+        RingVariant.BatchTailBeforeRecord => ProtocolMutation.BatchTailBeforeRecord,
         _ => ProtocolMutation.None,
     };
 }
@@ -101,6 +105,11 @@ internal struct BroadcastIgnoresGateRing : IRingVariant
     public static RingVariant Variant => RingVariant.BroadcastIgnoresGate;
 }
 
+internal struct BatchTailBeforeRecordRing : IRingVariant
+{
+    public static RingVariant Variant => RingVariant.BatchTailBeforeRecord;
+}
+
 /// <summary>
 /// The segment's memory as the step scheduler sees it: every operation first yields to the scheduler, then
 /// does what <see cref="SharedBuffer"/> does. Payload copies are split in two steps so a reader can run between
@@ -109,7 +118,7 @@ internal struct BroadcastIgnoresGateRing : IRingVariant
 /// <para>
 /// Two broken variants live here because they are about what the memory does: <see cref="RingVariant.NonAtomicIncrement"/>
 /// splits each read-modify-write into a load and a store with a step between; <see cref="RingVariant.PublishBeforePayload"/>
-/// holds a payload copy back until after the thread's next fenced store. The other two are protocol mutations
+/// holds a payload copy back until after the thread's next fenced store. The others are protocol mutations
 /// the rings read from <see cref="ISharedMemory.Mutation"/>.
 /// </para>
 /// </summary>

@@ -21,6 +21,7 @@ public sealed class BrokenRingDetectionTests(ITestOutputHelper output)
     [InlineData(RingVariant.WrongWrapArithmetic, RingShape.Spsc1P1C)]
     [InlineData(RingVariant.CompletedBeforeDrained, RingShape.Spsc1P1C)]
     [InlineData(RingVariant.CompletedBeforeDrained, RingShape.Mpmc1P2C)]
+    [InlineData(RingVariant.BatchTailBeforeRecord, RingShape.Spsc1P1C)]
     public void ScheduledRuns_BrokenRing_AreCaughtWithinTheCiBudget(RingVariant variant, RingShape shape)
     {
         Exception? caught = Record.Exception(() =>

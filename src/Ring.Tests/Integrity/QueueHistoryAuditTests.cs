@@ -138,6 +138,18 @@ public sealed class QueueHistoryAuditTests
     }
 
     [Fact]
+    public void Check_EnqueuesOfOneProducerSharingOneInterval_AreABatchAndKeepTheirFifoCheck()
+    {
+        // Published by one store: both take effect within [0..2]; read in the wrong order they still break FIFO.
+        QueueOperation[] history = [Enq(0, Id(0, 0), 0, 2), Enq(0, Id(0, 1), 0, 2), Deq(1, Id(0, 1), 3, 4), Deq(1, Id(0, 0), 5, 6)];
+
+        AuditResult result = QueueHistoryAudit.Check(history, drained: true);
+
+        Assert.Single(result.Violations);
+        Assert.StartsWith("fifo:", result.Violations[0]);
+    }
+
+    [Fact]
     public void Check_ManyViolationsOfOneKind_ShowsSomeAndCountsAll()
     {
         QueueOperation[] history = [.. Enumerable.Range(0, 50).Select(i => Enq(0, Id(0, i), 2 * i, 2 * i + 1))];

@@ -29,4 +29,10 @@ internal enum ProtocolMutation
 
     /// <summary>The broadcast publisher under Block never looks at the subscribers' cursors: it reuses space they have not read.</summary>
     PublisherIgnoresGate,
+
+    /// <summary>
+    /// The SPSC producer stores the tail as each record enters a batch, before the record's header and payload: the
+    /// record is visible unpublished and half-written.
+    /// </summary>
+    BatchTailBeforeRecord,
 }

@@ -246,6 +246,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         if ((uint)message.Length > (uint)_ring.MaxMessageLength) RingThrow.TooLong(message.Length, _ring.SegmentName, _ring.MaxMessageLength);
         if (!TryReserve(SegmentLayout.AlignedRecordLength(message.Length), out long recordOffset, out long advance)) return false;
         TMemory b = _ring.Memory;
+        if (TMemory.Mutation == ProtocolMutation.BatchTailBeforeRecord) b.WriteInt64Release(SegmentLayout.TailOffset, _tail + advance);
         b.WriteInt64(recordOffset, SpscProtocol.PackHeader(SegmentLayout.RecordTypeMessage, message.Length));
         b.CopyIn(recordOffset + SegmentLayout.RecordHeaderLength, message);
         _tail += advance; // not stored: readers see nothing of the batch until PublishBatch stores the tail

@@ -44,12 +44,17 @@ public static class StressProducer
         string? completion = null;
         string? completionReason = null;
         long start = Stopwatch.GetTimestamp();
+        RingBatch? batch = null;
+        int unpublished = 0;
         try
         {
+            if (settings.Batch > 0) batch = writer.BeginBatch();
             for (long sequence = 0; sequence < messages; sequence++)
             {
                 int size = StressMessage.SizeFor(settings.Seed, producer, sequence, settings.MinSize, settings.MaxSize);
-                bool ok = zeroCopy
+                bool ok = batch is { } open
+                    ? TryAppend(writer, open, settings, buffer.AsSpan(0, size), sequence, ref unpublished, cancellationToken)
+                    : zeroCopy
                     ? TryClaimAndCommit(writer, settings, log, buffer, size, sequence, cancellationToken)
                     : TryWrite(writer, settings, buffer.AsSpan(0, size), sequence, cancellationToken);
                 if (!ok)
@@ -62,6 +67,9 @@ public static class StressProducer
                 if (faults.Count != 0) FaultPlan.HitAll(faults, FaultPoint.AfterCommit, written, log, Describe(producer, sequence));
                 pacer?.AfterMessage(sequence + 1 < messages);
             }
+            batch?.Publish();
+            batch?.Dispose();
+            batch = null;
             if (error is null && settings.Complete) (completion, completionReason) = (StreamEnd.Completed, Complete(writer, settings.CompleteReason));
         }
         catch (RingCompletedException e)
@@ -72,6 +80,10 @@ public static class StressProducer
         catch (RingException e)
         {
             error = $"{e.GetType().Name}: {e.Message}";
+        }
+        finally
+        {
+            batch?.Dispose(); // an error left messages unpublished: they are dropped, and not counted as written
         }
         return new WorkerResult
         {
@@ -116,6 +128,38 @@ public static class StressProducer
             return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// Writes the message into the open batch, publishing every <see cref="WorkerSettings.Batch"/> messages. A full
+    /// ring publishes what is pending first (a reader cannot free room it cannot see), then waits for room as
+    /// <see cref="TryWrite"/> does. The message is stamped before the wait, so the wait counts as latency.
+    /// </summary>
+    private static bool TryAppend(RingWriter writer, RingBatch batch, WorkerSettings settings, Span<byte> message, long sequence,
+        ref int unpublished, CancellationToken cancellationToken)
+    {
+        StressMessage.Encode(message, settings.Seed, settings.ProducerId, sequence, Stopwatch.GetTimestamp());
+        long deadline = Stopwatch.GetTimestamp() + (long)(settings.WriteTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (!batch.TryWrite(message))
+        {
+            batch.Publish();
+            unpublished = 0;
+            long remaining = deadline - Stopwatch.GetTimestamp();
+            if (remaining <= 0) return false;
+            if (writer.WaitToWrite(message.Length, Stopwatch.GetElapsedTime(0, remaining), cancellationToken)) continue;
+            if (deadline - Stopwatch.GetTimestamp() <= 0) return false;
+            // The stream has ended: a plain write says how, and a writer takes one only with its batch closed.
+            batch.Dispose();
+            WriteOrThrowTheEnd(writer, message, settings.WriteTimeout, cancellationToken);
+            writer.BeginBatch(); // room came after all: the caller's batch (a handle on this writer's) is open again
+            return true;
+        }
+        if (++unpublished == settings.Batch)
+        {
+            batch.Publish();
+            unpublished = 0;
+        }
+        return true;
     }
 
     /// <summary>

@@ -54,6 +54,15 @@ public static class WorkerCommand
         {
             Description = "Use the zero-copy calls: TryClaim/Commit (producer), read handlers (consumer). Implied by a fault plan.",
         };
+        Option<int> batch = new("--batch")
+        {
+            Description = "Producer, SPSC ring: write through a RingBatch and publish every N messages (and before waiting for room). 0: each on its own.",
+            HelpName = "N",
+        };
+        batch.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0) r.AddError("--batch must be 0 or more.");
+        });
         Option<int> minSize = new("--min-size")
         {
             Description = $"Smallest message in bytes (at least the {StressMessage.PrefixLength}-byte prefix).",
@@ -121,7 +130,7 @@ public static class WorkerCommand
             $"{FaultPlan.KillAfterVariable}=N (the N-th message, default 1) make the worker send itself SIGKILL at that point; " +
             $"{FaultPlan.StopAtVariable} and {FaultPlan.StopAfterVariable} the same with SIGSTOP. The worker then uses the zero-copy calls.")
         {
-            segment, role, messages, producerId, producers, zeroCopy, minSize, maxSize, wait, peerLoss, complete, burst, pauseMs, seed,
+            segment, role, messages, producerId, producers, zeroCopy, batch, minSize, maxSize, wait, peerLoss, complete, burst, pauseMs, seed,
             readTimeoutMs, writeTimeoutMs,
         };
         command.Validators.Add(r =>
@@ -133,6 +142,8 @@ public static class WorkerCommand
                 r.AddError($"--min-size must be at least {StressMessage.PrefixLength} (the sequence, timestamp, checksum and producer-id prefix).");
             else if (max < min)
                 r.AddError("--max-size must be at least --min-size.");
+            if ((r.GetResult(batch)?.GetValueOrDefault<int>() ?? 0) > 0 && (r.GetResult(zeroCopy) is not null || FaultPlan.FromEnvironment(out _).Count != 0))
+                r.AddError("--batch writes through a batch: it does not go with --zero-copy or a fault plan.");
             if ((r.GetResult(burst) is null) != (r.GetResult(pauseMs) is null))
                 r.AddError("--burst and --pause-ms go together.");
             // Checked here, not by Complete after the last message: a run should not fail at its end for its command line.
@@ -156,6 +167,7 @@ public static class WorkerCommand
                     ProducerId = parsed.GetValue(producerId),
                     Producers = parsed.GetValue(producers),
                     ZeroCopy = parsed.GetValue(zeroCopy),
+                    Batch = parsed.GetValue(batch),
                     Faults = faults,
                     MinSize = parsed.GetValue(minSize),
                     MaxSize = parsed.GetValue(maxSize),

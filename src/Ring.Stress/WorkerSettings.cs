@@ -31,6 +31,12 @@ public sealed record WorkerSettings
     /// <summary>Use the zero-copy calls: TryClaim/Commit for a producer, read handlers for a consumer.</summary>
     public bool ZeroCopy { get; init; }
 
+    /// <summary>
+    /// Producer, SPSC: write through a <see cref="RingBatch"/> and publish every this many messages (and before each
+    /// wait for room, and after the last); 0 writes and publishes each message on its own.
+    /// </summary>
+    public int Batch { get; init; }
+
     /// <summary>Where the worker kills (or stops) itself, if anywhere; any plan implies <see cref="ZeroCopy"/>.</summary>
     public IReadOnlyList<FaultPlan> Faults { get; init; } = [];
 

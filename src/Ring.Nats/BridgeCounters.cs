@@ -17,6 +17,7 @@ public sealed class BridgeCounters : IDisposable
     private long _inFlight;
     private long _reconnects;
     private long _dropped;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Counters for the bridge <paramref name="direction"/> ("out" or "in") of segment <paramref name="segment"/>.</summary>
     public BridgeCounters(string direction, string segment)
@@ -39,6 +40,14 @@ public sealed class BridgeCounters : IDisposable
     public long InFlight => Interlocked.Read(ref _inFlight);
     public long Reconnects => Interlocked.Read(ref _reconnects);
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>
+    /// Completes once the bridge is set up: connected, the stream there, and (in) subscribed or its consumer created, so a
+    /// core NATS message published from then on reaches it.
+    /// </summary>
+    public Task Ready => _ready.Task;
+
+    internal void MarkReady() => _ready.TrySetResult();
 
     internal void AddForwarded(long n = 1) => Interlocked.Add(ref _forwarded, n);
     internal void AddAcked(long n = 1) => Interlocked.Add(ref _acked, n);

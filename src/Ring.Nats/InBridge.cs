@@ -45,6 +45,8 @@ internal sealed class InBridge(RingSegment segment, BridgeOptions options, Bridg
     private async Task RunCoreAsync(NatsConnection connection, RingWriter writer, CancellationToken cancellationToken)
     {
         await using INatsSub<byte[]> subscription = await connection.SubscribeCoreAsync<byte[]>(options.Subject, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await connection.PingAsync(cancellationToken).ConfigureAwait(false); // the server has handled the subscription: what is published now reaches it
+        counters.MarkReady();
         await foreach (NatsMsg<byte[]> message in subscription.Msgs.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             await writer.WriteAsync(message.Data ?? [], cancellationToken).ConfigureAwait(false);
@@ -63,6 +65,7 @@ internal sealed class InBridge(RingSegment segment, BridgeOptions options, Bridg
             AckWait = AckWait,
             MaxAckPending = Math.Max(options.Window * 4, 1024),
         }, cancellationToken).ConfigureAwait(false);
+        counters.MarkReady();
         List<INatsJSMsg<byte[]>> batch = new(options.Window);
         while (!cancellationToken.IsCancellationRequested)
         {

@@ -49,6 +49,7 @@ internal sealed class OutBridge(RingSegment segment, BridgeOptions options, Brid
     private async Task RunCoreAsync(NatsConnection connection, CancellationToken cancellationToken)
     {
         using RingReader reader = CreateReader(SubscribeFrom.Tail);
+        counters.MarkReady();
         byte[] buffer = new byte[reader.MaxMessageLength];
         try
         {
@@ -81,6 +82,7 @@ internal sealed class OutBridge(RingSegment segment, BridgeOptions options, Brid
     {
         // A restarted bridge on a broadcast ring republishes the history still there; the duplicate window drops what was stored.
         using RingReader reader = CreateReader(SubscribeFrom.Oldest);
+        counters.MarkReady();
         try
         {
             while (!cancellationToken.IsCancellationRequested)

@@ -63,6 +63,8 @@ internal static class BridgeCommand
             Task run = inward
                 ? RingNatsBridge.RunInAsync(segment, options, counters, cancellationToken)
                 : RingNatsBridge.RunOutAsync(segment, options, counters, cancellationToken);
+            // Said once, on stderr, for whoever starts publishing only when the bridge listens (a core subscription gets nothing sent before it).
+            counters.Ready.ContinueWith(_ => Console.Error.WriteLine($"ring: bridge {direction} {segmentName}: ready"), TaskScheduler.Default);
             run.GetAwaiter().GetResult();
             if (parsed.GetValue(json)) Console.Out.WriteLine(counters.ToJson());
             else Console.Error.WriteLine($"ring: bridge {direction} {segmentName}: {counters}");

@@ -22,6 +22,7 @@ RootCommand root = new("Ring's demo and benchmarks: two processes exchanging mes
     CompareCommands.CreateChild(),
     CompareCommands.CreateRoudiKeeper(),
     Ring.Bench.AsyncScaleCommand.Create(),
+    Ring.Bench.NatsBridgeCommand.Create(),
     Ring.Bench.Operations.PairLoopCommand.Create(),
     bdn,
 };

@@ -21,6 +21,9 @@ internal sealed class InBridge(RingSegment segment, BridgeOptions options, Bridg
     /// <summary>How often a message waiting for room is reported in progress: well inside <see cref="AckWait"/>.</summary>
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a stop waits for the acknowledgements of what was committed: inside the CLI's 2 s grace after a signal.</summary>
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(1.5);
+
     /// <summary>How many committed stream sequences are remembered to recognise a redelivery of one (after a lost acknowledgement).</summary>
     private const int RememberedCommits = 1 << 16;
 
@@ -67,6 +70,9 @@ internal sealed class InBridge(RingSegment segment, BridgeOptions options, Bridg
         }, cancellationToken).ConfigureAwait(false);
         counters.MarkReady();
         List<INatsJSMsg<byte[]>> batch = new(options.Window);
+        // Acknowledgements outlive a stop by a bound: what was committed to the ring is acknowledged before the bridge exits.
+        using CancellationTokenSource settle = new();
+        using CancellationTokenRegistration stopping = cancellationToken.Register(() => settle.CancelAfter(SettleTimeout));
         while (!cancellationToken.IsCancellationRequested)
         {
             // Backpressure: no pull while the ring is full, so the stream keeps what the ring cannot take yet.
@@ -77,21 +83,30 @@ internal sealed class InBridge(RingSegment segment, BridgeOptions options, Bridg
                 batch.Add(message);
             }
             long reconnects = counters.Reconnects;
-            for (int i = 0; i < batch.Count; i++)
+            int committed = 0;
+            try
             {
-                INatsJSMsg<byte[]> message = batch[i];
-                ulong sequence = message.Metadata?.Sequence.Stream ?? 0;
-                if (message.Metadata is { NumDelivered: > 1 }) counters.AddRedelivered();
-                if (sequence != 0 && _committed.Contains(sequence))
+                for (; committed < batch.Count; committed++)
                 {
-                    counters.AddDuplicates(); // committed before, its acknowledgement lost: acknowledge it again, write nothing
-                    continue;
+                    INatsJSMsg<byte[]> message = batch[committed];
+                    ulong sequence = message.Metadata?.Sequence.Stream ?? 0;
+                    if (message.Metadata is { NumDelivered: > 1 }) counters.AddRedelivered();
+                    if (sequence != 0 && _committed.Contains(sequence))
+                    {
+                        counters.AddDuplicates(); // committed before, its acknowledgement lost: acknowledge it again, write nothing
+                        continue;
+                    }
+                    await WriteAsync(writer, message, batch, committed, cancellationToken).ConfigureAwait(false);
+                    Remember(sequence);
+                    counters.AddForwarded();
                 }
-                await WriteAsync(writer, message, batch, i, cancellationToken).ConfigureAwait(false);
-                Remember(sequence);
-                counters.AddForwarded();
             }
-            await AcknowledgeAsync(batch, confirmEach: reconnects != counters.Reconnects, cancellationToken).ConfigureAwait(false);
+            finally
+            {
+                // Only what is in the ring; the rest of the batch is redelivered to whoever pulls next.
+                batch.RemoveRange(committed, batch.Count - committed);
+                await AcknowledgeAsync(batch, confirmEach: reconnects != counters.Reconnects, settle.Token).ConfigureAwait(false);
+            }
         }
     }
 
@@ -115,6 +130,7 @@ internal sealed class InBridge(RingSegment segment, BridgeOptions options, Bridg
     /// </summary>
     private async Task AcknowledgeAsync(List<INatsJSMsg<byte[]>> batch, bool confirmEach, CancellationToken cancellationToken)
     {
+        if (batch.Count == 0) return;
         for (int i = 0; i < batch.Count; i++)
         {
             bool confirm = confirmEach || i == batch.Count - 1;

@@ -24,6 +24,7 @@ RootCommand root = new("Ring's demo and benchmarks: two processes exchanging mes
     Ring.Bench.Fanout.FanoutCommands.CreateFanout(),
     Ring.Bench.Fanout.FanoutCommands.CreateChild(),
     Ring.Bench.AsyncScaleCommand.Create(),
+    Ring.Bench.NatsBridgeCommand.Create(),
     Ring.Bench.Operations.PairLoopCommand.Create(),
     bdn,
 };

@@ -27,6 +27,10 @@ public sealed class BroadcastRingContractTests : RingContractTests
 
     protected override bool StatusCountsUnreadMessages => false;
 
+    [Fact(Skip = "A new subscriber starts where SubscribeFrom says, not at a gone subscriber's unreleased messages; BroadcastRingTests covers a late subscriber from the oldest message.")]
+    public override void PeekBatch_ReaderDisposedWithUnreleasedMessages_TheNextReaderGetsThemAgain() =>
+        base.PeekBatch_ReaderDisposedWithUnreleasedMessages_TheNextReaderGetsThemAgain();
+
     [Fact(Skip = "A broadcast reader created later subscribes at the live tail; BroadcastRingTests covers a late subscriber from the oldest message and the end of a completed ring.")]
     public override void CreateReader_AfterCompletion_ReadsWhatIsLeftThenSeesTheEnd() => base.CreateReader_AfterCompletion_ReadsWhatIsLeftThenSeesTheEnd();
 

@@ -16,6 +16,18 @@ public delegate void RingMessageHandler(ReadOnlySpan<byte> message);
 public delegate void RingMessageHandler<TState>(ReadOnlySpan<byte> message, ref TState state);
 
 /// <summary>
+/// Receives one peeked message in place, its position and the caller's state; the span is valid only during the call,
+/// the message stays in the ring until <see cref="RingReader.Release(long)"/> is given <paramref name="position"/>.
+/// </summary>
+/// <param name="message">The payload, in the segment (or a checked copy where the publisher may overwrite it).</param>
+/// <param name="position">
+/// Where the message ends in the ring, as a consumer offset names the next record to read: unique to this message in the
+/// segment's life, increasing from one message to the next, and the same for a successor that reads it again.
+/// </param>
+/// <param name="state">The caller's state, by reference.</param>
+public delegate void RingPeekHandler<TState>(ReadOnlySpan<byte> message, long position, ref TState state);
+
+/// <summary>
 /// The consumer end of a ring. Non-blocking calls never allocate or enter the kernel; the blocking calls wait
 /// with the endpoint's <see cref="WaitStrategy"/>, the async ones through the process's async wait service,
 /// holding no thread. An instance is used by one thread at a time (a pending async call counts as a call), except
@@ -85,6 +97,45 @@ public abstract class RingReader : IDisposable
         ArgumentNullException.ThrowIfNull(handler);
         return ReadBatch(ref state, handler, 1) == 1;
     }
+
+    /// <summary>
+    /// Hands up to <paramref name="maxMessages"/> messages to <paramref name="handler"/> in place without giving their
+    /// room back: each stays in the ring, and with it the producer's room, until <see cref="Release(long)"/> is given its
+    /// position. The next peek goes on after the last message handed out, so several can be outstanding; a reader that
+    /// goes away (disposed or killed) with messages unreleased leaves them to the next consumer, which reads them again.
+    /// Returns how many were handed out. A message whose handler throws counts as peeked.
+    /// </summary>
+    /// <remarks>
+    /// SPSC and broadcast rings. An MPMC ring cannot: its consumers claim slots one by one, a slot held across a wait
+    /// stops every producer at that slot, and the recovery of a dead consumer's held slots counts them lost instead of
+    /// handing them out again. A broadcast subscriber holds a <see cref="BroadcastOverflow.Block"/> publisher at its
+    /// oldest unreleased message; under <see cref="BroadcastOverflow.Overwrite"/> nothing holds the publisher, and a
+    /// successor subscriber starts where <see cref="SubscribeFrom"/> says, not at the unreleased messages.
+    /// </remarks>
+    /// <exception cref="NotSupportedException">The ring is an MPMC ring.</exception>
+    public int PeekBatch<TState>(ref TState state, RingPeekHandler<TState> handler, int maxMessages)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return PeekBatchCore(ref state, handler, maxMessages);
+    }
+
+    /// <summary>
+    /// Gives back the room of the peeked message at <paramref name="position"/> and of every message peeked before it, in
+    /// one store; the producer may overwrite them from then on. The reads (<c>TryRead</c>, <c>ReadBatch</c> and what is
+    /// built on them) throw <see cref="InvalidOperationException"/> while a peeked message is unreleased: they give back
+    /// room up to where they read, which would release the peeked messages unasked.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is not the position of an unreleased peeked message; nothing is released.</exception>
+    /// <exception cref="NotSupportedException">The ring is an MPMC ring.</exception>
+    public void Release(long position) => ReleaseCore(position);
+
+    private const string PeekUnsupported =
+        "Peek and release need an SPSC or broadcast ring: an MPMC slot held across a wait stops its producers, and a dead consumer's held slots are counted lost, not read again.";
+
+    private protected virtual int PeekBatchCore<TState>(ref TState state, RingPeekHandler<TState> handler, int maxMessages) =>
+        throw new NotSupportedException(PeekUnsupported);
+
+    private protected virtual void ReleaseCore(long position) => throw new NotSupportedException(PeekUnsupported);
 
     /// <summary>
     /// Copies the next message into <paramref name="destination"/> if its length is exactly the destination's; false

@@ -28,6 +28,7 @@ internal static class RingCommand
             TailCommand.Create(),
             SendCommand.Create(),
             CompleteCommand.Create(),
+            BridgeCommand.Create(),
         };
     }
 }

@@ -14,7 +14,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
     private readonly long _joinTail; // Block: from here on the publisher waits for this subscriber; below (history) it does not
     private readonly byte[]? _copy; // where a batch copies a record that may be overwritten, to check it before its handler sees it
 
-    private long _cursor; // the next record to read; ahead of the published cursor inside a batch
+    private long _cursor; // the next record to read; ahead of the published cursor inside a batch and past peeked messages
     private long _publishedCursor;
     private long _cachedTail;
     private long _expected; // the sequence of the next message: exact once _expectedKnown, a lower bound before
@@ -23,6 +23,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
     private long _lostToLaps; // every message this subscriber lost, shown by Stat
     private readonly long _lostToLapsOffset;
     private bool _tailFinal;
+    private PeekedMessages _peeked;
     private PeerWatch _producers;
     private EndpointCore<TMemory> _core;
 
@@ -51,7 +52,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
         _copy = _ring.Overwrite || _cursor < _joinTail ? new byte[_ring.MaxMessageLength] : null;
         _producers = new PeerWatch(peerLoss, RingRole.Producer, segment);
         _core = new EndpointCore<TMemory>(segment, lease, _readers, _writers, nameof(RingReader));
-        PublishCursor();
+        PublishCursor(_cursor);
     }
 
     public override int MaxMessageLength => _ring.MaxMessageLength;
@@ -84,12 +85,14 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
     public override bool TryRead(Span<byte> destination, out int length)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (_peeked.Count > 0) RingThrow.PeekedUnreleased(_peeked.Count);
         return TryCopy(destination, exact: false, out length);
     }
 
     private protected override bool TryReadExactly(Span<byte> destination)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (_peeked.Count > 0) RingThrow.PeekedUnreleased(_peeked.Count);
         return TryCopy(destination, exact: true, out _);
     }
 
@@ -105,6 +108,20 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
         ArgumentNullException.ThrowIfNull(handler);
         StateHandlerSink<TState> sink = new(ref state, handler);
         return ReadBatch(ref sink, maxMessages);
+    }
+
+    private protected override int PeekBatchCore<TState>(ref TState state, RingPeekHandler<TState> handler, int maxMessages)
+    {
+        PeekHandlerSink<TState> sink = new(ref state, handler);
+        return ReadBatch(ref sink, maxMessages, peek: true);
+    }
+
+    private protected override void ReleaseCore(long position)
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (!_peeked.TryRemoveThrough(position, out _, out _)) RingThrow.NotPeeked(position);
+        // A lap under Overwrite may have moved the cursor past this position: what is published then is only for Stat.
+        PublishCursor(position);
     }
 
     public override bool WaitToRead(TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -153,7 +170,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
                 RingThrow.DestinationTooShort(destination.Length, length);
             }
             Take(position, length, sequence);
-            PublishCursor();
+            PublishCursor(_cursor);
             return true;
         }
         length = 0;
@@ -161,10 +178,15 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
         return false;
     }
 
-    private int ReadBatch<TSink>(ref TSink sink, int maxMessages) where TSink : IMessageSink, allows ref struct
+    /// <summary>
+    /// Hands out up to <paramref name="maxMessages"/> messages. A read publishes the cursor at the end; a peek records each
+    /// message and leaves the published cursor where it was, so a Block publisher waits at the first unreleased one.
+    /// </summary>
+    private int ReadBatch<TSink>(ref TSink sink, int maxMessages, bool peek = false) where TSink : IMessageSink, allows ref struct
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
+        if (!peek && _peeked.Count > 0) RingThrow.PeekedUnreleased(_peeked.Count);
         ThrowPendingLap();
         int count = 0;
         try
@@ -191,13 +213,14 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
                 // Advance first: a message whose handler throws still counts as delivered, not redelivered forever.
                 Take(position, length, sequence);
                 count++;
-                sink.Handle(message);
+                if (peek) _peeked.Add(_cursor, length);
+                sink.Handle(message, _cursor);
             }
         }
         finally
         {
             // In place, the room is given back only after the last handler returned.
-            if (_cursor != _publishedCursor && !_core.IsDisposed) PublishCursor();
+            if (!peek && _cursor != _publishedCursor && !_core.IsDisposed) PublishCursor(_cursor);
         }
         if (count == 0)
         {
@@ -263,7 +286,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
         _expectedKnown = true;
         _lost = lost;
         _ring.Memory.WriteInt64(_lostToLapsOffset, _lostToLaps += lost); // own entry, plain: only Stat reads it
-        PublishCursor();
+        PublishCursor(_cursor);
         RefreshTail(); // the tail Oldest was read against may be newer than the cached one
         return true;
     }
@@ -288,21 +311,21 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
     }
 
     /// <summary>
-    /// Block: a fenced store (the publisher may be asleep waiting for it) of the cursor, or of the join tail while still in
+    /// Block: a fenced store (the publisher may be asleep waiting for it) of the cursor (or a released peek's position), or of the join tail while still in
     /// the history, which the publisher does not wait for. Overwrite: a release store, for <c>Stat</c> only.
     /// </summary>
-    private void PublishCursor()
+    private void PublishCursor(long cursor)
     {
         if (_ring.Overwrite)
         {
-            _ring.Memory.WriteInt64Release(_cursorOffset, _cursor); // pairs with Stat's acquire
+            _ring.Memory.WriteInt64Release(_cursorOffset, cursor); // pairs with Stat's acquire
         }
         else
         {
-            _ring.Memory.WriteInt64Fenced(_cursorOffset, Math.Max(_cursor, _joinTail)); // release pairs with the publisher's acquire in its scan; the fence orders it before the waiter check
+            _ring.Memory.WriteInt64Fenced(_cursorOffset, Math.Max(cursor, _joinTail)); // release pairs with the publisher's acquire in its scan; the fence orders it before the waiter check
             _writers.NotifyAfterFence(1);
         }
-        _publishedCursor = _cursor;
+        _publishedCursor = cursor;
     }
 
     private bool RefreshTail()

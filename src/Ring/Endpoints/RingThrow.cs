@@ -26,6 +26,14 @@ internal static class RingThrow
         throw new InvalidOperationException("The open batch has unpublished messages: publish them before waiting for room, which only a reader that sees them can free.");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PeekedUnreleased(int count) =>
+        throw new InvalidOperationException($"{count} peeked messages are unreleased: release them before reading, which gives back room up to where it reads.");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void NotPeeked(long position) =>
+        throw new ArgumentOutOfRangeException(nameof(position), position, "No unreleased peeked message ends at this position; nothing was released.");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void NoClaim(string operation) =>
         throw new InvalidOperationException($"There is no claim to {operation}.");
 

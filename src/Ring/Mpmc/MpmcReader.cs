@@ -107,7 +107,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
             count++;
             try
             {
-                sink.Handle(_ring.Memory.Span(slot + SegmentLayout.SlotHeaderLength, length));
+                sink.Handle(_ring.Memory.Span(slot + SegmentLayout.SlotHeaderLength, length), position + 1);
             }
             finally
             {

@@ -12,13 +12,14 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
     private readonly EventCount<TMemory> _readers;
     private readonly EventCount<TMemory> _writers;
 
-    private long _head; // next record to read; ahead of the published head inside a batch
+    private long _head; // next record to read; ahead of the published head inside a batch and past peeked messages
     private long _publishedHead;
     private long _cachedTail;
     private long _messagesRead;
     private long _bytesRead;
     private long _emptyEvents;
     private bool _tailFinal; // the tail carried the completion flag: _cachedTail is the last position there will be
+    private PeekedMessages _peeked;
     private PeerWatch _producers;
     private EndpointCore<TMemory> _core;
 
@@ -68,6 +69,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
     public override bool TryRead(Span<byte> destination, out int length)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (_peeked.Count > 0) RingThrow.PeekedUnreleased(_peeked.Count);
         if (!TryPeek(out long payloadOffset, out length))
         {
             CountEmpty();
@@ -81,6 +83,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
     private protected override bool TryReadExactly(Span<byte> destination)
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (_peeked.Count > 0) RingThrow.PeekedUnreleased(_peeked.Count);
         if (!TryPeek(out long payloadOffset, out int length))
         {
             CountEmpty();
@@ -105,17 +108,35 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         return ReadBatch(ref sink, maxMessages);
     }
 
+    private protected override int PeekBatchCore<TState>(ref TState state, RingPeekHandler<TState> handler, int maxMessages)
+    {
+        PeekHandlerSink<TState> sink = new(ref state, handler);
+        return ReadBatch(ref sink, maxMessages, peek: true);
+    }
+
+    private protected override void ReleaseCore(long position)
+    {
+        using EndpointCore<TMemory>.Scope call = _core.Enter();
+        if (!_peeked.TryRemoveThrough(position, out int messages, out long bytes)) RingThrow.NotPeeked(position);
+        Release(position, messages, bytes);
+    }
+
     private void Take(long payloadOffset, Span<byte> destination)
     {
         _ring.Memory.CopyOut(payloadOffset, destination);
         _head += SegmentLayout.AlignedRecordLength(destination.Length);
-        Release(1, destination.Length);
+        Release(_head, 1, destination.Length);
     }
 
-    private int ReadBatch<TSink>(ref TSink sink, int maxMessages) where TSink : IMessageSink, allows ref struct
+    /// <summary>
+    /// Hands out up to <paramref name="maxMessages"/> messages in place. A read gives their room back at the end; a peek
+    /// records each one and leaves the head where it was, so the producer cannot reuse their room before their release.
+    /// </summary>
+    private int ReadBatch<TSink>(ref TSink sink, int maxMessages, bool peek = false) where TSink : IMessageSink, allows ref struct
     {
         using EndpointCore<TMemory>.Scope call = _core.Enter();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
+        if (!peek && _peeked.Count > 0) RingThrow.PeekedUnreleased(_peeked.Count);
         int count = 0;
         long bytes = 0;
         try
@@ -126,13 +147,14 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
                 _head += SegmentLayout.AlignedRecordLength(length);
                 count++;
                 bytes += length;
-                sink.Handle(_ring.Memory.Span(payloadOffset, length));
+                if (peek) _peeked.Add(_head, length);
+                sink.Handle(_ring.Memory.Span(payloadOffset, length), _head);
             }
         }
         finally
         {
             // The handlers read in place, so the room is given back only after the last one returned.
-            if (_head != _publishedHead) Release(count, bytes);
+            if (!peek && _head != _publishedHead) Release(_head, count, bytes);
         }
         if (count == 0) CountEmpty();
         return count;
@@ -220,17 +242,18 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         return tail != _head;
     }
 
+    /// <summary>Publishes <paramref name="head"/> (the read position, or a released peek's, behind it) and counts what it gives back.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Release(int messages, long bytes)
+    private void Release(long head, int messages, long bytes)
     {
         TMemory b = _ring.Memory;
         _messagesRead += messages;
         _bytesRead += bytes;
         b.WriteInt64(SegmentLayout.MessagesReadOffset, _messagesRead);
         b.WriteInt64(SegmentLayout.BytesReadOffset, _bytesRead);
-        if (TMemory.Mutation == ProtocolMutation.PublishHeadWithoutFence) b.WriteInt64Release(SegmentLayout.HeadOffset, _head);
-        else b.WriteInt64Fenced(SegmentLayout.HeadOffset, _head); // release pairs with the writer's acquire of head; the fence orders it before the waiter check
-        _publishedHead = _head;
+        if (TMemory.Mutation == ProtocolMutation.PublishHeadWithoutFence) b.WriteInt64Release(SegmentLayout.HeadOffset, head);
+        else b.WriteInt64Fenced(SegmentLayout.HeadOffset, head); // release pairs with the writer's acquire of head; the fence orders it before the waiter check
+        _publishedHead = head;
         _writers.NotifyAfterFence(1);
     }
 

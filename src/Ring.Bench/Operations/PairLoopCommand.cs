@@ -41,18 +41,20 @@ internal static class PairLoopCommand
         byte[] destination = new byte[MessageLength];
         Channel<byte[]> channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true });
         double channelNs = Best(rounds, () => ChannelRound(channel, message, pairs));
-        Console.WriteLine(FormattableString.Invariant($"channel {channelNs,8:F2} ns per pair (best of {rounds} rounds of {pairs:N0})"));
+        Console.WriteLine(FormattableString.Invariant($"{"channel",-20}{channelNs,8:F2} ns per pair (best of {rounds} rounds of {pairs:N0})"));
         foreach ((string name, RingOptions options) in new[]
         {
             ("spsc", new RingOptions { Kind = RingKind.Spsc, Capacity = 1 << 16 }),
             ("mpmc", new RingOptions { Kind = RingKind.Mpmc, SlotCount = 1024, MaxMessageLength = MessageLength }),
+            ("broadcast-block", new RingOptions { Kind = RingKind.Broadcast, Capacity = 1 << 16, Overflow = BroadcastOverflow.Block }),
+            ("broadcast-overwrite", new RingOptions { Kind = RingKind.Broadcast, Capacity = 1 << 16, Overflow = BroadcastOverflow.Overwrite }),
         })
         {
             using BenchmarkRing ring = new(options);
             using RingWriter writer = ring.Segment.CreateWriter(WaitStrategy.BusySpin);
             using RingReader reader = ring.Segment.CreateReader(WaitStrategy.BusySpin);
             double ns = Best(rounds, () => RingRound(writer, reader, message, destination, pairs));
-            Console.WriteLine(FormattableString.Invariant($"{name}    {ns,8:F2} ns per pair, {ns / channelNs:F2}× the channel"));
+            Console.WriteLine(FormattableString.Invariant($"{name,-20}{ns,8:F2} ns per pair, {ns / channelNs:F2}× the channel"));
         }
         return 0;
     }

@@ -71,6 +71,12 @@ internal readonly struct BroadcastRing<TMemory> where TMemory : struct, ISharedM
     public readonly bool Overwrite;
     public readonly RingSegment Segment;
 
+    /// <summary>
+    /// How far ahead of a publish's need R moves under Overwrite: a sixteenth of the ring. A subscriber more than a ring
+    /// minus this behind counts as lapped although its records may still be there, and Oldest offers that much less history.
+    /// </summary>
+    public readonly long ReclaimChunk;
+
     public BroadcastRing(RingSegment segment, TMemory memory)
     {
         Memory = memory;
@@ -80,6 +86,7 @@ internal readonly struct BroadcastRing<TMemory> where TMemory : struct, ISharedM
         MaxRecordLength = SegmentLayout.BroadcastAlignedRecordLength(MaxMessageLength);
         Overwrite = segment.Overflow == BroadcastOverflow.Overwrite;
         Segment = segment;
+        ReclaimChunk = Capacity / 16 & ~(SegmentLayout.RecordAlignment - 1);
     }
 
     public string SegmentName => Segment.Name;

@@ -272,11 +272,15 @@ internal sealed class BroadcastWriter<TPolicy, TMemory> : RingWriter, IEndpoint<
     /// <summary>
     /// Moves Oldest past the records that start below <paramref name="newTail"/> − capacity and stores it, then R with a
     /// fence, before any store of the publish overwrites those records (the seqlock, <see cref="BroadcastProtocol"/>).
+    /// Under Overwrite R runs a chunk ahead of what the publish needs, so its fence, the Oldest store and the line they
+    /// dirty for every subscriber come once per chunk, not once per message. Under Block it stays exact: a live
+    /// subscriber's lag in Stat is read from the record at its cursor, which R must not pass while it is intact.
     /// </summary>
     private void Reclaim(long newTail)
     {
-        long reclaim = newTail - _ring.Capacity;
-        if (reclaim <= _reclaim) return;
+        long needed = newTail - _ring.Capacity;
+        if (needed <= _reclaim) return;
+        long reclaim = _ring.Overwrite ? Math.Min(needed + _ring.ReclaimChunk, _tail) : needed; // the walk below reads only published records
         long oldest = _oldest;
         while (oldest < reclaim) // each step moves at least 8 bytes and stays below the tail
         {

@@ -23,12 +23,16 @@ public static class RunCommand
         "taken by a consumer that was killed before its read returned (MPMC at-most-once; must not exceed the consumers killed; the ring's " +
         "LostInDelivery may lag it until a producer laps the slot); redelivered_after_crash = SPSC re-read of the message a killed " +
         "consumer was reading (at-least-once, by design); duplicated, reordered (per consumer, per producer id), corrupted (length, CRC-32, " +
-        "payload or id wrong) are violations. Exit 0 only when there was no violation; 1 otherwise; 2 on a usage error.";
+        "payload or id wrong) are violations. Broadcast (--kind broadcast): every message carries its index in the one stream all publisher " +
+        "incarnations publish; each subscriber must get each message intact exactly where its stream owes it (one past the previous plus the " +
+        "losses its laps reported; under block no lap except in the history a subscriber from oldest reads), and one that reads to the end " +
+        "must reach the last message with delivered + reported lost = published from its start. Exit 0 only when there was no violation; " +
+        "1 otherwise; 2 on a usage error.";
 
     /// <summary>Adds the run options and action to <paramref name="root"/>.</summary>
     public static void Configure(RootCommand root)
     {
-        Option<string?> profile = new("--profile") { Description = "A fixed bundle of phases: ci (~5 min: SPSC and MPMC, threads and processes, busy-spin, spin-then-yield and spin-then-block, 24 B..4 KiB, 200+ kills and pauses) or soak (~1 h). Other options are ignored." };
+        Option<string?> profile = new("--profile") { Description = "A fixed bundle of phases: ci (~6 min: SPSC, MPMC and broadcast (block and overwrite), threads and processes, busy-spin, spin-then-yield and spin-then-block, 24 B..4 KiB, 200+ kills and pauses) or soak (~1 h). Other options are ignored." };
         profile.AcceptOnlyFromAmong("ci", "soak");
         Option<string> kind = new("--kind") { Description = "Ring kind.", DefaultValueFactory = _ => "spsc" };
         kind.AcceptOnlyFromAmong("spsc", "mpmc", "broadcast");

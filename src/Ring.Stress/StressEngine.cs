@@ -29,6 +29,13 @@ public static class StressEngine
 
     private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>
+    /// Broadcast: longest the stream may stand still while the run sends. A pause gates a Block publisher for at most
+    /// <see cref="MaxPause"/>, a dead subscriber for about 250 ms, a replacement publisher starts in well under a second:
+    /// this is far past all of them, so what trips it is a publisher held up for good (a dead subscriber never detached).
+    /// </summary>
+    private static readonly TimeSpan PublisherStallLimit = TimeSpan.FromSeconds(10);
+
     /// <summary>Runs one phase; progress goes to <paramref name="log"/>. Cancelling ends the sending early; the run still drains and audits.</summary>
     public static EngineResult Run(EngineSettings settings, TextWriter log, CancellationToken cancellationToken = default)
     {
@@ -78,12 +85,25 @@ public static class StressEngine
             }
             Faults faults = new(settings, crew);
             Progress progress = new(settings, ledger, segment, faults, clock, log);
+            Stopwatch unchanged = Stopwatch.StartNew();
+            long published = ledger.Published;
+            bool stalled = false;
             // The run: until the budget is spent (every producer ran out of tickets and left) or the time is up.
             while (!cancellationToken.IsCancellationRequested && (settings.Messages is null ? clock.Elapsed < settings.Duration : crew.LiveProducers > 0))
             {
                 faults.Tick();
                 crew.Reap(violations);
                 progress.Tick();
+                if (settings.Kind == RingKind.Broadcast && ledger.Published != published)
+                {
+                    published = ledger.Published;
+                    unchanged.Restart();
+                }
+                else if (settings.Kind == RingKind.Broadcast && !stalled && unchanged.Elapsed > PublisherStallLimit)
+                {
+                    stalled = true;
+                    violations.Add($"the stream stood still at {published} messages for {PublisherStallLimit.TotalSeconds:0} s while the run was sending");
+                }
                 Thread.Sleep(20); // pacing of the coordinator's loop: fault schedule, reaping, progress
             }
             faults.ReleaseAll();

@@ -23,12 +23,15 @@ namespace Ring.Stress;
 /// <item><b>lost</b>: committed and never taken intact (and not explained above): a violation.</item>
 /// <item><b>duplicated</b>, <b>reordered</b>, <b>corrupted</b>: see <see cref="ConsumerCounterKind"/>; violations.</item>
 /// </list>
+/// A broadcast run counts per subscriber instead (see <see cref="BroadcastAudit"/>): committed is the publishers'
+/// stream, verified the sum over subscriber incarnations of the messages each got where its stream owed them, lost
+/// the messages one skipped with no lap reported.
 /// </summary>
-public sealed class EngineResult
+public sealed record EngineResult
 {
     /// <summary>Phase label.</summary>
     public required string Name { get; init; }
-    /// <summary>spsc or mpmc.</summary>
+    /// <summary>spsc, mpmc or broadcast.</summary>
     public required string Kind { get; init; }
     /// <summary>threads or processes.</summary>
     public required string Mode { get; init; }
@@ -90,6 +93,20 @@ public sealed class EngineResult
     public long FaultsInjected { get; init; }
     /// <summary>The ring's Recoveries counter.</summary>
     public long Recoveries { get; init; }
+    /// <summary>Broadcast: block or overwrite; null for the other kinds.</summary>
+    public string? Overflow { get; init; }
+    /// <summary>Broadcast: subscriber incarnations that joined (replacements included).</summary>
+    public long SubscribersJoined { get; init; }
+    /// <summary>Broadcast: those that read to the end of the run; the others were killed.</summary>
+    public long SubscribersFinished { get; init; }
+    /// <summary>Broadcast: laps reported to subscribers (<see cref="RingLappedException"/>).</summary>
+    public long Laps { get; init; }
+    /// <summary>Broadcast: the messages those laps reported lost.</summary>
+    public long LostToLaps { get; init; }
+    /// <summary>Broadcast: summed distance between where a lap's reported loss put the next message and where it was: violation.</summary>
+    public long LapsMisreported { get; init; }
+    /// <summary>Broadcast: messages from before their join that subscribers starting at Oldest got.</summary>
+    public long HistoryDelivered { get; init; }
     /// <summary>Wall time of the sending and draining.</summary>
     public double ElapsedS { get; init; }
     /// <summary>Verified messages per second.</summary>
@@ -100,10 +117,17 @@ public sealed class EngineResult
     public bool Ok => Violations.Count == 0;
 
     /// <summary>The one-line human summary (the process runs with the invariant culture: InvariantGlobalization).</summary>
-    public string Summary() => string.Concat(
+    public string Summary() => Overflow is not null ? BroadcastSummary() : string.Concat(
         $"{(Ok ? "PASS" : "FAIL")} {Name}: {Kind}/{Mode}/{Wait} {Producers}p{Consumers}c {MinSize}..{MaxSize} B: ",
         $"committed {MessagesCommitted:N0}, verified {Verified:N0} ({MsgsPerS:N0}/s over {ElapsedS:0.0} s), lost {Lost}, lost_in_delivery {LostInDelivery} (ring {RingLostInDelivery}), ",
         $"redelivered {RedeliveredAfterCrash}, duplicated {Duplicated}, reordered {Reordered}, corrupted {Corrupted}, kills {Kills}, pauses {Pauses}, recoveries {Recoveries}",
+        Ok ? "" : "; " + string.Join("; ", Violations));
+
+    private string BroadcastSummary() => string.Concat(
+        $"{(Ok ? "PASS" : "FAIL")} {Name}: {Kind}/{Overflow}/{Mode}/{Wait} 1p{Consumers}s {MinSize}..{MaxSize} B: ",
+        $"published {MessagesCommitted:N0}, delivered {Verified:N0} to {SubscribersJoined} subscribers ({SubscribersFinished} to the end; {MsgsPerS:N0}/s over {ElapsedS:0.0} s), ",
+        $"laps {Laps} reporting {LostToLaps:N0} lost, history {HistoryDelivered:N0}, skipped {Lost}, misreported {LapsMisreported}, duplicated {Duplicated}, reordered {Reordered}, corrupted {Corrupted}, ",
+        $"kills {Kills} ({ProducerKills} publishers), pauses {Pauses}",
         Ok ? "" : "; " + string.Join("; ", Violations));
 }
 

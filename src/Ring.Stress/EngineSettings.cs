@@ -21,11 +21,17 @@ public sealed record EngineSettings
     /// <summary>Ring kind.</summary>
     public RingKind Kind { get; init; } = RingKind.Spsc;
 
-    /// <summary>Producers running at any time (SPSC: 1).</summary>
+    /// <summary>Producers running at any time (SPSC and broadcast: 1).</summary>
     public int Producers { get; init; } = 1;
 
-    /// <summary>Consumers running at any time (SPSC: 1).</summary>
+    /// <summary>Consumers running at any time (SPSC: 1); for a broadcast ring, its subscribers.</summary>
     public int Consumers { get; init; } = 1;
+
+    /// <summary>Broadcast: what the publisher does when the slowest subscriber is a ring behind.</summary>
+    public BroadcastOverflow Overflow { get; init; } = BroadcastOverflow.Block;
+
+    /// <summary>Broadcast: how many of the subscribers (and their replacements) pause now and then, to be lapped under Overwrite.</summary>
+    public int SlowSubscribers { get; init; }
 
     /// <summary>Threads or processes.</summary>
     public EngineMode Mode { get; init; } = EngineMode.Threads;
@@ -42,7 +48,7 @@ public sealed record EngineSettings
     /// <summary>Largest message.</summary>
     public int MaxSize { get; init; } = 256;
 
-    /// <summary>SPSC: record space in bytes (a power of two). MPMC: the budget the slots are derived from when <see cref="Slots"/> is 0.</summary>
+    /// <summary>SPSC and broadcast: record space in bytes (a power of two). MPMC: the budget the slots are derived from when <see cref="Slots"/> is 0.</summary>
     public long Capacity { get; init; } = 1 << 20;
 
     /// <summary>MPMC slot count (a power of two); 0 derives it from <see cref="Capacity"/> and <see cref="MaxSize"/>.</summary>
@@ -85,6 +91,10 @@ public sealed record EngineSettings
         if (MinSize < StressMessage.PrefixLength) return $"--min-size must be at least {StressMessage.PrefixLength} (every stress message carries a {StressMessage.PrefixLength}-byte prefix).";
         if (MaxSize < MinSize) return "--max-size must be at least --min-size.";
         if (Kind == RingKind.Spsc && (!BitOperations.IsPow2(Capacity) || MaxSize > Capacity / 8)) return "SPSC --capacity must be a power of two at least 8 × --max-size.";
+        if (Kind == RingKind.Broadcast && Producers != 1) return "a broadcast ring has exactly one publisher.";
+        if (Kind == RingKind.Broadcast && (!BitOperations.IsPow2(Capacity) || MaxSize > Capacity / 8 - 8)) return "broadcast --capacity must be a power of two at least 8 × (--max-size + 8).";
+        if (Kind != RingKind.Broadcast && (Overflow != BroadcastOverflow.Block || SlowSubscribers != 0)) return "--overflow and --slow-subscribers are for --kind broadcast.";
+        if (SlowSubscribers < 0 || SlowSubscribers > Consumers) return "--slow-subscribers must be from 0 to --subscribers.";
         if (Slots != 0 && !BitOperations.IsPow2(Slots)) return "--slots must be a power of two.";
         if (Mode == EngineMode.Threads && (KillInterval is not null || PauseInterval is not null)) return "--kill-interval and --pause-interval need --mode processes (a thread cannot be killed on its own).";
         if (Messages is <= 0) return "--messages must be positive.";

@@ -9,7 +9,7 @@ namespace Ring.Stress;
 /// result line printed at the end, which a killed worker never prints.
 /// <para>
 /// Layout (8-byte words): a header; one 64-byte slot per producer id (committed count, finished flag); one per
-/// consumer incarnation (its counters); then one delivery bitmap per producer id, two bits per sequence:
+/// consumer incarnation (its counters, then the fields a broadcast subscriber keeps: <see cref="SubscriberField"/>); then one delivery bitmap per producer id, two bits per sequence:
 /// HELD (some consumer's read handler took the message) and DONE (that consumer's read call returned, so the
 /// ring released the message). Producer ids are handed out fresh per incarnation (a restarted producer, or
 /// one that reached <see cref="SequencesPerId"/> messages, takes a new id), so no id's sequence is ever reused.
@@ -27,11 +27,12 @@ public sealed unsafe class Ledger : IDisposable
     private const long Magic = 0x5245_4447_454C_4752; // "RGLEDGER"
     private const int HeaderWords = 16;
     private const int ProducerWords = 8; // a cache line per producer id: concurrent producers do not share one
-    private const int ConsumerWords = 8;
+    private const int ConsumerWords = 24; // 16 counters, then the subscriber fields: three cache lines, one writer
+    private const int SubscriberFieldsStart = 16;
 
     // Header word indices.
     private const int MagicWord = 0, StopProducersWord = 1, StopConsumersWord = 2, BudgetWord = 3, ProducerIdsWord = 4,
-        ConsumerSlotsWord = 5, SequencesWord = 6, TicketsWord = 7, NextProducerWord = 8, NextConsumerWord = 9;
+        ConsumerSlotsWord = 5, SequencesWord = 6, TicketsWord = 7, NextProducerWord = 8, NextConsumerWord = 9, PublishedWord = 10;
 
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
@@ -107,6 +108,17 @@ public sealed unsafe class Ledger : IDisposable
     /// <summary>Consumer slots handed out so far.</summary>
     public int ConsumerSlotsUsed => (int)Math.Min(Volatile.Read(ref _words[NextConsumerWord]), ConsumerSlots);
 
+    /// <summary>
+    /// Broadcast: how many messages the publishers have committed, which is also the index (stamped as the stress
+    /// sequence) of the next one. Stored by the one publisher after each commit, so it may lag the ring by the one
+    /// message a killed publisher committed and never recorded; its successor catches it up from the ring.
+    /// </summary>
+    public long Published
+    {
+        get => Volatile.Read(ref _words[PublishedWord]);
+        set => Volatile.Write(ref _words[PublishedWord], value);
+    }
+
     /// <summary>Takes the right to send one more message; false once the budget is spent.</summary>
     public bool TakeTicket()
     {
@@ -157,6 +169,21 @@ public sealed unsafe class Ledger : IDisposable
     /// <summary>A counter of consumer slot <paramref name="slot"/>; each slot has one writer, so plain increments suffice.</summary>
     public ref long ConsumerCounter(int slot, ConsumerCounterKind kind) =>
         ref _words[HeaderWords + (long)ProducerIds * ProducerWords + (long)slot * ConsumerWords + (int)kind];
+
+    /// <summary>A field of the broadcast subscriber in consumer slot <paramref name="slot"/>; each slot has one writer.</summary>
+    public ref long Subscriber(int slot, SubscriberField field) =>
+        ref _words[HeaderWords + (long)ProducerIds * ProducerWords + (long)slot * ConsumerWords + SubscriberFieldsStart + (int)field];
+
+    /// <summary>Broadcast subscribers that have joined so far (killed ones included).</summary>
+    public int SubscribersJoined()
+    {
+        int joined = 0;
+        for (int slot = 0; slot < ConsumerSlotsUsed; slot++)
+        {
+            if (Volatile.Read(ref Subscriber(slot, SubscriberField.Joined)) != 0) joined++;
+        }
+        return joined;
+    }
 
     /// <summary>The sum of one counter over every consumer incarnation so far.</summary>
     public long SumConsumers(ConsumerCounterKind kind)
@@ -228,4 +255,50 @@ public enum ConsumerCounterKind
 
     /// <summary>SPSC: the message a killed consumer was reading, read again by its successor (at-least-once, by design).</summary>
     Redelivered,
+
+    /// <summary>Broadcast: an intact message that came exactly where the subscriber's stream said it would.</summary>
+    Delivered,
+
+    /// <summary>Broadcast: messages a subscriber never got and no lap reported (a jump in the index with no lap before it).</summary>
+    Skipped,
+
+    /// <summary>Broadcast: how far the index after a lap was from where the lap's reported loss put it (summed distances).</summary>
+    Misreported,
+
+    /// <summary>
+    /// Broadcast under Block: a lap where the publisher must wait for the subscriber, i.e. any lap of a subscriber that
+    /// joined at the tail, or one that resumed past the join of a subscriber that started in the history.
+    /// </summary>
+    LappedWhereBlockWaits,
+
+    /// <summary>Broadcast: of the delivered, those published before the subscriber joined (history, from Oldest).</summary>
+    History,
+}
+
+/// <summary>What a broadcast subscriber records about its join and its stream, beside its counters (−1 where unknown yet).</summary>
+public enum SubscriberField
+{
+    /// <summary>1 + the <see cref="SubscribeFrom"/> it joined with, stored once it has joined; 0 before.</summary>
+    Joined,
+
+    /// <summary><see cref="Ledger.Published"/> read just before it joined: every message below it was published before the join.</summary>
+    PublishedBeforeJoin,
+
+    /// <summary><see cref="Ledger.Published"/> read just after it joined: the ring had at most one more message then.</summary>
+    PublishedAfterJoin,
+
+    /// <summary>Where its stream began as the ring told it: the first index delivered minus the losses reported before it.</summary>
+    Start,
+
+    /// <summary>One past the last index delivered.</summary>
+    Next,
+
+    /// <summary>Laps reported (<see cref="RingLappedException"/>s caught).</summary>
+    Laps,
+
+    /// <summary>The sum of their <see cref="RingLappedException.LostMessages"/>, added when the message after the lap arrives.</summary>
+    LostToLaps,
+
+    /// <summary>1 once it stopped on its own at the end of the run (read to the tail after the stop); 0 if it was killed.</summary>
+    Finished,
 }

@@ -48,7 +48,7 @@ public sealed record ParticipantSettings
 public static class Participant
 {
     /// <summary>How long one wait lasts before a participant re-checks the ledger's stop flags.</summary>
-    private static readonly TimeSpan PollSlice = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan PollSlice = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// Sends until the ledger's budget is spent or <see cref="Ledger.StopProducers"/> is set. Each message is
@@ -63,14 +63,7 @@ public static class Participant
         while (!ledger.StopProducers && ledger.TakeTicket())
         {
             int size = StressMessage.SizeFor(settings.Seed, id, sequence, settings.MinSize, settings.MaxSize);
-            Span<byte> claimed;
-            bool claimedRoom;
-            while (!(claimedRoom = writer.TryClaim(size, out claimed)) && !ledger.StopProducers) writer.WaitToWrite(size, PollSlice);
-            if (!claimedRoom)
-            {
-                ledger.ReturnTicket();
-                break;
-            }
+            if (!TryClaimUntilStopped(writer, ledger, size, out Span<byte> claimed)) break;
             StressMessage.Encode(claimed, settings.Seed, id, sequence, Stopwatch.GetTimestamp());
             writer.Commit();
             ledger.SetCommitted(id, ++sequence);
@@ -82,6 +75,24 @@ public static class Participant
             }
         }
         ledger.Finish(id);
+    }
+
+    /// <summary>
+    /// Claims room for a message of <paramref name="size"/> bytes, waiting for it in slices so a stop is seen; false
+    /// (with the ticket given back: nothing was sent) once <see cref="Ledger.StopProducers"/> is set first.
+    /// </summary>
+    internal static bool TryClaimUntilStopped(RingWriter writer, Ledger ledger, int size, out Span<byte> claimed)
+    {
+        while (!writer.TryClaim(size, out claimed))
+        {
+            if (ledger.StopProducers)
+            {
+                ledger.ReturnTicket();
+                return false;
+            }
+            writer.WaitToWrite(size, PollSlice);
+        }
+        return true;
     }
 
     /// <summary>

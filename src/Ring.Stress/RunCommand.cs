@@ -23,24 +23,32 @@ public static class RunCommand
         "taken by a consumer that was killed before its read returned (MPMC at-most-once; must not exceed the consumers killed; the ring's " +
         "LostInDelivery may lag it until a producer laps the slot); redelivered_after_crash = SPSC re-read of the message a killed " +
         "consumer was reading (at-least-once, by design); duplicated, reordered (per consumer, per producer id), corrupted (length, CRC-32, " +
-        "payload or id wrong) are violations. Exit 0 only when there was no violation; 1 otherwise; 2 on a usage error.";
+        "payload or id wrong) are violations. Broadcast (--kind broadcast): every message carries its index in the one stream all publisher " +
+        "incarnations publish; each subscriber must get each message intact exactly where its stream owes it (one past the previous plus the " +
+        "losses its laps reported; under block no lap except in the history a subscriber from oldest reads), and one that reads to the end " +
+        "must reach the last message with delivered + reported lost = published from its start. Exit 0 only when there was no violation; " +
+        "1 otherwise; 2 on a usage error.";
 
     /// <summary>Adds the run options and action to <paramref name="root"/>.</summary>
     public static void Configure(RootCommand root)
     {
-        Option<string?> profile = new("--profile") { Description = "A fixed bundle of phases: ci (~5 min: SPSC and MPMC, threads and processes, busy-spin, spin-then-yield and spin-then-block, 24 B..4 KiB, 200+ kills and pauses) or soak (~1 h). Other options are ignored." };
+        Option<string?> profile = new("--profile") { Description = "A fixed bundle of phases: ci (~6 min: SPSC, MPMC and broadcast (block and overwrite), threads and processes, busy-spin, spin-then-yield and spin-then-block, 24 B..4 KiB, 200+ kills and pauses) or soak (~1 h). Other options are ignored." };
         profile.AcceptOnlyFromAmong("ci", "soak");
         Option<string> kind = new("--kind") { Description = "Ring kind.", DefaultValueFactory = _ => "spsc" };
-        kind.AcceptOnlyFromAmong("spsc", "mpmc");
+        kind.AcceptOnlyFromAmong("spsc", "mpmc", "broadcast");
         Option<int> producers = new("--producers") { Description = "Producers at a time (SPSC: 1).", HelpName = "N", DefaultValueFactory = _ => 1 };
         Option<int> consumers = new("--consumers") { Description = "Consumers at a time (SPSC: 1).", HelpName = "M", DefaultValueFactory = _ => 1 };
+        Option<int> subscribers = new("--subscribers") { Description = "Broadcast: subscribers at a time, joining at the live tail and at the oldest message by turns (replacements too).", HelpName = "N", DefaultValueFactory = _ => 2 };
+        Option<string> overflow = new("--overflow") { Description = "Broadcast: the publisher waits for the slowest live subscriber (block) or laps it (overwrite).", DefaultValueFactory = _ => "block" };
+        overflow.AcceptOnlyFromAmong("block", "overwrite");
+        Option<int> slowSubscribers = new("--slow-subscribers") { Description = "Broadcast: how many subscribers pause 1..2 ms every 64..256 messages (to be lapped under overwrite).", HelpName = "K" };
         Option<string> mode = new("--mode") { Description = "Participants as threads of this process, or as worker processes (needed for faults).", DefaultValueFactory = _ => "threads" };
         mode.AcceptOnlyFromAmong("threads", "processes");
         Option<long?> messages = new("--messages") { Description = "Total messages to send (instead of --duration).", HelpName = "COUNT" };
         Option<TimeSpan?> duration = new("--duration") { Description = "How long to send (default 10s).", HelpName = "30s|5m|250ms", CustomParser = ParseSpan };
         Option<int> minSize = new("--min-size") { Description = $"Smallest message; below {StressMessage.PrefixLength} (the stress prefix: sequence, timestamp, CRC-32, producer id) it is raised to {StressMessage.PrefixLength}.", HelpName = "B", DefaultValueFactory = _ => StressMessage.PrefixLength };
         Option<int> maxSize = new("--max-size") { Description = "Largest message.", HelpName = "B", DefaultValueFactory = _ => 256 };
-        Option<long> capacity = new("--capacity") { Description = "SPSC record space (power of two, ≥ 8 × max-size); MPMC: slots = largest power of two with slots × (max-size + 16) ≤ capacity.", HelpName = "BYTES", DefaultValueFactory = _ => 1 << 20 };
+        Option<long> capacity = new("--capacity") { Description = "SPSC and broadcast record space (power of two, ≥ 8 × max-size; broadcast ≥ 8 × (max-size + 8)); MPMC: slots = largest power of two with slots × (max-size + 16) ≤ capacity.", HelpName = "BYTES", DefaultValueFactory = _ => 1 << 20 };
         Option<int> slots = new("--slots") { Description = "MPMC slot count (power of two), overriding the one derived from --capacity.", HelpName = "N" };
         Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How every endpoint waits (Ring's WaitStrategy).", WaitStrategy.SpinThenBlock);
         Option<TimeSpan?> killInterval = new("--kill-interval") { Description = "Processes mode: SIGKILL a random producer or consumer about this often (0.5×..1.5×) and start a replacement.", HelpName = "250ms", CustomParser = ParseSpan };
@@ -50,7 +58,7 @@ public static class RunCommand
         Option<bool> quiet = new("--no-progress") { Description = "No live progress." };
 
         root.Description += " " + Accounting;
-        foreach (Option option in new Option[] { profile, kind, producers, consumers, mode, messages, duration, minSize, maxSize, capacity, slots, wait, killInterval, pauseInterval, seed, json, quiet })
+        foreach (Option option in new Option[] { profile, kind, producers, consumers, subscribers, overflow, slowSubscribers, mode, messages, duration, minSize, maxSize, capacity, slots, wait, killInterval, pauseInterval, seed, json, quiet })
         {
             root.Options.Add(option);
         }
@@ -72,12 +80,20 @@ public static class RunCommand
                     Console.Error.WriteLine($"stress: --min-size {min} raised to {StressMessage.PrefixLength}: every stress message carries a {StressMessage.PrefixLength}-byte prefix.");
                     min = StressMessage.PrefixLength;
                 }
+                RingKind ringKind = parsed.GetValue(kind) switch
+                {
+                    "mpmc" => RingKind.Mpmc,
+                    "broadcast" => RingKind.Broadcast,
+                    _ => RingKind.Spsc,
+                };
                 EngineSettings settings = new()
                 {
                     Name = "custom",
-                    Kind = parsed.GetValue(kind) == "mpmc" ? RingKind.Mpmc : RingKind.Spsc,
+                    Kind = ringKind,
                     Producers = parsed.GetValue(producers),
-                    Consumers = parsed.GetValue(consumers),
+                    Consumers = parsed.GetValue(ringKind == RingKind.Broadcast ? subscribers : consumers),
+                    Overflow = parsed.GetValue(overflow) == "overwrite" ? BroadcastOverflow.Overwrite : BroadcastOverflow.Block,
+                    SlowSubscribers = parsed.GetValue(slowSubscribers),
                     Mode = parsed.GetValue(mode) == "processes" ? EngineMode.Processes : EngineMode.Threads,
                     Messages = parsed.GetValue(messages),
                     Duration = parsed.GetValue(duration) ?? TimeSpan.FromSeconds(10),
@@ -134,9 +150,12 @@ public static class RunCommand
         Option<int> minSize = new("--min-size") { Required = true };
         Option<int> maxSize = new("--max-size") { Required = true };
         Option<string> wait = EnumNames.CreateOption<WaitStrategy>("--wait", "How the endpoint waits.", defaultValue: null);
+        Option<string> from = new("--from") { DefaultValueFactory = _ => "tail" };
+        from.AcceptOnlyFromAmong("tail", "oldest");
+        Option<bool> slow = new("--slow");
         Command command = new("participant", "Internal: one producer or consumer process of a --mode processes run, reporting through the run's ledger file.")
         {
-            segment, ledger, role, seed, minSize, maxSize, wait,
+            segment, ledger, role, seed, minSize, maxSize, wait, from, slow,
         };
         command.Hidden = true;
         command.SetAction(parsed =>
@@ -157,7 +176,13 @@ public static class RunCommand
             if (parsed.GetRequiredValue(role) == "producer")
             {
                 using RingWriter writer = ring.CreateWriter(settings.Wait);
-                Participant.Produce(writer, book, settings);
+                if (ring.Kind == RingKind.Broadcast) BroadcastParticipant.Publish(ring, writer, book, settings);
+                else Participant.Produce(writer, book, settings);
+            }
+            else if (ring.Kind == RingKind.Broadcast)
+            {
+                SubscribeFrom start = parsed.GetValue(from) == "oldest" ? SubscribeFrom.Oldest : SubscribeFrom.Tail;
+                BroadcastParticipant.Subscribe(ring, start, book, settings, slow: parsed.GetValue(slow));
             }
             else
             {

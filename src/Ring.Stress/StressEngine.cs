@@ -29,6 +29,13 @@ public static class StressEngine
 
     private static readonly TimeSpan MaxPause = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>
+    /// Broadcast: longest the stream may stand still while the run sends. A pause gates a Block publisher for at most
+    /// <see cref="MaxPause"/>, a dead subscriber for about 250 ms, a replacement publisher starts in well under a second:
+    /// this is far past all of them, so what trips it is a publisher held up for good (a dead subscriber never detached).
+    /// </summary>
+    private static readonly TimeSpan PublisherStallLimit = TimeSpan.FromSeconds(10);
+
     /// <summary>Runs one phase; progress goes to <paramref name="log"/>. Cancelling ends the sending early; the run still drains and audits.</summary>
     public static EngineResult Run(EngineSettings settings, TextWriter log, CancellationToken cancellationToken = default)
     {
@@ -40,9 +47,12 @@ public static class StressEngine
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         try
         {
-            RingOptions options = settings.Kind == RingKind.Spsc
-                ? new RingOptions { Kind = RingKind.Spsc, Capacity = settings.Capacity, MaxMessageLength = settings.MaxSize }
-                : new RingOptions { Kind = RingKind.Mpmc, SlotCount = settings.EffectiveSlots, MaxMessageLength = settings.MaxSize };
+            RingOptions options = settings.Kind switch
+            {
+                RingKind.Spsc => new RingOptions { Kind = RingKind.Spsc, Capacity = settings.Capacity, MaxMessageLength = settings.MaxSize },
+                RingKind.Broadcast => new RingOptions { Kind = RingKind.Broadcast, Capacity = settings.Capacity, MaxMessageLength = settings.MaxSize, Overflow = settings.Overflow },
+                _ => new RingOptions { Kind = RingKind.Mpmc, SlotCount = settings.EffectiveSlots, MaxMessageLength = settings.MaxSize },
+            };
             string ringPath = Path.Combine(dir, "ring");
             using RingSegment segment = RingSegment.Create(ringPath, options);
             using Ledger ledger = Ledger.Create(Path.Combine(dir, "ledger"), ProducerIdSlots, ConsumerSlots, SequencesPerId,
@@ -55,17 +65,45 @@ public static class StressEngine
                 ? new ThreadCrew(segment, ledger, participant, settings.Filter)
                 : new ProcessCrew(ringPath, ledger, participant, log);
             Stopwatch clock = Stopwatch.StartNew();
-            for (int i = 0; i < settings.Producers; i++) crew.Start(isProducer: true);
-            for (int i = 0; i < settings.Consumers; i++) crew.Start(isProducer: false);
             List<string> violations = [];
+            if (settings.Kind == RingKind.Broadcast)
+            {
+                // Subscribers first, so the first ones own the whole stream from message 0 and the audit can hold them to it.
+                for (int i = 0; i < settings.Consumers; i++) crew.Start(isProducer: false, slow: i < settings.SlowSubscribers);
+                while (ledger.SubscribersJoined() < settings.Consumers && clock.Elapsed < StopTimeout)
+                {
+                    crew.Reap(violations);
+                    Thread.Sleep(10); // polling the ledger the subscribers write when they have joined; nothing to wait on across processes
+                }
+                if (ledger.SubscribersJoined() < settings.Consumers) violations.Add($"the subscribers did not join within {StopTimeout.TotalSeconds:0} s");
+                crew.Start(isProducer: true);
+            }
+            else
+            {
+                for (int i = 0; i < settings.Producers; i++) crew.Start(isProducer: true);
+                for (int i = 0; i < settings.Consumers; i++) crew.Start(isProducer: false);
+            }
             Faults faults = new(settings, crew);
             Progress progress = new(settings, ledger, segment, faults, clock, log);
+            Stopwatch unchanged = Stopwatch.StartNew();
+            long published = ledger.Published;
+            bool stalled = false;
             // The run: until the budget is spent (every producer ran out of tickets and left) or the time is up.
             while (!cancellationToken.IsCancellationRequested && (settings.Messages is null ? clock.Elapsed < settings.Duration : crew.LiveProducers > 0))
             {
                 faults.Tick();
                 crew.Reap(violations);
                 progress.Tick();
+                if (settings.Kind == RingKind.Broadcast && ledger.Published != published)
+                {
+                    published = ledger.Published;
+                    unchanged.Restart();
+                }
+                else if (settings.Kind == RingKind.Broadcast && !stalled && unchanged.Elapsed > PublisherStallLimit)
+                {
+                    stalled = true;
+                    violations.Add($"the stream stood still at {published} messages for {PublisherStallLimit.TotalSeconds:0} s while the run was sending");
+                }
                 Thread.Sleep(20); // pacing of the coordinator's loop: fault schedule, reaping, progress
             }
             faults.ReleaseAll();
@@ -74,13 +112,16 @@ public static class StressEngine
             // Drain: the consumers read on until the ring is empty (after a dead producer's stuck claim is skipped, ≤ ~0.3 s).
             // Empty means Tail = Head (BytesInRing), not MessagesInRing: for SPSC that is MessagesWritten − MessagesRead,
             // which a producer killed between counting a write and publishing it leaves one too high for good.
+            // A broadcast ring is never emptied (every record stays until overwritten): its subscribers stop once a read
+            // after the stop finds nothing, and the audit checks each got to the last message.
             Stopwatch draining = Stopwatch.StartNew();
-            while (segment.GetStatus().BytesInRing != 0 && draining.Elapsed < StopTimeout)
+            while (settings.Kind != RingKind.Broadcast && segment.GetStatus().BytesInRing != 0 && draining.Elapsed < StopTimeout)
             {
                 crew.Reap(violations);
                 Thread.Sleep(10); // polling the ring's own counters; nothing to wait on across processes
             }
-            if (segment.GetStatus().BytesInRing != 0) violations.Add($"the consumers did not drain the ring within {StopTimeout.TotalSeconds:0} s");
+            if (settings.Kind != RingKind.Broadcast && segment.GetStatus().BytesInRing != 0)
+                violations.Add($"the consumers did not drain the ring within {StopTimeout.TotalSeconds:0} s");
             ledger.StopConsumers = true;
             if (!crew.WaitForConsumers(StopTimeout)) violations.Add($"consumers did not stop within {StopTimeout.TotalSeconds:0} s");
             crew.Reap(violations);
@@ -89,7 +130,11 @@ public static class StressEngine
             segment.RecoverAbandonedReads();
             double elapsed = clock.Elapsed.TotalSeconds;
             progress.Finish();
-            return Audit(settings, ledger, segment.GetStatus(), faults, elapsed, violations);
+            SegmentStatus ring = segment.GetStatus();
+            EngineResult outline = Outline(settings, ledger, ring, faults, elapsed, violations);
+            return settings.Kind == RingKind.Broadcast
+                ? BroadcastAudit.Run(settings, ledger, ring, outline, violations)
+                : Audit(settings, ledger, ring, faults, outline, violations);
         }
         finally
         {
@@ -98,7 +143,7 @@ public static class StressEngine
     }
 
     /// <summary>Merges the ledger into a verdict; see <see cref="EngineResult"/> for what each count means.</summary>
-    private static EngineResult Audit(EngineSettings settings, Ledger ledger, SegmentStatus ring, Faults faults, double elapsed, List<string> violations)
+    private static EngineResult Audit(EngineSettings settings, Ledger ledger, SegmentStatus ring, Faults faults, EngineResult outline, List<string> violations)
     {
         long committed = 0, verified = 0, heldByDead = 0, missing = 0;
         for (int id = 0; id < ledger.ProducerIdsUsed; id++)
@@ -142,64 +187,79 @@ public static class StressEngine
         }
         if (lostInDelivery > consumerKills)
             violations.Add($"{lostInDelivery} messages lost in delivery but only {consumerKills} consumers were killed (at most one each)");
-        long received = ledger.SumConsumers(ConsumerCounterKind.Received);
-        long duplicated = ledger.SumConsumers(ConsumerCounterKind.Duplicated);
-        long corrupted = ledger.SumConsumers(ConsumerCounterKind.Corrupted);
-        long reordered = ledger.SumConsumers(ConsumerCounterKind.Reordered);
         long redelivered = ledger.SumConsumers(ConsumerCounterKind.Redelivered);
         if (lost != 0) violations.Add($"{lost} committed messages lost");
-        if (duplicated != 0) violations.Add($"{duplicated} duplicated");
-        if (corrupted != 0) violations.Add($"{corrupted} corrupted");
-        if (reordered != 0) violations.Add($"{reordered} reordered");
         if (redelivered > consumerKills) violations.Add($"{redelivered} redelivered after crashes but only {consumerKills} consumers were killed");
         // The library counts a write just before it publishes it: a producer killed in between leaves the count one ahead.
         long unconfirmed = ring.MessagesWritten - committed;
         if (unconfirmed < 0 || unconfirmed > faults.ProducerKills)
             violations.Add($"the ring counts {ring.MessagesWritten} messages written, the consumers account for {committed} committed ({faults.ProducerKills} producers killed)");
         if (committed == 0) violations.Add("no message was committed");
-        return new EngineResult
+        return outline with
         {
-            Name = settings.Name,
-            Kind = settings.Kind == RingKind.Spsc ? "spsc" : "mpmc",
-            Mode = settings.Mode == EngineMode.Threads ? "threads" : "processes",
-            Wait = EnumNames.Of(settings.Wait),
-            Producers = settings.Producers,
-            Consumers = settings.Consumers,
-            MinSize = settings.MinSize,
-            MaxSize = settings.MaxSize,
-            MessagesSent = ledger.Tickets,
             MessagesCommitted = committed,
-            MessagesReceived = received,
             Verified = verified,
-            BytesReceived = ledger.SumConsumers(ConsumerCounterKind.Bytes),
             Lost = lost,
             LostInDelivery = lostInDelivery,
             RingLostInDelivery = ring.LostInDelivery,
             RedeliveredAfterCrash = redelivered,
-            Duplicated = duplicated,
-            Corrupted = corrupted,
-            Reordered = reordered,
-            RingMessagesWritten = ring.MessagesWritten,
             RingMessagesInRingAfterDrain = ring.MessagesInRing,
-            ProducerIds = ledger.ProducerIdsUsed,
-            Kills = faults.Kills,
-            ConsumerKills = consumerKills,
-            ProducerKills = faults.ProducerKills,
-            Pauses = faults.Pauses,
-            FaultsInjected = faults.Kills + faults.Pauses,
-            Recoveries = ring.Recoveries,
-            ElapsedS = Math.Round(elapsed, 3),
-            MsgsPerS = Math.Round(verified / Math.Max(elapsed, 1e-9)),
-            Violations = violations,
+            MsgsPerS = Math.Round(verified / Math.Max(outline.ElapsedS, 1e-9)),
         };
     }
+
+    /// <summary>The sum of a counter every nonzero count of which is a violation; adds it, as "N <paramref name="what"/>", when nonzero.</summary>
+    internal static long SumOfViolations(Ledger ledger, ConsumerCounterKind kind, string what, List<string> violations)
+    {
+        long sum = ledger.SumConsumers(kind);
+        if (sum != 0) violations.Add($"{sum} {what}");
+        return sum;
+    }
+
+    /// <summary>
+    /// What every kind reports alike: the settings, the faults, the time, and the counters that mean the same for every
+    /// kind (duplicated, corrupted and reordered messages are violations, added here); the audit of the kind goes on.
+    /// </summary>
+    private static EngineResult Outline(EngineSettings settings, Ledger ledger, SegmentStatus ring, Faults faults, double elapsed, List<string> violations) => new()
+    {
+        Name = settings.Name,
+        Kind = settings.Kind.ToString().ToLowerInvariant(),
+        Mode = settings.Mode == EngineMode.Threads ? "threads" : "processes",
+        Wait = EnumNames.Of(settings.Wait),
+        Producers = settings.Producers,
+        Consumers = settings.Consumers,
+        MinSize = settings.MinSize,
+        MaxSize = settings.MaxSize,
+        Kills = faults.Kills,
+        ConsumerKills = faults.ConsumerKills,
+        ProducerKills = faults.ProducerKills,
+        Pauses = faults.Pauses,
+        FaultsInjected = faults.Kills + faults.Pauses,
+        MessagesSent = ledger.Tickets,
+        MessagesReceived = ledger.SumConsumers(ConsumerCounterKind.Received),
+        BytesReceived = ledger.SumConsumers(ConsumerCounterKind.Bytes),
+        Duplicated = SumOfViolations(ledger, ConsumerCounterKind.Duplicated, "duplicated", violations),
+        Corrupted = SumOfViolations(ledger, ConsumerCounterKind.Corrupted, "corrupted", violations),
+        Reordered = SumOfViolations(ledger, ConsumerCounterKind.Reordered, "reordered", violations),
+        RingMessagesWritten = ring.MessagesWritten,
+        ProducerIds = ledger.ProducerIdsUsed,
+        Recoveries = ring.Recoveries,
+        ElapsedS = Math.Round(elapsed, 3),
+        Violations = violations,
+    };
 
     /// <summary>The participants of a run.</summary>
     private abstract class Crew : IDisposable
     {
         public abstract int LiveProducers { get; }
 
-        public abstract void Start(bool isProducer);
+        private int _subscribersStarted;
+
+        /// <summary>Starts a participant; a broadcast subscriber that is <paramref name="slow"/> pauses now and then to be lapped.</summary>
+        public abstract void Start(bool isProducer, bool slow = false);
+
+        /// <summary>Where the next broadcast subscriber joins: the live tail and the oldest message by turns, replacements too.</summary>
+        protected SubscribeFrom NextJoin() => _subscribersStarted++ % 2 == 0 ? SubscribeFrom.Tail : SubscribeFrom.Oldest;
 
         /// <summary>Notes participants that ended on their own: a failure, unless a producer that ran out of tickets.</summary>
         public abstract void Reap(List<string> violations);
@@ -219,8 +279,9 @@ public static class StressEngine
 
         public override int LiveProducers => _producers.Count(t => t.IsAlive);
 
-        public override void Start(bool isProducer)
+        public override void Start(bool isProducer, bool slow = false)
         {
+            SubscribeFrom from = !isProducer && settings.Kind == RingKind.Broadcast ? NextJoin() : default;
             Thread thread = new(() =>
             {
                 try
@@ -228,7 +289,12 @@ public static class StressEngine
                     if (isProducer)
                     {
                         using RingWriter writer = segment.CreateWriter(settings.Wait);
-                        Participant.Produce(writer, ledger, settings);
+                        if (settings.Kind == RingKind.Broadcast) BroadcastParticipant.Publish(segment, writer, ledger, settings);
+                        else Participant.Produce(writer, ledger, settings);
+                    }
+                    else if (settings.Kind == RingKind.Broadcast)
+                    {
+                        BroadcastParticipant.Subscribe(segment, from, ledger, settings, filter, slow);
                     }
                     else
                     {
@@ -275,7 +341,7 @@ public static class StressEngine
         /// </summary>
         private static readonly ChildOptions WorkerOptions = new() { CaptureOutput = false, Lifeline = true };
 
-        private readonly List<(ChildProcess Process, bool IsProducer)> _live = [];
+        private readonly List<(ChildProcess Process, bool IsProducer, bool Slow)> _live = [];
 
         public override int LiveProducers
         {
@@ -293,15 +359,21 @@ public static class StressEngine
             }
         }
 
-        public override void Start(bool isProducer)
+        public override void Start(bool isProducer, bool slow = false)
         {
-            ChildProcess process = ChildProcess.StartProgram("Ring.Stress",
+            List<string> arguments =
             [
                 "participant", "--segment", ringPath, "--ledger", ledger.Path, "--role", isProducer ? "producer" : "consumer",
                 "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), "--min-size", settings.MinSize.ToString(CultureInfo.InvariantCulture),
                 "--max-size", settings.MaxSize.ToString(CultureInfo.InvariantCulture), "--wait", EnumNames.Of(settings.Wait),
-            ], WorkerOptions);
-            lock (_live) _live.Add((process, isProducer));
+            ];
+            if (!isProducer && settings.Kind == RingKind.Broadcast)
+            {
+                arguments.AddRange(["--from", NextJoin() == SubscribeFrom.Oldest ? "oldest" : "tail"]);
+                if (slow) arguments.Add("--slow");
+            }
+            ChildProcess process = ChildProcess.StartProgram("Ring.Stress", arguments, WorkerOptions);
+            lock (_live) _live.Add((process, isProducer, slow));
         }
 
         /// <summary>
@@ -310,7 +382,7 @@ public static class StressEngine
         /// </summary>
         public bool KillAndReplace(int index)
         {
-            (ChildProcess process, bool isProducer) victim;
+            (ChildProcess process, bool isProducer, bool slow) victim;
             lock (_live)
             {
                 victim = _live[index];
@@ -319,7 +391,7 @@ public static class StressEngine
             victim.process.Kill();
             if (!victim.process.WaitForExit(StopTimeout)) throw new InvalidOperationException($"worker {victim.process.Id} outlived SIGKILL by {StopTimeout.TotalSeconds:0} s");
             victim.process.Dispose();
-            Start(victim.isProducer);
+            Start(victim.isProducer, victim.slow);
             return victim.isProducer;
         }
 
@@ -334,7 +406,7 @@ public static class StressEngine
             {
                 for (int i = _live.Count - 1; i >= 0; i--)
                 {
-                    (ChildProcess process, bool isProducer) = _live[i];
+                    (ChildProcess process, bool isProducer, _) = _live[i];
                     if (!process.HasExited) continue;
                     // Producers leave when the budget is spent; consumers only once told the ring is drained.
                     if (process.ExitCode != 0 || (!isProducer && !ledger.StopConsumers))
@@ -366,7 +438,7 @@ public static class StressEngine
         {
             lock (_live)
             {
-                foreach ((ChildProcess process, _) in _live)
+                foreach ((ChildProcess process, _, _) in _live)
                 {
                     if (!process.HasExited) log.WriteLine($"stress: killing leftover worker {process.Id}");
                     process.Dispose();

@@ -36,7 +36,7 @@ internal static class CompareCommands
             if (ParseTransports(result.GetValueOrDefault<string>()) is null)
                 result.AddError("--transports must be a comma-separated list of: " + string.Join(", ", Transport.All.Select(t => t.Name)) + ".");
         });
-        Option<bool> quick = new("--quick") { Description = "2 rounds, 10k round trips, 0.25 s streams: under a minute." };
+        Option<bool> quick = new("--quick") { Description = "2 rounds, 1.5 s warm-ups, 10k round trips, 0.25 s streams: about 7 s per transport and size." };
         Option<string> json = new("--json") { Description = "Also write the medians and each round's figures as JSON to this file; src/Ring.Bench.Chart draws them." };
         Command compare = new("compare", "Compares Ring with a raw shared-memory floor, pipes, Unix sockets, TCP and iceoryx, between two processes: round-trip latency and one-way throughput.")
         {

@@ -129,7 +129,8 @@ internal sealed class CompareParent
             if (CompareWire.ValueAt(buffer, 0) != child.Id) throw new BenchFailure($"process {CompareWire.ValueAt(buffer, 0)} answered instead of the child (pid {child.Id})");
 
             List<Sample> samples = [MeasureRoundTrips(transport, size, channel, buffer)];
-            samples.Add(MeasureStream(transport, size, channel, buffer));
+            MeasureStream(transport, size, channel, buffer, _settings.WarmupTime); // checked like the measured one, then dropped
+            samples.Add(MeasureStream(transport, size, channel, buffer, _settings.StreamDuration));
 
             CompareWire.Send(channel, buffer, CompareTag.Quit);
             if (!child.WaitForExit(ExitTimeout)) throw new BenchFailure($"the {transport.Name} child did not exit within {ExitTimeout.TotalSeconds:0} s of Quit");
@@ -168,8 +169,7 @@ internal sealed class CompareParent
         long sleepsBefore = channel.Sleeps ?? 0;
         TimeSpan cpuBefore = CpuTime();
         long wallStart = Stopwatch.GetTimestamp();
-        long allocated = RoundTrips(channel, new byte[size], buffer, histogram);
-        long sent = _settings.WarmupRoundTrips + (long)_settings.MeasuredRoundTrips;
+        (long sent, long allocated) = RoundTrips(channel, new byte[size], buffer, histogram);
         CompareWire.Send(channel, buffer, CompareTag.EndRoundTrips, sent);
         CompareWire.Receive(channel, buffer, CompareTag.RoundTripReport, "child");
         double wall = Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
@@ -183,20 +183,24 @@ internal sealed class CompareParent
             parentCpu, childCpu, wall, sleeps, allocated);
     }
 
-    /// <summary>Runs the warm-up and the measured round trips in one loop; returns the bytes allocated after the warm-up.</summary>
-    private long RoundTrips(IChannel channel, byte[] pingBuffer, byte[] pongBuffer, LongHistogram histogram)
+    /// <summary>
+    /// Runs the warm-up (at least <see cref="CompareSettings.WarmupRoundTrips"/> and <see cref="CompareSettings.WarmupTime"/>)
+    /// and the measured round trips in one loop; returns how many were sent and the bytes allocated after the warm-up.
+    /// </summary>
+    private (long Sent, long Allocated) RoundTrips(IChannel channel, byte[] pingBuffer, byte[] pongBuffer, LongHistogram histogram)
     {
         Span<byte> ping = pingBuffer;
         Span<byte> pong = pongBuffer;
         double nanosecondsPerTick = 1e9 / Stopwatch.Frequency;
-        int warmup = _settings.WarmupRoundTrips;
-        long total = warmup + (long)_settings.MeasuredRoundTrips;
+        long warmupEnd = Stopwatch.GetTimestamp() + (long)(_settings.WarmupTime.TotalSeconds * Stopwatch.Frequency);
+        long total = long.MaxValue;
         long allocatedBefore = 0;
         for (long sequence = 0; sequence < total; sequence++)
         {
-            if (sequence == warmup)
+            if (total == long.MaxValue && sequence >= _settings.WarmupRoundTrips && (sequence & ClockCheckMask) == 0 && Stopwatch.GetTimestamp() >= warmupEnd)
             {
                 // The warm-up ran this very loop, recording included: tiered up, one-time allocations behind us.
+                total = sequence + _settings.MeasuredRoundTrips;
                 histogram.Reset();
                 allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             }
@@ -208,10 +212,10 @@ internal sealed class CompareParent
             if (length != ping.Length || CompareWire.TagOf(pong) != sequence) ThrowBadEcho(sequence, length, CompareWire.TagOf(pong));
             histogram.RecordValue(Math.Min((long)(elapsed * nanosecondsPerTick), HighestTrackableNs));
         }
-        return GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+        return (total, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
     }
 
-    private Sample MeasureStream(Transport transport, int size, IChannel channel, byte[] buffer)
+    private static Sample MeasureStream(Transport transport, int size, IChannel channel, byte[] buffer, TimeSpan duration)
     {
         long sleepsBefore = channel.Sleeps ?? 0;
         TimeSpan cpuBefore = CpuTime();
@@ -219,7 +223,7 @@ internal sealed class CompareParent
         CompareWire.Send(channel, buffer, CompareTag.StartStream);
         byte[] message = new byte[size];
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        long sent = StreamFor(channel, message, (long)(_settings.StreamDuration.TotalSeconds * Stopwatch.Frequency));
+        long sent = StreamFor(channel, message, (long)(duration.TotalSeconds * Stopwatch.Frequency));
         long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         CompareWire.Send(channel, buffer, CompareTag.EndStream, sent);
         CompareWire.Receive(channel, buffer, CompareTag.StreamReport, "child");

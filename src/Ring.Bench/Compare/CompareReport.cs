@@ -13,7 +13,7 @@ internal static class CompareReport
 
     public static string Setup(CompareSettings s, string pinning) => string.Join("\n",
         Invariant($"sizes {string.Join(", ", s.Sizes.Select(Bytes))} · {s.Rounds} rounds, transports alternated within each round, medians reported"),
-        Invariant($"rtt: {s.WarmupRoundTrips:N0} warm-up + {s.MeasuredRoundTrips:N0} measured round trips · stream: {s.StreamDuration.TotalSeconds:0.##} s one-way, counted by the receiver"),
+        Invariant($"rtt: warm-up of at least {s.WarmupRoundTrips:N0} round trips and {s.WarmupTime.TotalSeconds:0.##} s, then {s.MeasuredRoundTrips:N0} measured · stream: {s.WarmupTime.TotalSeconds:0.##} s warm-up stream, then {s.StreamDuration.TotalSeconds:0.##} s one-way, counted by the receiver"),
         $"pinning: {pinning}",
         "cpu: user+sys of the whole process over the measurement (warm-up included for rtt); sleeps: Ring eventcount sleeps, both directions",
         "every message is exactly the measured size, its first 8 bytes a sequence number that the receiver checks",

@@ -32,7 +32,7 @@ internal static class DemoBaseline
         }
         CompareSettings baseline = new(
             [size], [.. Transports.Select(t => Transport.Parse(t.Name))], Rounds: 1, WarmupRoundTrips: 1_000, MeasuredRoundTrips: 10_000,
-            StreamDuration: TimeSpan.FromSeconds(0.5), Pin: settings.Pin);
+            StreamDuration: TimeSpan.FromSeconds(0.5), Pin: settings.Pin) { WarmupTime = TimeSpan.FromSeconds(0.3) };
         List<Sample> samples = CompareParent.Measure(baseline, "demo", (_, _) => { });
         List<string> lines =
         [

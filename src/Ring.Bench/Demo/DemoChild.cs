@@ -56,6 +56,7 @@ internal sealed class DemoChild
     private void Serve()
     {
         SendControl(DemoTag.Ready, new ReadyMessage(Environment.ProcessId));
+        SendControl(DemoTag.StreamReport, ReceiveStream()); // the warm-up stream: the same loop, checked, then dropped
         StreamReport stream = ReceiveStream();
         SendControl(DemoTag.StreamReport, stream);
 

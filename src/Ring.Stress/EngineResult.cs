@@ -205,7 +205,10 @@ public sealed class RunReport
 
     /// <summary>The one-line summary of the whole run.</summary>
     public string Summary() => string.Concat(
-        $"{(Ok ? "PASS" : "FAIL")} stress {Profile}: {Phases.Count} phase(s), verified {Verified:N0} of {MessagesCommitted:N0} committed ({MsgsPerS:N0}/s), ",
+        $"{(Ok ? "PASS" : "FAIL")} stress {Profile}: {Phases.Count} phase(s), ",
+        Phases.Any(p => p.Overflow is not null)
+            ? $"verified {Verified:N0} deliveries of {MessagesCommitted:N0} committed messages (a broadcast message goes to every subscriber) ({MsgsPerS:N0}/s), "
+            : $"verified {Verified:N0} of {MessagesCommitted:N0} committed ({MsgsPerS:N0}/s), ",
         $"lost {Lost}, lost_in_delivery {LostInDelivery} (ring {RingLostInDelivery}), redelivered {RedeliveredAfterCrash}, duplicated {Duplicated}, reordered {Reordered}, corrupted {Corrupted}, ",
         $"faults {FaultsInjected} ({Kills} kills, {Pauses} pauses), recoveries {Recoveries}, {ElapsedS:0.0} s");
 }

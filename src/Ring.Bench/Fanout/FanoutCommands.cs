@@ -48,7 +48,7 @@ internal static class FanoutCommands
             if (ParseTransports(result.GetValueOrDefault<string>()) is null)
                 result.AddError("--transports must be a comma-separated list of: " + string.Join(", ", FanoutTransport.All.Select(t => t.Name)) + ".");
         });
-        Option<bool> quick = new("--quick") { Description = "2 rounds of 0.25 s streams: about half a minute." };
+        Option<bool> quick = new("--quick") { Description = "2 rounds of 0.25 s streams after 1 s warm-ups: about a minute." };
         Option<string> json = new("--json") { Description = "Also write the medians and each round's publisher rate as JSON to this file." };
         Command fanout = new("fanout", "One publisher, N subscriber processes, every message to every subscriber: a Ring broadcast ring against N SPSC rings and N pipes, in the same run.")
         {
@@ -63,6 +63,7 @@ internal static class FanoutCommands
                 ParseTransports(parse.GetValue(transports))!,
                 Rounds: isQuick ? 2 : 3,
                 StreamDuration: TimeSpan.FromSeconds(isQuick ? 0.25 : 2),
+                WarmupTime: TimeSpan.FromSeconds(isQuick ? 1 : 2),
                 parse.GetValue(json)));
         });
         return fanout;

@@ -16,6 +16,7 @@ internal sealed record FanoutSettings(
     IReadOnlyList<FanoutTransport> Transports,
     int Rounds,
     TimeSpan StreamDuration,
+    TimeSpan WarmupTime,
     string? JsonPath);
 
 /// <summary>One transport × subscriber count × size in one round, or the median of the rounds.</summary>
@@ -46,7 +47,7 @@ internal sealed class FanoutParent(FanoutSettings settings, ChildSupervisor supe
         Stopwatch total = Stopwatch.StartNew();
         Console.WriteLine($"Ring fan-out · {MachineInfo.Describe()}");
         Console.WriteLine(Invariant($"subscribers {string.Join(", ", settings.Subscribers)} · sizes {string.Join(", ", settings.Sizes.Select(CompareReport.Bytes))} · {settings.Rounds} rounds, transports alternated within each round, medians reported"));
-        Console.WriteLine(Invariant($"each measurement: the publisher writes for {settings.StreamDuration.TotalSeconds:0.##} s, every subscriber must get every message in order (first 8 bytes a sequence number it checks)"));
+        Console.WriteLine(Invariant($"each measurement: a {settings.WarmupTime.TotalSeconds:0.##} s warm-up stream, then the publisher writes for {settings.StreamDuration.TotalSeconds:0.##} s; every subscriber must get every message in order (first 8 bytes a sequence number it checks)"));
         Console.WriteLine("pinning: none (publisher and subscribers share the machine's CPUs as the scheduler places them; more processes than CPUs from 2 subscribers on a 2-CPU machine)");
         Console.WriteLine("publisher msg/s: messages published per second of the publisher's loop; subscriber msg/s: the slowest subscriber's messages per second from its first message to the end marker");
         Console.WriteLine("transports:");
@@ -121,13 +122,15 @@ internal sealed class FanoutParent(FanoutSettings settings, ChildSupervisor supe
             publisher.ChildrenStarted();
             foreach (AnonymousPipeServerStream report in reports) FanoutReport.Read(report, 1, "that it had attached");
 
+            // A warm-up stream first, so the subscribers' new processes run optimized code when it counts (compare's
+            // CompareSettings.WarmupTime says why it must last seconds, not messages).
+            Publish(publisher, size, (long)(settings.WarmupTime.TotalSeconds * Stopwatch.Frequency));
+            Marker(publisher, size, StreamCounter.WarmupEnd);
             TimeSpan cpuBefore = CpuTime();
             long start = Stopwatch.GetTimestamp();
             long published = Publish(publisher, size, (long)(settings.StreamDuration.TotalSeconds * Stopwatch.Frequency));
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            byte[] end = new byte[size];
-            BinaryPrimitives.WriteInt64LittleEndian(end, -1);
-            publisher.Publish(end);
+            Marker(publisher, size, StreamCounter.End);
 
             double slowest = double.MaxValue;
             double childCpu = 0;
@@ -163,6 +166,13 @@ internal sealed class FanoutParent(FanoutSettings settings, ChildSupervisor supe
             sequence++;
         }
         return sequence;
+    }
+
+    private static void Marker(IFanoutPublisher publisher, int size, long marker)
+    {
+        byte[] message = new byte[size];
+        BinaryPrimitives.WriteInt64LittleEndian(message, marker);
+        publisher.Publish(message);
     }
 
     private static List<FanoutSample> Medians(List<FanoutSample> samples) =>

@@ -49,6 +49,12 @@ internal interface IFanoutSubscriber : IDisposable
 /// <summary>A subscriber's running check of the stream: sequence numbers one after another, every message the measured size.</summary>
 internal struct StreamCounter(int messageSize)
 {
+    /// <summary>The sequence of the marker between the warm-up stream and the measured one.</summary>
+    public const long WarmupEnd = -2;
+
+    /// <summary>The sequence of the marker after the measured stream.</summary>
+    public const long End = -1;
+
     public long Received;
     public long OutOfOrder;
     public long WrongLength;
@@ -64,6 +70,12 @@ internal struct StreamCounter(int messageSize)
             return;
         }
         long sequence = BinaryPrimitives.ReadInt64LittleEndian(message);
+        if (sequence == WarmupEnd)
+        {
+            // What came so far warmed the code up: the measured stream starts again at 0, counted afresh.
+            this = new StreamCounter(messageSize);
+            return;
+        }
         if (sequence < 0)
         {
             Ended = true;

@@ -146,9 +146,16 @@ public sealed class LayoutTests
     }
 
     [Fact]
-    public void Version_Always_IsThree()
+    public void Version_Always_IsFour()
     {
-        Assert.Equal(3, SegmentLayout.Version);
+        Assert.Equal(4, SegmentLayout.Version);
+    }
+
+    [Fact]
+    public void EventCountWakeAllFlag_Always_IsBit30OfWaiters()
+    {
+        // An MPMC completer sets it in the readers' Waiters word; every process reading the word must agree on it.
+        Assert.Equal(1 << 30, EventCount<SharedBuffer>.WakeAllFlag);
     }
 
     [Theory]
@@ -398,7 +405,7 @@ public sealed class LayoutTests
         }
         long after = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
         Assert.Equal(unchecked((long)SegmentLayout.Magic), SegmentFile.ReadInt64(name, 0x00));
-        Assert.Equal(3, SegmentFile.ReadInt32(name, 0x08));
+        Assert.Equal(4, SegmentFile.ReadInt32(name, 0x08));
         Assert.Equal((int)RingKind.Spsc, SegmentFile.ReadInt32(name, 0x0C));
         Assert.Equal(0x3000, SegmentFile.ReadInt32(name, 0x10));
         Assert.Equal(300, SegmentFile.ReadInt32(name, 0x14));

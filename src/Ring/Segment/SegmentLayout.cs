@@ -31,7 +31,7 @@ namespace Ring;
 internal static class SegmentLayout
 {
     public const ulong Magic = 0x0047455347_4E4952; // "RINGSEG\0" read as little-endian bytes
-    public const int Version = 3;
+    public const int Version = 4;
     public const int BlockSize = 128;
 
     // Identity block: fixed at creation, covered by the checksum (bytes 0x08..0x77; the magic is published last).

@@ -40,20 +40,20 @@ internal static class CompareChild
     {
         byte[] buffer = new byte[messageSize];
         CompareWire.Send(channel, buffer, CompareTag.Ready, Environment.ProcessId);
-        TimeSpan cpuStart = CpuTime();
+        TimeSpan cpuStart = ProcessCpu.Total();
         long echoed = Echo(channel, buffer);
         if (CompareWire.TagOf(buffer) != (long)CompareTag.EndRoundTrips) throw new BenchFailure($"expected the end of the round trips, got tag {CompareWire.TagOf(buffer)}");
-        CompareWire.Send(channel, buffer, CompareTag.RoundTripReport, echoed, (CpuTime() - cpuStart).Ticks * 100);
+        CompareWire.Send(channel, buffer, CompareTag.RoundTripReport, echoed, (ProcessCpu.Total() - cpuStart).Ticks * 100);
 
         int length = channel.Receive(buffer);
         // A warm-up stream, then the measured one: the same loop for both.
         while (length == messageSize && CompareWire.TagOf(buffer) == (long)CompareTag.StartStream)
         {
-            cpuStart = CpuTime();
+            cpuStart = ProcessCpu.Total();
             StreamCount count = CountStream(channel, buffer);
             long sentPerParent = CompareWire.ValueAt(buffer, 0);
             CompareWire.Send(channel, buffer, CompareTag.StreamReport,
-                count.Received, count.ElapsedNs, count.OutOfOrder, count.WrongLength, (CpuTime() - cpuStart).Ticks * 100, sentPerParent);
+                count.Received, count.ElapsedNs, count.OutOfOrder, count.WrongLength, (ProcessCpu.Total() - cpuStart).Ticks * 100, sentPerParent);
             length = channel.Receive(buffer);
         }
         if (length != messageSize || CompareWire.TagOf(buffer) != (long)CompareTag.Quit) throw new BenchFailure($"expected Quit, got tag {CompareWire.TagOf(buffer)}");
@@ -94,11 +94,6 @@ internal static class CompareChild
         return new StreamCount(received, elapsedNs, outOfOrder, wrongLength);
     }
 
-    private static TimeSpan CpuTime()
-    {
-        using Process self = Process.GetCurrentProcess();
-        return self.TotalProcessorTime;
-    }
 
     private readonly record struct StreamCount(long Received, long ElapsedNs, long OutOfOrder, long WrongLength);
 }

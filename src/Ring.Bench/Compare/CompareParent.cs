@@ -167,13 +167,13 @@ internal sealed class CompareParent
     {
         LongHistogram histogram = new(HighestTrackableNs, numberOfSignificantValueDigits: 3);
         long sleepsBefore = channel.Sleeps ?? 0;
-        TimeSpan cpuBefore = CpuTime();
+        TimeSpan cpuBefore = ProcessCpu.Total();
         long wallStart = Stopwatch.GetTimestamp();
         (long sent, long allocated) = RoundTrips(channel, new byte[size], buffer, histogram);
         CompareWire.Send(channel, buffer, CompareTag.EndRoundTrips, sent);
         CompareWire.Receive(channel, buffer, CompareTag.RoundTripReport, "child");
         double wall = Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
-        double parentCpu = (CpuTime() - cpuBefore).TotalSeconds;
+        double parentCpu = (ProcessCpu.Total() - cpuBefore).TotalSeconds;
         if (CompareWire.ValueAt(buffer, 0) != sent) throw new BenchFailure($"{transport.Name}: sent {sent} pings, the child echoed {CompareWire.ValueAt(buffer, 0)}");
         double childCpu = CompareWire.ValueAt(buffer, 1) / 1e9;
         double? sleeps = channel.Sleeps is long after ? (after - sleepsBefore) / (double)sent : null;
@@ -218,7 +218,7 @@ internal sealed class CompareParent
     private static Sample MeasureStream(Transport transport, int size, IChannel channel, byte[] buffer, TimeSpan duration)
     {
         long sleepsBefore = channel.Sleeps ?? 0;
-        TimeSpan cpuBefore = CpuTime();
+        TimeSpan cpuBefore = ProcessCpu.Total();
         long wallStart = Stopwatch.GetTimestamp();
         CompareWire.Send(channel, buffer, CompareTag.StartStream);
         byte[] message = new byte[size];
@@ -228,7 +228,7 @@ internal sealed class CompareParent
         CompareWire.Send(channel, buffer, CompareTag.EndStream, sent);
         CompareWire.Receive(channel, buffer, CompareTag.StreamReport, "child");
         double wall = Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
-        double parentCpu = (CpuTime() - cpuBefore).TotalSeconds;
+        double parentCpu = (ProcessCpu.Total() - cpuBefore).TotalSeconds;
         long received = CompareWire.ValueAt(buffer, 0);
         double seconds = CompareWire.ValueAt(buffer, 1) / 1e9;
         long outOfOrder = CompareWire.ValueAt(buffer, 2);
@@ -255,11 +255,6 @@ internal sealed class CompareParent
         return sequence;
     }
 
-    private static TimeSpan CpuTime()
-    {
-        using Process self = Process.GetCurrentProcess();
-        return self.TotalProcessorTime;
-    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadEcho(long sequence, int length, long tag) =>

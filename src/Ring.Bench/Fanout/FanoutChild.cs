@@ -24,11 +24,11 @@ internal static class FanoutChild
             using AnonymousPipeClientStream report = new(PipeDirection.Out, reportHandle);
             using IFanoutSubscriber subscriber = FanoutEndpoints.Subscribe(transport, endpoint, messageSize);
             FanoutReport.Write(report, Environment.ProcessId);
-            TimeSpan cpuStart = CpuTime();
+            TimeSpan cpuStart = ProcessCpu.Total();
             StreamCounter counter = new(messageSize);
             while (!counter.Ended) subscriber.ReceiveSome(ref counter);
             long elapsedNs = counter.Received == 0 ? 0 : (long)(Stopwatch.GetElapsedTime(counter.FirstTimestamp).Ticks * 100.0);
-            FanoutReport.Write(report, counter.Received, elapsedNs, counter.OutOfOrder, counter.WrongLength, (CpuTime() - cpuStart).Ticks * 100);
+            FanoutReport.Write(report, counter.Received, elapsedNs, counter.OutOfOrder, counter.WrongLength, (ProcessCpu.Total() - cpuStart).Ticks * 100);
             return 0;
         }
         catch (Exception e) when (e is BenchFailure or RingException or IOException)
@@ -38,11 +38,6 @@ internal static class FanoutChild
         }
     }
 
-    private static TimeSpan CpuTime()
-    {
-        using Process self = Process.GetCurrentProcess();
-        return self.TotalProcessorTime;
-    }
 }
 
 /// <summary>What a subscriber tells the parent over its report pipe: records of 64-bit little-endian values.</summary>

@@ -126,7 +126,7 @@ internal sealed class FanoutParent(FanoutSettings settings, ChildSupervisor supe
             // CompareSettings.WarmupTime says why it must last seconds, not messages).
             Publish(publisher, size, (long)(settings.WarmupTime.TotalSeconds * Stopwatch.Frequency));
             Marker(publisher, size, StreamCounter.WarmupEnd);
-            TimeSpan cpuBefore = CpuTime();
+            TimeSpan cpuBefore = ProcessCpu.Total();
             long start = Stopwatch.GetTimestamp();
             long published = Publish(publisher, size, (long)(settings.StreamDuration.TotalSeconds * Stopwatch.Frequency));
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -143,7 +143,7 @@ internal sealed class FanoutParent(FanoutSettings settings, ChildSupervisor supe
                 slowest = Math.Min(slowest, received / (elapsedNs / 1e9));
                 childCpu += cpuNs / 1e9;
             }
-            double parentCpu = (CpuTime() - cpuBefore).TotalSeconds;
+            double parentCpu = (ProcessCpu.Total() - cpuBefore).TotalSeconds;
             return new FanoutSample(transport, subscribers, size, published / seconds, slowest, parentCpu + childCpu, published);
         }
         finally
@@ -207,11 +207,6 @@ internal sealed class FanoutParent(FanoutSettings settings, ChildSupervisor supe
         }
     }
 
-    private static TimeSpan CpuTime()
-    {
-        using Process self = Process.GetCurrentProcess();
-        return self.TotalProcessorTime;
-    }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -92,6 +92,7 @@ internal static class StatusText
             $"sleep/wake   {Number(s.Sleeps)} sleeps, {Number(s.Wakes)} wakes",
             $"waiting      {s.ReadersWaiting} readers, {s.WritersWaiting} writers",
             $"recovered    {Number(s.Recoveries)} positions of dead participants, {Number(s.LostInDelivery)} messages lost in delivery",
+            $"publishing   {(s.MembarrierPublishers ? "release stores: a publisher without fences has attached, sleepers run membarrier" : "a full fence per publish")}",
         ];
         if (rates is not null)
         {

@@ -30,6 +30,10 @@ internal readonly struct MutatedMemory<TVariant>(SharedBuffer buffer) : ISharedM
 
     public void WriteInt64Fenced(long offset, long value) => buffer.WriteInt64Fenced(offset, value);
 
+    public void WriteInt64Publish(long offset, long value) => buffer.WriteInt64Publish(offset, value);
+
+    public void ProcessWideBarrier() => buffer.ProcessWideBarrier();
+
     public int CompareExchangeInt32(long offset, int value, int comparand) => buffer.CompareExchangeInt32(offset, value, comparand);
 
     public long CompareExchangeInt64(long offset, long value, long comparand) => buffer.CompareExchangeInt64(offset, value, comparand);

@@ -188,6 +188,14 @@ internal readonly struct ScheduledMemory<TVariant>(SharedBuffer buffer, StepSche
         }
     }
 
+    /// <summary>Fenced, as a process without membarrier publishes: under the scheduler no store waits in a buffer anyway.</summary>
+    public void WriteInt64Publish(long offset, long value) => WriteInt64Fenced(offset, value);
+
+    /// <summary>Never called: <see cref="HasStoreBuffer"/> is false, so no sleeper looks for asymmetric publishers.</summary>
+    public void ProcessWideBarrier() => throw new InvalidOperationException("the step scheduler's memory has no store buffer to drain");
+
+    public static bool HasStoreBuffer => false;
+
     public int CompareExchangeInt32(long offset, int value, int comparand)
     {
         scheduler.Step(MemoryOp.CompareExchange, offset);

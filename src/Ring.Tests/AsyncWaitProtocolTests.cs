@@ -179,6 +179,10 @@ internal readonly struct HookedMemory<TVariant> : ISharedMemory
 
     public void WriteInt64Fenced(long offset, long value) => _buffer.WriteInt64Fenced(offset, value);
 
+    public void WriteInt64Publish(long offset, long value) => _buffer.WriteInt64Publish(offset, value);
+
+    public void ProcessWideBarrier() => _buffer.ProcessWideBarrier();
+
     public int CompareExchangeInt32(long offset, int value, int comparand) => _buffer.CompareExchangeInt32(offset, value, comparand);
 
     public long CompareExchangeInt64(long offset, long value, long comparand) => _buffer.CompareExchangeInt64(offset, value, comparand);

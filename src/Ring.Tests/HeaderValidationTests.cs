@@ -142,7 +142,8 @@ public sealed class HeaderValidationTests : IDisposable
     [InlineData(1)] // before completion lived in the tail word
     [InlineData(2)] // before the pinned message type
     [InlineData(3)] // before the entry's LostToLaps and the wake-all bit
-    [InlineData(5)]
+    [InlineData(4)] // before publishers without fences and the flag that tells sleepers to run membarrier
+    [InlineData(6)]
     [InlineData(-1)]
     public void Open_WrongVersionChecksumFixed_ThrowsNamingVersion(int version)
     {

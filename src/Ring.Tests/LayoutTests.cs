@@ -38,6 +38,7 @@ public sealed class LayoutTests
         { nameof(SegmentLayout.LostInDeliveryOffset), SegmentLayout.LostInDeliveryOffset, 0x98 },
         { nameof(SegmentLayout.ProducerAttachmentsOffset), SegmentLayout.ProducerAttachmentsOffset, 0xA0 },
         { nameof(SegmentLayout.ConsumerAttachmentsOffset), SegmentLayout.ConsumerAttachmentsOffset, 0xA8 },
+        { nameof(SegmentLayout.MembarrierPublishersOffset), SegmentLayout.MembarrierPublishersOffset, 0xB0 },
         // Producer line.
         { nameof(SegmentLayout.TailOffset), SegmentLayout.TailOffset, 0x100 },
         { nameof(SegmentLayout.TailCompletedFlag), SegmentLayout.TailCompletedFlag, 1L << 62 },
@@ -146,9 +147,9 @@ public sealed class LayoutTests
     }
 
     [Fact]
-    public void Version_Always_IsFour()
+    public void Version_Always_IsFive()
     {
-        Assert.Equal(4, SegmentLayout.Version);
+        Assert.Equal(5, SegmentLayout.Version);
     }
 
     [Fact]
@@ -293,7 +294,7 @@ public sealed class LayoutTests
     public void LifecycleBlock_Fields_StayInsideItsBlock()
     {
         int[] fields = [SegmentLayout.LastAttachNsOffset, SegmentLayout.LastDetachNsOffset, SegmentLayout.RecoveriesOffset, SegmentLayout.LostInDeliveryOffset,
-            SegmentLayout.ProducerAttachmentsOffset, SegmentLayout.ConsumerAttachmentsOffset];
+            SegmentLayout.ProducerAttachmentsOffset, SegmentLayout.ConsumerAttachmentsOffset, SegmentLayout.MembarrierPublishersOffset];
         Assert.All(fields, f => Assert.InRange(f, SegmentLayout.LastAttachNsOffset, SegmentLayout.LastAttachNsOffset + SegmentLayout.BlockSize - 8));
         Assert.All(fields, f => Assert.Equal(0, f % 8));
         Assert.Equal(fields.Length, fields.Distinct().Count());
@@ -405,7 +406,7 @@ public sealed class LayoutTests
         }
         long after = (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch).Ticks * 100;
         Assert.Equal(unchecked((long)SegmentLayout.Magic), SegmentFile.ReadInt64(name, 0x00));
-        Assert.Equal(4, SegmentFile.ReadInt32(name, 0x08));
+        Assert.Equal(5, SegmentFile.ReadInt32(name, 0x08));
         Assert.Equal((int)RingKind.Spsc, SegmentFile.ReadInt32(name, 0x0C));
         Assert.Equal(0x3000, SegmentFile.ReadInt32(name, 0x10));
         Assert.Equal(300, SegmentFile.ReadInt32(name, 0x14));

@@ -13,6 +13,10 @@ internal static class StressWorker
     public static ChildProcess Start(params IEnumerable<string> workerArguments) =>
         ChildProcess.StartProgram(Program, ["worker", .. workerArguments]);
 
+    /// <summary>Starts <c>Ring.Stress worker ARGS</c> with <paramref name="environment"/> added to what it inherits.</summary>
+    public static ChildProcess Start(IReadOnlyDictionary<string, string?> environment, params IEnumerable<string> workerArguments) =>
+        ChildProcess.StartProgram(Program, ["worker", .. workerArguments], new ChildOptions { Environment = environment });
+
     /// <summary>
     /// The worker's result: the last stdout line, parsed. Throws with the child's output when there is none
     /// or it is not a result line.

@@ -85,6 +85,13 @@ public sealed record SegmentStatus
     /// the message read (its handler had returned) and before the free counts it here too.
     /// </summary>
     public required long LostInDelivery { get; init; }
+
+    /// <summary>
+    /// An endpoint of a process that publishes with plain release stores has attached: no fence per message, the
+    /// sleepers on this segment run <c>membarrier</c> after registering instead. A process whose kernel lacks it fences
+    /// its own publishes and, on such a segment, sleeps at most a millisecond at a time. Set once, never cleared.
+    /// </summary>
+    public bool MembarrierPublishers { get; init; }
 }
 
 /// <summary>One attachment or endpoint in the participant table.</summary>

@@ -100,7 +100,7 @@ internal readonly struct BroadcastRing<TMemory> where TMemory : struct, ISharedM
     /// <summary>The tail with the completion flag taken off, checked on its own (non-negative, 8-aligned).</summary>
     public long ReadTail(out bool final)
     {
-        long tail = Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the publisher's fenced tail store: records below it are complete
+        long tail = Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the publisher's release tail store: records below it are complete
         final = RingCompletion.IsFinal(tail);
         if (final) tail &= ~RingCompletion.TailFlag;
         CheckPosition(tail, "tail");

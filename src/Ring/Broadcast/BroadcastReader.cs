@@ -322,7 +322,7 @@ internal sealed class BroadcastReader<TPolicy, TMemory> : RingReader, IEndpoint<
         }
         else
         {
-            _ring.Memory.WriteInt64Fenced(_cursorOffset, Math.Max(cursor, _joinTail)); // release pairs with the publisher's acquire in its scan; the fence orders it before the waiter check
+            _ring.Memory.WriteInt64Publish(_cursorOffset, Math.Max(cursor, _joinTail)); // release pairs with the publisher's acquire in its scan; ordered before the waiter check (PublishOrdering)
             _writers.NotifyAfterFence(1);
         }
         _publishedCursor = cursor;

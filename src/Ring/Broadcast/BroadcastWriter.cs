@@ -314,7 +314,7 @@ internal sealed class BroadcastWriter<TPolicy, TMemory> : RingWriter, IEndpoint<
         _tail += advance;
         b.WriteInt64(SegmentLayout.MessagesWrittenOffset, ++_messagesWritten); // before the tail, TailSequence after it: the joiners' seqlock
         b.WriteInt64(SegmentLayout.BytesWrittenOffset, _bytesWritten += payloadLength);
-        b.WriteInt64Fenced(SegmentLayout.TailOffset, _tail); // release pairs with the subscribers' acquire of tail; the fence orders it before the waiter check
+        b.WriteInt64Publish(SegmentLayout.TailOffset, _tail); // release pairs with the subscribers' acquire of tail; ordered before the waiter check (PublishOrdering)
         b.WriteInt64Release(SegmentLayout.TailSequenceOffset, _messagesWritten); // pairs with a joiner's acquire
         _readers.NotifyAfterFence(int.MaxValue);
     }

@@ -71,6 +71,9 @@ internal static class EndpointFactory
         TEndpoint endpoint;
         try
         {
+            // Before the endpoint's first publish, fenced: a sleeper that registers and then finds the flag unset is seen
+            // by every waiter check this endpoint makes (PublishOrdering).
+            if (TMemory.HasStoreBuffer && PublishOrdering.WithoutFence) memory.CompareExchangeInt32(SegmentLayout.MembarrierPublishersOffset, 1, 0);
             endpoint = create(segment, lease, memory);
             // After the lease is held: a peer that sees the count also finds this endpoint alive, until it is not.
             memory.FetchAddInt64(role == RingRole.Producer ? SegmentLayout.ProducerAttachmentsOffset : SegmentLayout.ConsumerAttachmentsOffset, 1);

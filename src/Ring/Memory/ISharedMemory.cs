@@ -32,6 +32,19 @@ internal interface ISharedMemory
     /// <summary>A release store that is also a full fence: no later load moves before it.</summary>
     void WriteInt64Fenced(long offset, long value);
 
+    /// <summary>
+    /// A publishing store: released, and ordered before the load of the other side's waiter count that follows it —
+    /// by a full fence in a process that publishes fenced, by the sleepers' <see cref="ProcessWideBarrier"/> in one that
+    /// publishes without (<see cref="PublishOrdering"/>).
+    /// </summary>
+    void WriteInt64Publish(long offset, long value);
+
+    /// <summary>
+    /// The sleeper's half of <see cref="PublishOrdering"/>: a full fence on every CPU running a thread of a process that
+    /// publishes without fences, before this returns.
+    /// </summary>
+    void ProcessWideBarrier();
+
     int CompareExchangeInt32(long offset, int value, int comparand);
 
     long CompareExchangeInt64(long offset, long value, long comparand);
@@ -77,4 +90,11 @@ internal interface ISharedMemory
     /// and the JIT drops the branches that test it.
     /// </summary>
     static virtual ProtocolMutation Mutation => ProtocolMutation.None;
+
+    /// <summary>
+    /// Whether a store can sit in a store buffer while later loads go ahead, which is what <see cref="PublishOrdering"/>
+    /// orders. False only for the step scheduler's memory, where every store is visible to every thread at once: there
+    /// the segment's flag is neither set nor read, so no barrier adds a step to a schedule.
+    /// </summary>
+    static virtual bool HasStoreBuffer => true;
 }

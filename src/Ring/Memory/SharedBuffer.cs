@@ -55,6 +55,16 @@ internal readonly unsafe struct SharedBuffer : ISharedMemory
     public void WriteInt64Fenced(long offset, long value) => Interlocked.Exchange(ref *(long*)AtAligned(offset, sizeof(long)), value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void WriteInt64Publish(long offset, long value)
+    {
+        // A static readonly the JIT reads as a constant once the class is initialised: one branch at tier 0, none after.
+        if (PublishOrdering.WithoutFence) Volatile.Write(ref *(long*)AtAligned(offset, sizeof(long)), value);
+        else Interlocked.Exchange(ref *(long*)AtAligned(offset, sizeof(long)), value);
+    }
+
+    public void ProcessWideBarrier() => PublishOrdering.SleeperBarrier();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CompareExchangeInt32(long offset, int value, int comparand) =>
         Interlocked.CompareExchange(ref *(int*)AtAligned(offset, sizeof(int)), value, comparand);
 

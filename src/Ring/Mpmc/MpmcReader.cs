@@ -273,7 +273,7 @@ internal sealed class MpmcReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
 
     private void FreeSlot(long position, long slot)
     {
-        _ring.Memory.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount); // release pairs with the producer's acquire of the sequence; the fence orders it before the waiter check
+        _ring.Memory.WriteInt64Publish(slot + SegmentLayout.SlotSequenceOffset, position + _ring.SlotCount); // release pairs with the producer's acquire of the sequence; ordered before the waiter check (PublishOrdering)
         _writers.NotifyAfterFence(1);
     }
 

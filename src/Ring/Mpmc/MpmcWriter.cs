@@ -235,7 +235,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     private void Publish(long position, long slot, int length)
     {
         _core.Lease.CountWrite(length);
-        _ring.Memory.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, position + 1); // release pairs with the reader's acquire of the sequence; the fence orders it before the waiter check
+        _ring.Memory.WriteInt64Publish(slot + SegmentLayout.SlotSequenceOffset, position + 1); // release pairs with the reader's acquire of the sequence; ordered before the waiter check (PublishOrdering)
         _readers.NotifyAfterFence(1);
     }
 
@@ -244,7 +244,7 @@ internal sealed class MpmcWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         long position = _claimPosition;
         long slot = _ring.SlotOffset(position);
         _claimPosition = -1;
-        _ring.Memory.WriteInt64Fenced(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag); // as in Publish
+        _ring.Memory.WriteInt64Publish(slot + SegmentLayout.SlotSequenceOffset, (position + 1) | MpmcProtocol.SkipFlag); // as in Publish
         _readers.NotifyAfterFence(1);
     }
 

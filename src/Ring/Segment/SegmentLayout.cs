@@ -10,7 +10,8 @@ namespace Ring;
 ///         │ FileLength u64 │ CreatorPid u32 │ CreatorUid u32 │ CreatedNs u64 │ Participants u32 │
 ///         │ CreateMode u32 │ SlotCount u32 │ SlotStride u32 │ MessageSize u32 │ Overflow u32 │      │
 ///         │ MessageTag u64 │ reserved │ Checksum u64 @0x78                                      │
-///  0x0080 ├─ lifecycle: LastAttachNs │ LastDetachNs │ Recoveries │ LostInDelivery │ Producer/ConsumerAttachments ─┤
+///  0x0080 ├─ lifecycle: LastAttachNs │ LastDetachNs │ Recoveries │ LostInDelivery │ Producer/ConsumerAttachments │
+///         │            MembarrierPublishers i32 @0xB0 ──────────────────────────────────────────────────┤
 ///  0x0100 ├──────── producer line: Tail │ MessagesWritten │ BytesWritten │ FullEvents │ Reclaim │ Oldest │ TailSequence ┤
 ///  0x0180 ├──────── consumer line: Head │ MessagesRead │ BytesRead │ EmptyEvents │ SubscriberGeneration ──┤
 ///  0x0200 ├──────────────── readers' eventcount: Waiters i32 │ WakeSeq i32 │ Sleeps │ Wakes ───────┤
@@ -31,7 +32,7 @@ namespace Ring;
 internal static class SegmentLayout
 {
     public const ulong Magic = 0x0047455347_4E4952; // "RINGSEG\0" read as little-endian bytes
-    public const int Version = 4;
+    public const int Version = 5;
     public const int BlockSize = 128;
 
     // Identity block: fixed at creation, covered by the checksum (bytes 0x08..0x77; the magic is published last).
@@ -67,6 +68,9 @@ internal static class SegmentLayout
     // How many writers and readers have ever attached (atomic add at attach): "a producer was here" for peer loss.
     public const int ProducerAttachmentsOffset = 0xA0;
     public const int ConsumerAttachmentsOffset = 0xA8;
+    // i32, 0 or 1, never cleared: an endpoint of a process that publishes with release stores only has attached, so a
+    // sleeper must run the process-wide barrier after registering (PublishOrdering). Set with a fenced compare-exchange.
+    public const int MembarrierPublishersOffset = 0xB0;
 
     public const int TailOffset = 0x100;
     /// <summary>

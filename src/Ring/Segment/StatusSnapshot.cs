@@ -56,6 +56,7 @@ internal static class StatusSnapshot
             Wakes = Wakes(b),
             Recoveries = b.ReadInt64Acquire(SegmentLayout.RecoveriesOffset),
             LostInDelivery = b.ReadInt64Acquire(SegmentLayout.LostInDeliveryOffset),
+            MembarrierPublishers = b.ReadInt32Acquire(SegmentLayout.MembarrierPublishersOffset) != 0, // pairs with the fenced compare-exchange at attach
         };
     }
 

@@ -17,8 +17,9 @@ namespace Ring.Spsc;
 /// semantics; the consumer loads tail with acquire semantics before it reads any record below it, so it
 /// sees every byte of every record it can reach. Symmetrically the consumer stores head with release after
 /// it has finished reading, and the producer loads head with acquire before it overwrites that space.
-/// Both stores are full-fence exchanges so that the following load of the other direction's waiter count
-/// cannot move before them (the eventcount protocol, <see cref="EventCount{TMemory}"/>).
+/// Both stores are publishing stores (<see cref="ISharedMemory.WriteInt64Publish"/>): the following load of the other
+/// direction's waiter count cannot overtake them unnoticed, by a fence or by the sleeper's barrier
+/// (<see cref="PublishOrdering"/>, the eventcount protocol in <see cref="EventCount{TMemory}"/>).
 /// </para>
 /// <para>
 /// Trust. Head and tail written by the other process, and every record header, are read once and checked
@@ -91,8 +92,8 @@ internal readonly struct SpscRing<TMemory> where TMemory : struct, ISharedMemory
     /// <summary>Reads the committed head and tail at attach time, checked, and whether the tail is final (completed).</summary>
     public (long Head, long Tail, bool Completed) ReadPositions()
     {
-        long head = Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the consumer's fenced head store
-        long tail = Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the producer's fenced tail store
+        long head = Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the consumer's release head store
+        long tail = Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the producer's release tail store
         bool completed = RingCompletion.IsFinal(tail);
         if (completed) tail &= ~RingCompletion.TailFlag;
         CheckPositions(head, tail);

@@ -229,7 +229,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
 
     private bool RefreshTail()
     {
-        long tail = _ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the writer's fenced tail store: records below it are complete
+        long tail = _ring.Memory.ReadInt64Acquire(SegmentLayout.TailOffset); // pairs with the writer's release tail store: records below it are complete
         if (RingCompletion.IsFinal(tail))
         {
             _tailFinal = true; // the same load gave the final tail: nothing committed before the completion is above it
@@ -252,7 +252,7 @@ internal sealed class SpscReader<TPolicy, TMemory> : RingReader, IEndpoint<TMemo
         b.WriteInt64(SegmentLayout.MessagesReadOffset, _messagesRead);
         b.WriteInt64(SegmentLayout.BytesReadOffset, _bytesRead);
         if (TMemory.Mutation == ProtocolMutation.PublishHeadWithoutFence) b.WriteInt64Release(SegmentLayout.HeadOffset, head);
-        else b.WriteInt64Fenced(SegmentLayout.HeadOffset, head); // release pairs with the writer's acquire of head; the fence orders it before the waiter check
+        else b.WriteInt64Publish(SegmentLayout.HeadOffset, head); // release pairs with the writer's acquire of head; ordered before the waiter check (PublishOrdering)
         _publishedHead = head;
         _writers.NotifyAfterFence(1);
     }

@@ -205,7 +205,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
     /// <summary>Re-reads the consumer's head (only when the cached one says full) and checks it.</summary>
     private bool HasRoom(long advance)
     {
-        long head = _ring.Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the reader's fenced head store: it has finished with the bytes below
+        long head = _ring.Memory.ReadInt64Acquire(SegmentLayout.HeadOffset); // pairs with the reader's publishing (release) head store: it has finished with the bytes below
         _ring.CheckPositions(head, _tail);
         _cachedHead = head;
         long used = _tail - head;
@@ -227,7 +227,7 @@ internal sealed class SpscWriter<TPolicy, TMemory> : RingWriter, IEndpoint<TMemo
         b.WriteInt64(SegmentLayout.MessagesWrittenOffset, _messagesWritten += messages);
         b.WriteInt64(SegmentLayout.BytesWrittenOffset, _bytesWritten += bytes);
         if (TMemory.Mutation == ProtocolMutation.PublishTailWithoutFence) b.WriteInt64Release(SegmentLayout.TailOffset, _tail);
-        else b.WriteInt64Fenced(SegmentLayout.TailOffset, _tail); // release pairs with the reader's acquire of tail; the fence orders it before the waiter check
+        else b.WriteInt64Publish(SegmentLayout.TailOffset, _tail); // release pairs with the reader's acquire of tail; ordered before the waiter check (PublishOrdering)
         _readers.NotifyAfterFence(1);
     }
 

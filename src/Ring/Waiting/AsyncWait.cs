@@ -250,7 +250,7 @@ internal sealed class AsyncWait<TCondition, TMemory>(IEndpoint<TMemory> endpoint
 
     protected override int CurrentSequence => _events.Sequence;
 
-    protected override TimeSpan SleepLimit => _condition.SleepLimit;
+    protected override TimeSpan SleepLimit => _events.LimitSleep(_condition.SleepLimit);
 
     /// <summary>
     /// Starts a wait whose condition was found waiting, inside the endpoint's call: registers and re-checks, and

@@ -9,7 +9,8 @@ namespace Ring;
 /// Protocol. A waiter (1) reads the sequence, (2) increments the waiter count, a full fence, (3) re-checks
 /// its condition on the ring and (4) sleeps on the sequence word only while it still holds the value read
 /// in (1), then (5) decrements the count. A signaller (a) publishes its change to the ring with a
-/// full-fence store and (b) reads the waiter count; only if it is non-zero does it bump the sequence and
+/// full-fence store and (b) reads the waiter count (in a process that publishes without fences, the store is a
+/// release store and the sleeper's process-wide barrier after (2) stands in for its fence: <see cref="PublishOrdering"/>); only if it is non-zero does it bump the sequence and
 /// call FUTEX_WAKE. Steps (2)-(3) and (a)-(b) form a store-buffer pair with a fence on each side, so at
 /// least one side sees the other: either the re-check in (3) sees the change, or the signaller sees the
 /// waiter and bumps the sequence after (1) was read, in which case FUTEX_WAIT returns at once (the word
@@ -44,14 +45,33 @@ internal readonly struct EventCount<TMemory>(TMemory memory, long blockOffset, b
     private long WaitersOffset => blockOffset + SegmentLayout.EventWaitersOffset;
     private long SequenceOffset => blockOffset + SegmentLayout.EventSequenceOffset;
 
-    /// <summary>Steps (1) and (2): returns the sequence to sleep on.</summary>
+    /// <summary>
+    /// Steps (1) and (2), and the process-wide barrier when a publisher on this segment stores without a fence
+    /// (<see cref="PublishOrdering"/>): returns the sequence to sleep on.
+    /// </summary>
     public int Register()
     {
         // Acquire pairs with the signaller's sequence increment; the value only has to be no newer than (2).
         int sequence = memory.ReadInt32Acquire(SequenceOffset);
         memory.FetchAddInt32(WaitersOffset, 1); // full fence: orders the registration before the caller's re-check
+        if (TMemory.HasStoreBuffer && PublishOrdering.WithoutFence && HasPublishersWithoutFence && !SkipsBarrier) memory.ProcessWideBarrier();
         return sequence;
     }
+
+    /// <summary>
+    /// The longest sleep that is safe after <see cref="Register"/>: a process that cannot run the barrier, on a segment
+    /// where someone publishes without a fence, may have missed a wake-up and looks again within a millisecond.
+    /// </summary>
+    public TimeSpan LimitSleep(TimeSpan limit) =>
+        TMemory.HasStoreBuffer && !PublishOrdering.WithoutFence && HasPublishersWithoutFence && limit > PublishOrdering.UnbarrieredSleepLimit
+            ? PublishOrdering.UnbarrieredSleepLimit
+            : limit;
+
+    // Plain load after the registration's fence; pairs with the flag's fenced store at attach (see PublishOrdering).
+    private bool HasPublishersWithoutFence => memory.ReadInt32(SegmentLayout.MembarrierPublishersOffset) != 0;
+
+    // A broken ring that publishes without ordering: with release-only publishes, skipping the barrier is what breaks it.
+    private static bool SkipsBarrier => TMemory.Mutation is ProtocolMutation.PublishTailWithoutFence or ProtocolMutation.PublishHeadWithoutFence;
 
     public void Unregister()
     {
@@ -82,11 +102,11 @@ internal readonly struct EventCount<TMemory>(TMemory memory, long blockOffset, b
     /// <summary>The wake sequence's address, for futex_waitv.</summary>
     public nint SequenceAddress => memory.AddressOf(SequenceOffset);
 
-    /// <summary>Step (b). The caller's publishing store must have been a full fence.</summary>
+    /// <summary>Step (b). The caller's publishing store must have been <see cref="ISharedMemory.WriteInt64Publish"/> or a full fence.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NotifyAfterFence(int count)
     {
-        // Plain load: ordered after the caller's publish by that store's fence (step a).
+        // Plain load: ordered after the caller's publish by that store's fence or the sleepers' barrier (step a).
         int waiters = memory.ReadInt32(WaitersOffset);
         if ((waiters & ~WakeAllFlag) == 0) return;
         if (singleWaiter && memory.CompareExchangeInt32(WaitersOffset, 0, 1) != 1) return; // another signal took it

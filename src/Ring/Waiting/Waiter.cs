@@ -55,7 +55,7 @@ internal static class Waiter
                     }
                     else
                     {
-                        TimeSpan limit = condition.SleepLimit;
+                        TimeSpan limit = events.LimitSleep(condition.SleepLimit);
                         events.Sleep(sequence, deadline.IsInfinite || remaining > limit ? limit : remaining);
                     }
                 }

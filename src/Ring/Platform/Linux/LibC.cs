@@ -75,6 +75,17 @@ internal static unsafe partial class LibC
     /// <summary>futex_waitv (Linux 5.16) has the same number on x86-64 and arm64: it came after the tables were unified.</summary>
     public const long SYS_futex_waitv = 449;
 
+    public static readonly long SYS_membarrier = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 324,
+        Architecture.Arm64 => 283,
+        var other => throw new PlatformNotSupportedException($"Ring has no membarrier syscall number for {other}."),
+    };
+
+    public const int MEMBARRIER_CMD_QUERY = 0;
+    public const int MEMBARRIER_CMD_GLOBAL_EXPEDITED = 1 << 1;
+    public const int MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 1 << 2;
+
     [StructLayout(LayoutKind.Sequential)]
     public struct Flock
     {
@@ -163,6 +174,10 @@ internal static unsafe partial class LibC
     /// <summary>futex_waitv(waiters, nr_futexes, flags, timeout, clockid): the timeout is absolute on <paramref name="clock"/>.</summary>
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     public static partial long SyscallFutexWaitv(long number, FutexWaitv* waiters, uint count, uint flags, Timespec* timeout, int clock);
+
+    /// <summary>membarrier(cmd, flags, cpu_id); glibc has no wrapper for it.</summary>
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial long SyscallMembarrier(long number, int command, uint flags, int cpu);
 
     [LibraryImport(Lib, EntryPoint = "clock_gettime", SetLastError = true)]
     public static partial int ClockGetTime(int clock, Timespec* time);

@@ -161,9 +161,9 @@ public static class FreeRunStress
     /// Lines a blocking run's threads up again after the barrier, spinning. The barrier wakes them from the kernel one by
     /// one, microseconds apart, and the race of a publish against a waiter's registration is nanoseconds wide; the random
     /// spin after the rendezvous moves each thread's start across that window from run to run. With it the
-    /// tail-without-fence ring was caught three times as often (13 against 4 lost wake-ups in about 400,000 runs). The
-    /// short-wait runs go without: they overlapped less with it (57% of 200,000 runs against 60%, seed 7), and cannot
-    /// show a lost wake-up anyway.
+    /// tail-without-fence ring was caught four times as often (13 against 3 lost wake-ups in about 400,000 runs, seeds
+    /// 2-5). The short-wait runs go without: they overlapped less with it (57% of 200,000 runs against 60%, seed 7), and
+    /// cannot show a lost wake-up anyway.
     /// </summary>
     private static void Rendezvous(ref int arrived, int all, Random jitter)
     {

@@ -31,12 +31,9 @@ public sealed class FreeRunStressTests(ITestOutputHelper output)
         Assert.True(operations >= 200 * (scenario.Producers.Sum(p => p.Length) + scenario.Consumers.Sum(c => c.Length)), $"{operations} operations recorded in {runs} runs");
     }
 
-    [Theory]
-    [InlineData(RingShape.Spsc1P1C)]
-    [InlineData(RingShape.Mpmc1P1C)]
-    [InlineData(RingShape.Mpmc2P1C)]
-    [InlineData(RingShape.Mpmc1P2C)]
-    [InlineData(RingShape.Mpmc2P2C)]
+    public static TheoryData<RingShape> Shapes { get; } = new(Enum.GetValues<RingShape>());
+
+    [Theory, MemberData(nameof(Shapes))]
     public void RunScenario_CorrectRingBlocking_PassesEveryRunWithoutAStall(RingShape shape)
     {
         for (int index = 0; index < 4; index++)

@@ -33,7 +33,7 @@ public static class InterleaveCommand
         {
             Description = "Balanced scenarios instead: every wait sleeps at once, consumers read exactly what producers write, all with " +
                 $"blocking calls of a {FreeRunStress.BlockingTimeout.TotalSeconds:0} s timeout, in the smallest rings. A call that waits past " +
-                $"{FreeRunStress.StallLimit.TotalMilliseconds:0} ms is a probable lost wake-up.",
+                $"{FreeRunStress.StallLimit.TotalMilliseconds:0} ms is a probable lost wake-up (an SPSC one: MPMC sleepers wake within 100 ms on their own).",
         };
         Option<string> mutation = FenceMutationOption.Create(
             "With --blocking, run a deliberately broken SPSC ring (every scenario SPSC 1P1C): the tail or the head published without its fence. The run must fail.");

@@ -30,6 +30,15 @@ internal static class EndpointFactories
 {
     public static IEndpointFactory Direct { get; } = new Endpoints<SharedBuffer>(buffer => buffer);
 
+    /// <summary>Ends on real cores: the ring as built, or one with a fence mutation that only real cores can show.</summary>
+    public static IEndpointFactory FreeRunning(RingVariant variant) => variant switch
+    {
+        RingVariant.Correct => Direct,
+        RingVariant.PublishTailWithoutFence => new Endpoints<MutatedMemory<TailWithoutFenceRing>>(buffer => new(buffer)),
+        RingVariant.PublishHeadWithoutFence => new Endpoints<MutatedMemory<HeadWithoutFenceRing>>(buffer => new(buffer)),
+        _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "Free runs take the correct ring or a fence mutation; the others are for the step scheduler."),
+    };
+
     public static IEndpointFactory Scheduled(RingVariant variant, StepScheduler scheduler) => variant switch
     {
         RingVariant.Correct => new Endpoints<ScheduledMemory<CorrectRing>>(buffer => new(buffer, scheduler)),

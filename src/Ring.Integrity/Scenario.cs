@@ -72,6 +72,12 @@ public sealed record Scenario(RingShape Shape, int Size, int MaxMessageLength, W
 
     public bool IsSpsc => Shape == RingShape.Spsc1P1C;
 
+    /// <summary>
+    /// The consumers read exactly as many messages as the producers write, all with blocking calls, so every blocking
+    /// call has a partner: none may time out, and none may wait long (<see cref="ScenarioSampler.Balanced"/>).
+    /// </summary>
+    public bool Balanced { get; init; }
+
     /// <summary>A producer completes the ring somewhere in the run.</summary>
     public bool Completes => Producers.Any(ops => ops.Any(op => op.Kind == ScenarioOpKind.Complete));
 
@@ -81,7 +87,7 @@ public sealed record Scenario(RingShape Shape, int Size, int MaxMessageLength, W
 
     public override string ToString()
     {
-        StringBuilder text = new($"{Shape} {(IsSpsc ? $"capacity {Size} B" : $"{Size} slots")}, max {MaxMessageLength} B, {Wait}");
+        StringBuilder text = new($"{Shape} {(IsSpsc ? $"capacity {Size} B" : $"{Size} slots")}, max {MaxMessageLength} B, {Wait}{(Balanced ? ", balanced" : "")}");
         for (int p = 0; p < Producers.Length; p++) text.Append($"\n  t{p} producer: ").AppendJoin(", ", Producers[p]);
         for (int c = 0; c < Consumers.Length; c++) text.Append($"\n  t{Producers.Length + c} consumer: ").AppendJoin(", ", Consumers[c]);
         return text.ToString();

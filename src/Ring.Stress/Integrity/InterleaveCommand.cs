@@ -29,6 +29,14 @@ public static class InterleaveCommand
             HelpName = "SEED",
             DefaultValueFactory = _ => Environment.TickCount & int.MaxValue,
         };
+        Option<bool> blocking = new("--blocking")
+        {
+            Description = "Balanced scenarios instead: every wait sleeps at once, consumers read exactly what producers write, all with " +
+                $"blocking calls of a {FreeRunStress.BlockingTimeout.TotalSeconds:0} s timeout, in the smallest rings. A call that waits past " +
+                $"{FreeRunStress.StallLimit.TotalMilliseconds:0} ms is a probable lost wake-up (an SPSC one: MPMC sleepers wake within 100 ms on their own).",
+        };
+        Option<string> mutation = FenceMutationOption.Create(
+            "With --blocking, run a deliberately broken SPSC ring (every scenario SPSC 1P1C): the tail or the head published without its fence. The run must fail.");
         foreach (Option<int> option in new[] { scenarios, runs })
         {
             option.Validators.Add(r =>
@@ -41,11 +49,21 @@ public static class InterleaveCommand
             scenarios,
             runs,
             seed,
+            blocking,
+            mutation,
         };
+        command.Validators.Add(r =>
+        {
+            // Without --blocking a lost wake-up passes for a legal timeout: a mutation there could not fail the run.
+            if (FenceMutationOption.Variant(r.GetResult(mutation)?.GetValueOrDefault<string>()) != RingVariant.Correct && r.GetResult(blocking)?.GetValueOrDefault<bool>() != true)
+                r.AddError("--mutation goes with --blocking.");
+        });
         command.SetAction(parsed =>
         {
-            FreeRunStress.Settings settings = new(parsed.GetValue(scenarios), parsed.GetValue(runs) * Soak.Scale, parsed.GetValue(seed));
-            Console.WriteLine($"interleave: {settings.Scenarios} scenarios × {settings.RunsPerScenario:N0} runs on free threads, seed {settings.Seed}");
+            FreeRunStress.Settings settings = new(parsed.GetValue(scenarios), parsed.GetValue(runs) * Soak.Scale, parsed.GetValue(seed),
+                parsed.GetValue(blocking), FenceMutationOption.Variant(parsed.GetValue(mutation)));
+            string mode = settings.Blocking ? $"blocking, {settings.Variant}" : "short waits";
+            Console.WriteLine($"interleave: {settings.Scenarios} scenarios × {settings.RunsPerScenario:N0} runs on free threads ({mode}), seed {settings.Seed}");
             FreeRunStress.Result result = FreeRunStress.Run(settings, Console.Out);
             double rate = result.Runs / Math.Max(result.Elapsed.TotalSeconds, 1e-9);
             Console.WriteLine($"interleave: {(result.Failures == 0 ? "PASS" : "FAIL")} · {result.Runs:N0} runs ({rate:N0}/s; {result.OverlappingRuns * 100.0 / Math.Max(1, result.Runs):F0}% with overlapping calls), {result.Operations:N0} operations checked, {result.Failures} scenario(s) failed, {result.Elapsed.TotalSeconds:F1} s");

@@ -17,13 +17,7 @@ public static class WakeUpsCommand
             DefaultValueFactory = _ => "both",
         };
         direction.AcceptOnlyFromAmong("tail", "head", "both");
-        Option<string> mutation = new("--mutation")
-        {
-            Description = "Run a deliberately broken ring: the tail or the head published without its fence. The detector must catch it.",
-            HelpName = "none|tail-without-fence|head-without-fence",
-            DefaultValueFactory = _ => "none",
-        };
-        mutation.AcceptOnlyFromAmong("none", "tail-without-fence", "head-without-fence");
+        Option<string> mutation = FenceMutationOption.Create("Run a deliberately broken ring: the tail or the head published without its fence. The detector must catch it.");
         Option<double> seconds = new("--seconds")
         {
             Description = "How long each direction runs.",
@@ -61,12 +55,7 @@ public static class WakeUpsCommand
         command.SetAction(parsed =>
         {
             string which = parsed.GetValue(direction)!;
-            RingVariant variant = parsed.GetValue(mutation) switch
-            {
-                "tail-without-fence" => RingVariant.PublishTailWithoutFence,
-                "head-without-fence" => RingVariant.PublishHeadWithoutFence,
-                _ => RingVariant.Correct,
-            };
+            RingVariant variant = FenceMutationOption.Variant(parsed.GetValue(mutation));
             WakeDirection[] directions = which switch
             {
                 "tail" => [WakeDirection.Tail],

@@ -87,9 +87,9 @@ public sealed record SegmentStatus
     public required long LostInDelivery { get; init; }
 
     /// <summary>
-    /// An endpoint of a process that publishes with plain release stores has attached: no fence per message, the
-    /// sleepers on this segment run <c>membarrier</c> after registering instead. A process whose kernel lacks it fences
-    /// its own publishes and, on such a segment, sleeps at most a millisecond at a time. Set once, never cleared.
+    /// An endpoint of a process that publishes with plain release stores (<c>RING_MEMBARRIER=on</c>) has attached: no
+    /// fence per message, the sleepers on this segment run <c>membarrier</c> after registering instead. A process that
+    /// publishes fenced (the default) sleeps at most a millisecond at a time on such a segment. Set once, never cleared.
     /// </summary>
     public bool MembarrierPublishers { get; init; }
 }

@@ -63,7 +63,7 @@ public static class InterleaveCommand
             FreeRunStress.Settings settings = new(parsed.GetValue(scenarios), parsed.GetValue(runs) * Soak.Scale, parsed.GetValue(seed),
                 parsed.GetValue(blocking), FenceMutationOption.Variant(parsed.GetValue(mutation)));
             string mode = settings.Blocking ? $"blocking, {settings.Variant}" : "short waits";
-            Console.WriteLine($"interleave: {settings.Scenarios} scenarios × {settings.RunsPerScenario:N0} runs on free threads ({mode}), seed {settings.Seed}");
+            Console.WriteLine($"interleave: {settings.Scenarios} scenarios × {settings.RunsPerScenario:N0} runs on free threads ({mode}), seed {settings.Seed}; publishing: {PublishOrdering.Describe()}");
             FreeRunStress.Result result = FreeRunStress.Run(settings, Console.Out);
             double rate = result.Runs / Math.Max(result.Elapsed.TotalSeconds, 1e-9);
             Console.WriteLine($"interleave: {(result.Failures == 0 ? "PASS" : "FAIL")} · {result.Runs:N0} runs ({rate:N0}/s; {result.OverlappingRuns * 100.0 / Math.Max(1, result.Runs):F0}% with overlapping calls), {result.Operations:N0} operations checked, {result.Failures} scenario(s) failed, {result.Elapsed.TotalSeconds:F1} s");

@@ -65,6 +65,7 @@ public static class WakeUpsCommand
             string directory = Path.Combine("/dev/shm", $"ring-wakeups-{Environment.ProcessId}");
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             List<LostWakeUpDetector.Result> results = [];
+            Console.WriteLine($"wakeups: publishing: {PublishOrdering.Describe()}");
             try
             {
                 foreach (WakeDirection d in directions)

@@ -179,6 +179,10 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
     public static partial long SyscallMembarrier(long number, int command, uint flags, int cpu);
 
+    /// <summary>sched_setaffinity(pid, cpusetsize, mask); pid 0 is the calling thread.</summary>
+    [LibraryImport(Lib, EntryPoint = "sched_setaffinity", SetLastError = true)]
+    public static partial int SchedSetAffinity(int pid, nuint size, ulong* mask);
+
     [LibraryImport(Lib, EntryPoint = "clock_gettime", SetLastError = true)]
     public static partial int ClockGetTime(int clock, Timespec* time);
 }

@@ -9,8 +9,9 @@ namespace Ring.Platform.Linux;
 /// that copy when a CPU switches to the process's memory map and, at registration, on the CPUs running one of its threads
 /// then. A CPU that ran the process before it registered and has idled since keeps the map lazily, so when the process's
 /// threads come back no switch happens and the copy stays stale: the barrier skips that CPU while a publisher runs on it.
-/// Measured on this machine's 6.18 kernel with a C program (a thread pinned to CPU 1, then asleep, then spinning there
-/// after the registration): 0 of 10,000 barriers reached CPU 1; registered while that thread spun there, 10,000 of 10,000.
+/// Measured on this machine's 6.18 kernel with <c>eng/membarrier/stale-cpu.c</c> (a thread pinned to CPU 1, then asleep,
+/// then spinning there after the registration): 0 of 10,000 barriers reached CPU 1; registered while that thread spun
+/// there, 10,000 of 10,000.
 /// Ring's free-thread blocking interleavings lost a wake-up about once in 200,000 runs until registration was done as
 /// below. So <see cref="TryRegister"/> registers while a thread of this process spins on every CPU it may use, then checks,
 /// by the CPUs' function-call interrupt counts, that a barrier reaches each of them; otherwise the process publishes

@@ -33,7 +33,7 @@ namespace Ring;
 /// </para>
 /// <para>
 /// Why it is opt-in. On this machine's VM (kernel 6.18, 2 vCPUs) the blocking free-thread interleavings
-/// (<c>Ring.Stress interleave --blocking</c>) still lost an SPSC wake-up about once in a million runs with release-only
+/// (<c>Ring.Stress interleave --blocking</c>) still lost SPSC wake-ups, 6 in 4 million runs, with release-only
 /// publishes, and none in as many runs with the same sleepers' barriers and fenced publishes: the barrier does not
 /// always order a publisher's store here, and why was not found (the stale per-CPU state that <see cref="Membarrier"/>
 /// works around was one cause, not the only one). A lost wake-up is what Ring promises never to have, so publishes stay
@@ -64,7 +64,7 @@ internal static class PublishOrdering
         WithoutFence = FencedBecause is null;
     }
 
-    /// <summary>What <c>ring stat</c> and the benchmarks print for this process.</summary>
+    /// <summary>What the stress tool's <c>wakeups</c> and <c>interleave</c> print for this process.</summary>
     public static string Describe() => WithoutFence
         ? "release stores; sleepers run membarrier(GLOBAL_EXPEDITED)"
         : $"full fence per publish ({FencedBecause})";

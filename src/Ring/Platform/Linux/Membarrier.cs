@@ -12,8 +12,8 @@ namespace Ring.Platform.Linux;
 /// Measured on this machine's 6.18 kernel with <c>eng/membarrier/stale-cpu.c</c> (a thread pinned to CPU 1, then asleep,
 /// then spinning there after the registration): 0 of 10,000 barriers reached CPU 1; registered while that thread spun
 /// there, 10,000 of 10,000.
-/// Ring's free-thread blocking interleavings lost a wake-up about once in 200,000 runs until registration was done as
-/// below. So <see cref="TryRegister"/> registers while a thread of this process spins on every CPU it may use, then checks,
+/// Ring's free-thread blocking interleavings lost a wake-up about once in 270,000 runs until registration was done as
+/// below (and still lose one about every 700,000 after it: <see cref="PublishOrdering"/>). So <see cref="TryRegister"/> registers while a thread of this process spins on every CPU it may use, then checks,
 /// by the CPUs' function-call interrupt counts, that a barrier reaches each of them; otherwise the process publishes
 /// fenced.
 /// </para>
@@ -53,8 +53,8 @@ internal static unsafe class Membarrier
         LibC.SyscallMembarrier(LibC.SYS_membarrier, LibC.MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0;
 
     /// <summary>
-    /// From a thread pinned to <paramref name="here"/>, sends barriers and checks that every other occupied CPU took that
-    /// many function-call interrupts (the kernel never interrupts the caller's own CPU).
+    /// From a thread pinned to <paramref name="here"/>, sends barriers and checks that every other occupied CPU took at
+    /// least one function-call interrupt meanwhile (the kernel never interrupts the caller's own CPU).
     /// </summary>
     private static string? CheckFromHere(IReadOnlyList<int> occupied, int here)
     {
